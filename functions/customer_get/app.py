@@ -1,0 +1,18 @@
+"""GET /api/customers/{customer_ref}: the customer's profile, by id (aco-001) or slug (aco)."""
+
+from squelch.domain import customers
+from squelch.http import create_api
+from squelch.models.customers import CustomerProfile
+from squelch.observability import observed
+
+app = create_api()
+
+
+@app.get("/api/customers/<customer_ref>")
+def get_customer(customer_ref: str) -> CustomerProfile:
+    return customers.profile(customer_ref)
+
+
+@observed
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

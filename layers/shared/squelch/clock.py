@@ -1,0 +1,19 @@
+"""The one clock of the application, so tests and screenshots can freeze time.
+
+today() drives computed fields (days to renewal, the two-week ticket window); demo_anchor() is the
+day D the demo story is seeded around (the brief's demo clock).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from squelch.settings import get_settings
+
+
+def today() -> date:
+    return get_settings().demo_today or datetime.now(UTC).date()
+
+
+def demo_anchor() -> date:
+    return get_settings().demo_anchor_date or today()

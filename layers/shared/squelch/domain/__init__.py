@@ -1,0 +1,1 @@
+"""Domain logic: what the routes compute from the data, free of HTTP."""

@@ -1,0 +1,77 @@
+"""The demo story: seeding Obsidian Black around the demo day D, and the presenters' reset."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+
+from squelch import clock, db
+from squelch.db import Connection, migrations
+
+DEMO_CUSTOMER_ID = "aco-001"
+# pg_advisory_xact_lock key: two resets (or a reset and a first seed) never interleave.
+RESET_LOCK_KEY = 0x5351_4C43_5253_4554
+
+
+@dataclass(frozen=True)
+class ResetResult:
+    customer_id: str
+    anchor_date: date
+    duration_ms: float
+
+
+@cache
+def _seed_sql(name: str) -> str:
+    return (resources.files("squelch") / "sql" / "seed" / name).read_text()
+
+
+def story_sql() -> str:
+    return _seed_sql("obsidian_black.sql")
+
+
+def delete_sql() -> str:
+    return _seed_sql("delete_demo_data.sql")
+
+
+def seed_if_absent(conn: Connection, anchor: date) -> bool:
+    """Seed the story unless the demo customer exists; never overwrites data. True when seeded."""
+    with conn.transaction():
+        _lock_and_anchor(conn, anchor)
+        exists = conn.execute("SELECT 1 FROM demo_customers WHERE customer_id = %s", [DEMO_CUSTOMER_ID]).fetchone()
+        if exists:
+            return False
+        conn.execute(story_sql())
+        return True
+
+
+def reset(conn: Connection, anchor: date) -> ResetResult:
+    """Delete all demo data and seed the story again, in one transaction: all of it or none of it."""
+    started = time.perf_counter()
+    with conn.transaction():
+        _lock_and_anchor(conn, anchor)
+        conn.execute(delete_sql())
+        conn.execute(story_sql())
+    return ResetResult(DEMO_CUSTOMER_ID, anchor, round((time.perf_counter() - started) * 1000, 1))
+
+
+def _lock_and_anchor(conn: Connection, anchor: date) -> None:
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", [RESET_LOCK_KEY])
+    conn.execute("SELECT set_config('squelch.demo_anchor', %s, true)", [anchor.isoformat()])
+
+
+@dataclass(frozen=True)
+class PrepareResult:
+    migrations_applied: list[str]
+    seeded: bool
+    anchor_date: date
+
+
+def prepare_database() -> PrepareResult:
+    """What the migrate function does: apply pending migrations, then seed the story if absent."""
+    conn = db.connection()
+    applied = migrations.migrate(conn)
+    anchor = clock.demo_anchor()
+    return PrepareResult(applied, seed_if_absent(conn, anchor), anchor)

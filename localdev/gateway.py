@@ -1,0 +1,118 @@
+"""What API Gateway (HTTP API, payload format 2.0) does between a client and a function:
+pick the route, build the event, turn the function's answer into an HTTP response."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from localdev import runtime
+from localdev.template import Function, Route, routes
+
+JSON = "application/json"
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    source_ip: str = "127.0.0.1"
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    function: str | None = None
+
+
+def error(status: int, code: str, message: str) -> HttpResponse:
+    body = json.dumps({"error": {"code": code, "message": message, "details": []}}).encode()
+    return HttpResponse(status, {"content-type": JSON}, body)
+
+
+def find_route(method: str, path: str) -> tuple[Route, Function, dict[str, str]] | None:
+    for route, function in routes():
+        params = route.match(path)
+        if params is not None and route.method == method:
+            return route, function, params
+    return None
+
+
+def build_event(request: HttpRequest, route: Route, params: dict[str, str]) -> dict[str, Any]:
+    now = time.time()
+    try:
+        body: str | None = request.body.decode() if request.body else None
+        encoded = False
+    except UnicodeDecodeError:
+        body, encoded = base64.b64encode(request.body).decode(), True
+    route_key = f"{route.method} {route.path}"
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": request.path,
+        "rawQueryString": request.query,
+        "headers": request.headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": request.headers.get("host", "127.0.0.1"),
+            "domainPrefix": "local",
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.source_ip,
+                "userAgent": request.headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": encoded,
+    }
+    if request.query:
+        query: dict[str, list[str]] = {}
+        for key, value in parse_qsl(request.query, keep_blank_values=True):
+            query.setdefault(key, []).append(value)
+        event["queryStringParameters"] = {key: ",".join(values) for key, values in query.items()}
+    if params:
+        event["pathParameters"] = params
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+def to_http(result: Any) -> HttpResponse:
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return HttpResponse(200, {"content-type": JSON}, json.dumps(result).encode())
+    raw = result.get("body") or ""
+    body = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+    headers = {key.lower(): str(value) for key, value in (result.get("headers") or {}).items()}
+    return HttpResponse(int(result["statusCode"]), headers, body)
+
+
+def handle(request: HttpRequest) -> HttpResponse:
+    # HTTP API hands functions the percent-decoded path, in rawPath and in the routing alike.
+    request.path = unquote(request.path)
+    found = find_route(request.method, request.path)
+    if found is None:
+        return error(404, "route_not_found", f"No route {request.method} {request.path}.")
+    route, function, params = found
+    try:
+        response = to_http(runtime.invoke(function, build_event(request, route, params)))
+    except Exception:  # what API Gateway answers when the function itself crashes
+        return error(502, "bad_gateway", "The function failed; see the server log.")
+    response.function = function.logical_id
+    return response

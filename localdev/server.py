@@ -1,0 +1,72 @@
+"""An HTTP server on 127.0.0.1 that hands every request to the gateway, one log line each."""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+from localdev import gateway
+
+log = logging.getLogger("localdev")
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "squelch-local"
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        path, _, query = self.path.partition("?")
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY_BYTES:
+            response = gateway.error(413, "payload_too_large", "The request body is over 10 MB.")
+            self.close_connection = True
+        else:
+            body = self.rfile.read(length) if length else b""
+            headers = {key.lower(): value for key, value in self.headers.items()}
+            request = gateway.HttpRequest(self.command, path, query, headers, body, self.client_address[0])
+            response = gateway.handle(request)
+        self.send_response(response.status)
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        self.send_header("content-length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info("%s %s %d %.1fms %s", self.command, self.path, response.status, elapsed, response.function or "-")
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass  # _serve logs one line per request instead
+
+
+class LocalServer(HTTPServer):
+    """Handles requests on a fixed pool of threads, so each worker keeps its database connection
+    across requests as a warm Lambda container does."""
+
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, workers: int = 8) -> None:
+        super().__init__((host, port), _RequestHandler)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._pool.submit(self._process, request, client_address)
+
+    def _process(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,81 @@
+"""Reads template.yaml: the functions, their handlers and their HttpApi routes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """Loads !Ref, !Sub, !GetAtt and the other short-form intrinsics as plain values."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {f"Fn::{tag_suffix}" if tag_suffix != "Ref" else "Ref": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    pattern: re.Pattern[str] = field(compare=False)
+
+    def match(self, path: str) -> dict[str, str] | None:
+        found = self.pattern.fullmatch(path)
+        return found.groupdict() if found else None
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    code_dir: Path
+    module: str
+    handler: str
+    routes: tuple[Route, ...]
+    environment: dict[str, Any]
+
+
+def _route(method: str, path: str) -> Route:
+    pattern = re.escape(path)
+    pattern = re.sub(r"\\\{(\w+)\\\}", lambda m: f"(?P<{m.group(1)}>[^/]+)", pattern)
+    return Route(method.upper(), path, re.compile(pattern))
+
+
+@cache
+def load(template: Path = TEMPLATE) -> dict[str, Function]:
+    doc = yaml.load(template.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+    functions = {}
+    for logical_id, resource in doc["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        module, handler = props["Handler"].rsplit(".", 1)
+        routes = tuple(
+            _route(event["Properties"]["Method"], event["Properties"]["Path"])
+            for event in props.get("Events", {}).values()
+            if event["Type"] == "HttpApi"
+        )
+        env = props.get("Environment", {}).get("Variables", {})
+        functions[logical_id] = Function(logical_id, ROOT / props["CodeUri"], module, handler, routes, env)
+    return functions
+
+
+def routes() -> list[tuple[Route, Function]]:
+    return [(route, function) for function in load().values() for route in function.routes]

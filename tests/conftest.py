@@ -1,0 +1,121 @@
+"""Fixtures: a real PostgreSQL (embedded, or TEST_DATABASE_URL's server), fresh databases, the
+demo story on a pinned demo day, and the functions of template.yaml loaded as Lambda loads them."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from localdev import runtime, template
+from localdev.database import create_database, start_embedded
+from squelch import db
+from squelch.db import migrations
+from squelch.domain import demo
+from squelch.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+# D such that renewal (D+143) falls on the task list's 2026-04-15.
+DEMO_DAY = date(2025, 11, 23)
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> Iterator[str]:
+    """A URL with the right to create databases on the server under test."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield os.environ["TEST_DATABASE_URL"]
+        return
+    with tempfile.TemporaryDirectory(prefix="squelch-pg-") as scratch:
+        url = start_embedded(Path(scratch) / "data", "postgres")
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_factory(admin_url: str) -> Iterator[Any]:
+    created: list[str] = []
+
+    def new_database() -> str:
+        name = f"squelch_test_{uuid.uuid4().hex[:12]}"
+        create_database(admin_url, name)
+        created.append(name)
+        return make_conninfo(admin_url, dbname=name)
+
+    yield new_database
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for name in created:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def empty_database(database_factory: Any) -> str:
+    return database_factory()
+
+
+@pytest.fixture(scope="session")
+def app_database(database_factory: Any) -> str:
+    """One migrated database shared by the tests that reset the story before they use it."""
+    url = database_factory()
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrations.migrate(conn)
+    return url
+
+
+def use_environment(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
+    for key, value in env.items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    db.close()
+
+
+@pytest.fixture
+def story(app_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[psycopg.Connection]:
+    """The demo story freshly seeded on DEMO_DAY, the clock frozen on that day, and a connection
+    for the test to look at the rows with."""
+    use_environment(
+        monkeypatch,
+        DATABASE_URL=app_database,
+        DB_SECRET_ARN=None,
+        DEMO_ANCHOR_DATE=DEMO_DAY.isoformat(),
+        DEMO_TODAY=DEMO_DAY.isoformat(),
+        POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_METRICS_DISABLED="true",
+    )
+    with psycopg.connect(app_database, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+        conn.execute("DELETE FROM demo_customers")
+        demo.reset(conn, DEMO_DAY)
+        yield conn
+    db.close()
+    get_settings.cache_clear()
+
+
+def load_event(name: str, **overrides: Any) -> dict[str, Any]:
+    event = json.loads((EVENTS / name).read_text())
+    event.update(overrides)
+    return event
+
+
+def invoke(function_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Invoke a function of template.yaml in-process, as the local server and Lambda do."""
+    return runtime.invoke(template.load()[function_id], event)
+
+
+def body_of(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"])
+
+
+def database_name(url: str) -> str:
+    return conninfo_to_dict(url)["dbname"]

@@ -1,0 +1,130 @@
+"""The local server: template.yaml's routes over real HTTP, one log line per request, and
+`python -m localdev serve` (what `make run` runs) end to end."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import ROOT
+
+from localdev import template
+from localdev.server import LocalServer
+
+
+def fetch(url: str, method: str = "GET", body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=body, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture
+def server(story: psycopg.Connection) -> Iterator[str]:
+    local = LocalServer("127.0.0.1", 0, workers=4)
+    thread = threading.Thread(target=local.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{local.server_address[1]}"
+    local.shutdown()
+    local.server_close()
+
+
+def test_serves_every_route_declared_in_the_template() -> None:
+    declared = {(r.method, r.path) for f in template.load().values() for r in f.routes}
+    assert ("GET", "/api/customers/{customer_ref}") in declared
+
+
+def test_profile_over_http(server: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="localdev"):
+        status, headers, body = fetch(f"{server}/api/customers/aco")
+    assert status == 200 and headers["content-type"] == "application/json"
+    profile = json.loads(body)
+    assert profile["arr"] == 1500000 and profile["renewal_date"] == "2026-04-15"
+    assert any("GET /api/customers/aco 200" in line and "CustomerGetFunction" in line for line in caplog.messages)
+
+
+def test_unknown_route_is_a_json_404(server: str) -> None:
+    status, headers, body = fetch(f"{server}/api/nothing-here")
+    assert status == 404 and headers["content-type"] == "application/json"
+    assert json.loads(body)["error"]["code"] == "route_not_found"
+
+
+def test_unknown_customer_over_http(server: str) -> None:
+    status, _, body = fetch(f"{server}/api/customers/no%20one")
+    assert status == 404
+    assert json.loads(body)["error"]["message"] == "No customer has the id or slug 'no one'."
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_serve(database_url: str) -> tuple[str, str]:
+    """Start `python -m localdev serve`, fetch the profile once, stop it; return (first line, body)."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localdev", "serve"], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        first_line = process.stdout.readline() if process.stdout else ""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _, body = fetch(f"http://127.0.0.1:{port}/api/customers/aco")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert time.monotonic() < deadline, "the server did not start within 30 s"
+                time.sleep(0.1)
+        assert status == 200
+        return first_line, body.decode()
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_serve_migrates_seeds_and_keeps_data_across_restarts(database_factory) -> None:
+    # Given an empty database, when the server starts, it migrates and seeds
+    url = database_factory()
+    first, body = run_serve(url)
+    assert '"seeded": true' in first and json.loads(body)["name"] == "Obsidian Black"
+    # And when a change is made and the server restarts, the data is kept, not re-seeded
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE demo_customers SET operatives = 451")
+    first, body = run_serve(url)
+    assert '"seeded": false' in first and json.loads(body)["operatives"] == 451
+
+
+def test_embedded_postgres_keeps_its_data_across_restarts(tmp_path: Path) -> None:
+    # Each start is its own process, as two `make run`s are; the server stops when it exits.
+    script = """
+import sys, psycopg
+from localdev.database import start_embedded
+with psycopg.connect(start_embedded(__import__('pathlib').Path(sys.argv[1]), 'squelch'), autocommit=True) as c:
+    c.execute('CREATE TABLE IF NOT EXISTS kept (n int)')
+    c.execute('INSERT INTO kept VALUES (1)')
+    print(c.execute('SELECT count(*) FROM kept').fetchone()[0])
+"""
+    counts = [
+        subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "pg")], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert counts == ["1", "2"]
