@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run test migrate invoke clean help
+.PHONY: run test migrate invoke openapi clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -37,3 +37,6 @@ invoke: $(VENV)/.run-deps  ## invoke one function: make invoke FN=CustomerGetFun
 
 clean:  ## remove the virtual environment, build output and local data
 	rm -rf $(VENV) .aws-sam .data
+
+openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
+	$(BIN)/python -m localdev.openapi

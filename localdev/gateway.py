@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from localdev import runtime
-from localdev.template import Function, Route, routes
+from squelch.http.cors import cors_headers, preflight_headers
+
+from localdev import docs_page, openapi, runtime
+from localdev.template import Function, Route, cors_configuration, routes
 
 JSON = "application/json"
 
@@ -46,6 +48,10 @@ def find_route(method: str, path: str) -> tuple[Route, Function, dict[str, str]]
         if params is not None and route.method == method:
             return route, function, params
     return None
+
+
+def allowed_methods(path: str) -> list[str]:
+    return sorted({route.method for route, _ in routes() if route.match(path) is not None})
 
 
 def build_event(request: HttpRequest, route: Route, params: dict[str, str]) -> dict[str, Any]:
@@ -104,10 +110,27 @@ def to_http(result: Any) -> HttpResponse:
 
 
 def handle(request: HttpRequest) -> HttpResponse:
+    """Answer as API Gateway would, plus the local-only API reference; CORS on every answer."""
     # HTTP API hands functions the percent-decoded path, in rawPath and in the routing alike.
     request.path = unquote(request.path)
+    response = _route(request)
+    response.headers.update({k.lower(): v for k, v in cors_headers(request.headers).items()})
+    return response
+
+
+def _route(request: HttpRequest) -> HttpResponse:
+    if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
+        cors = cors_configuration()
+        headers = preflight_headers(request.headers, cors.methods, cors.headers, cors.max_age)
+        return HttpResponse(204, {k.lower(): v for k, v in headers.items()}, b"")
+    if request.method in ("GET", "HEAD") and (reference := _reference(request.path)) is not None:
+        return reference
     found = find_route(request.method, request.path)
     if found is None:
+        if methods := allowed_methods(request.path):
+            response = error(405, "method_not_allowed", f"{request.path} answers {', '.join(methods)} only.")
+            response.headers["allow"] = ", ".join(methods)
+            return response
         return error(404, "route_not_found", f"No route {request.method} {request.path}.")
     route, function, params = found
     try:
@@ -116,3 +139,15 @@ def handle(request: HttpRequest) -> HttpResponse:
         return error(502, "bad_gateway", "The function failed; see the server log.")
     response.function = function.logical_id
     return response
+
+
+def _reference(path: str) -> HttpResponse | None:
+    """The OpenAPI document and the browsable reference, which only the local server serves."""
+    if path == "/api/openapi.json":
+        return HttpResponse(200, {"content-type": JSON}, openapi.render().encode())
+    if path in ("/api/docs", "/api/docs/"):
+        return HttpResponse(200, {"content-type": "text/html; charset=utf-8"}, docs_page.PAGE.encode())
+    if path.startswith("/api/docs/") and (found := docs_page.asset(path.removeprefix("/api/docs/"))):
+        body, content_type = found
+        return HttpResponse(200, {"content-type": content_type, "cache-control": "max-age=3600"}, body)
+    return None

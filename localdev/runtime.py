@@ -1,6 +1,6 @@
 """Invokes a function's handler the way the Lambda runtime does, in this process.
 
-The layer's package is importable as it is under /opt/python in Lambda; each function's app.py
+The layer's package is importable (localdev/__init__.py) as under /opt/python; each function's app.py
 is loaded as its own module (they all share the name app.py) and initialised once, like a
 container. A lock per function gives one invocation at a time per "container", as Lambda does:
 the module-level resolver keeps per-request state.
@@ -9,7 +9,6 @@ the module-level resolver keeps per-request state.
 from __future__ import annotations
 
 import importlib.util
-import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -17,10 +16,6 @@ from types import ModuleType
 from typing import Any
 
 from localdev.template import ROOT, Function
-
-LAYER_DIR = ROOT / "layers" / "shared"
-if str(LAYER_DIR) not in sys.path:
-    sys.path.insert(0, str(LAYER_DIR))  # Lambda's /opt/python
 
 _modules: dict[str, ModuleType] = {}
 _locks: dict[str, threading.Lock] = {}

@@ -59,8 +59,13 @@ def _route(method: str, path: str) -> Route:
 
 
 @cache
+def _document(template: Path) -> dict[str, Any]:
+    return yaml.load(template.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+
+
+@cache
 def load(template: Path = TEMPLATE) -> dict[str, Function]:
-    doc = yaml.load(template.read_text(), Loader=_CloudFormationLoader)  # noqa: S506 - SafeLoader subclass
+    doc = _document(template)
     functions = {}
     for logical_id, resource in doc["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
@@ -79,3 +84,20 @@ def load(template: Path = TEMPLATE) -> dict[str, Function]:
 
 def routes() -> list[tuple[Route, Function]]:
     return [(route, function) for function in load().values() for route in function.routes]
+
+
+@dataclass(frozen=True)
+class CorsConfiguration:
+    methods: tuple[str, ...]
+    headers: tuple[str, ...]
+    max_age: int
+
+
+@cache
+def cors_configuration(template: Path = TEMPLATE) -> CorsConfiguration:
+    """The HttpApi's CorsConfiguration; its origins come from a parameter, so the local server
+    takes them from CORS_ALLOW_ORIGINS like the functions do."""
+    doc = _document(template)
+    api = next(r for r in doc["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi")
+    cors = api["Properties"]["CorsConfiguration"]
+    return CorsConfiguration(tuple(cors["AllowMethods"]), tuple(cors["AllowHeaders"]), int(cors["MaxAge"]))

@@ -52,7 +52,7 @@ def test_days_to_renewal_is_computed_from_today(story: psycopg.Connection, monke
     assert body_of(get("aco"))["days_to_renewal"] == 133
 
 
-@pytest.mark.parametrize("ref", ["nobody", "aco-002", "ACO", "x" * 300])
+@pytest.mark.parametrize("ref", ["nobody", "aco-002", "ACO", "x" * 128, "'; DROP TABLE demo_customers; --"])
 def test_unknown_customer_is_a_json_404(story: psycopg.Connection, ref: str) -> None:
     response = get(ref)
     assert response["statusCode"] == 404
@@ -88,3 +88,16 @@ def test_migrate_function_migrates_then_seeds_only_when_absent(app_database, sto
     # And once the demo customer is gone, it seeds again
     story.execute("DELETE FROM demo_customers WHERE is_demo")
     assert invoke("DatabaseMigrateFunction", {})["seeded"] is True
+
+
+def test_overlong_customer_reference_is_a_422(story: psycopg.Connection) -> None:
+    response = get("x" * 129)
+    assert response["statusCode"] == 422
+    error = body_of(response)["error"]
+    assert error["code"] == "invalid_request" and error["details"][0]["loc"] == ["path", "customer_ref"]
+
+
+def test_nul_byte_in_the_reference_matches_no_route(story: psycopg.Connection) -> None:
+    # PostgreSQL text cannot hold NUL; the resolver's path pattern never lets it reach a query.
+    response = get("nul\x00byte")
+    assert response["statusCode"] == 404 and body_of(response)["error"]["code"] == "route_not_found"

@@ -2,14 +2,15 @@
 
 from squelch.domain import customers
 from squelch.http import create_api
+from squelch.models.common import CustomerRef
 from squelch.models.customers import CustomerProfile
 from squelch.observability import observed
 
 app = create_api()
 
 
-@app.get("/api/customers/<customer_ref>")
-def get_customer(customer_ref: str) -> CustomerProfile:
+@app.get("/api/customers/<customer_ref>", summary="The customer's profile and current contract.", tags=["customers"])
+def get_customer(customer_ref: CustomerRef) -> CustomerProfile:
     return customers.profile(customer_ref)
 
 

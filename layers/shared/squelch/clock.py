@@ -6,7 +6,7 @@ day D the demo story is seeded around (the brief's demo clock).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from squelch.settings import get_settings
 
@@ -17,3 +17,8 @@ def today() -> date:
 
 def demo_anchor() -> date:
     return get_settings().demo_anchor_date or today()
+
+
+def start_of(day: date) -> datetime:
+    """Midnight UTC at the start of day: the edge of date-based windows over timestamps."""
+    return datetime.combine(day, time(), UTC)

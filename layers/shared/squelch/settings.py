@@ -6,7 +6,9 @@ import os
 from datetime import date
 from functools import cache
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+LOCAL_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*"]
 
 
 class Settings(BaseModel):
@@ -15,6 +17,15 @@ class Settings(BaseModel):
     db_connect_timeout: int = Field(5, ge=1, le=60, description="seconds; psycopg waits 130 s by default")
     demo_anchor_date: date | None = Field(None, description="pins the demo day D the seed counts from")
     demo_today: date | None = Field(None, description="freezes the clock of computed fields")
+    cors_allow_origins: list[str] = Field(
+        default_factory=lambda: list(LOCAL_ORIGINS),
+        description="browser origins allowed; * matches any run of host or port characters",
+    )
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import PlainSerializer, WithJsonSchema
 
 
@@ -19,3 +20,15 @@ Number = Annotated[
     WithJsonSchema({"type": "number"}, mode="serialization"),
 ]
 Money = Number
+
+
+CustomerRef = Annotated[
+    str,
+    Path(
+        description="Customer id (aco-001) or slug (aco).",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[^\x00/]+$",
+        examples=["aco"],
+    ),
+]

@@ -27,3 +27,13 @@ WHERE c.customer_id = %(ref)s OR c.slug = %(ref)s
 
 def fetch_profile(conn: Connection, ref: str) -> dict[str, Any] | None:
     return conn.execute(PROFILE, {"ref": ref}).fetchone()
+
+RESOLVE = """
+SELECT customer_id, name, health_score
+FROM demo_customers
+WHERE customer_id = %(ref)s OR slug = %(ref)s
+"""
+
+
+def resolve(conn: Connection, ref: str) -> dict[str, Any] | None:
+    return conn.execute(RESOLVE, {"ref": ref}).fetchone()

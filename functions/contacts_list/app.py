@@ -1,0 +1,24 @@
+"""GET /api/customers/{customer_ref}/contacts:
+The customer's contacts, primary first, with days since last contact."""
+
+from squelch.domain import contacts
+from squelch.http import create_api
+from squelch.models.common import CustomerRef
+from squelch.models.contacts import ContactList
+from squelch.observability import observed
+
+app = create_api()
+
+
+@app.get(
+    "/api/customers/<customer_ref>/contacts",
+    summary="The customer's contacts, primary first, with days since last contact.",
+    tags=["customers"],
+)
+def list_contacts(customer_ref: CustomerRef) -> ContactList:
+    return contacts.of_customer(customer_ref)
+
+
+@observed
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,24 @@
+"""GET /api/customers/{customer_ref}/health:
+Health score, its weighted components, churn probability and risk."""
+
+from squelch.domain import health
+from squelch.http import create_api
+from squelch.models.common import CustomerRef
+from squelch.models.health import Health
+from squelch.observability import observed
+
+app = create_api()
+
+
+@app.get(
+    "/api/customers/<customer_ref>/health",
+    summary="Health score, its weighted components, churn probability and risk.",
+    tags=["customers"],
+)
+def get_health(customer_ref: CustomerRef) -> Health:
+    return health.of_customer(customer_ref)
+
+
+@observed
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,24 @@
+"""GET /api/customers/{customer_ref}/operations:
+The customer's operations, newest first."""
+
+from squelch.domain import operations
+from squelch.http import create_api
+from squelch.models.common import CustomerRef
+from squelch.models.operations import OperationList
+from squelch.observability import observed
+
+app = create_api()
+
+
+@app.get(
+    "/api/customers/<customer_ref>/operations",
+    summary="The customer's operations, newest first.",
+    tags=["customers"],
+)
+def list_operations(customer_ref: CustomerRef) -> OperationList:
+    return operations.of_customer(customer_ref)
+
+
+@observed
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

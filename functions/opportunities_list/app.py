@@ -1,0 +1,24 @@
+"""GET /api/customers/{customer_ref}/opportunities:
+Expansion opportunities, each with its insight."""
+
+from squelch.domain import opportunities
+from squelch.http import create_api
+from squelch.models.common import CustomerRef
+from squelch.models.opportunities import OpportunityList
+from squelch.observability import observed
+
+app = create_api()
+
+
+@app.get(
+    "/api/customers/<customer_ref>/opportunities",
+    summary="Expansion opportunities, each with its insight.",
+    tags=["customers"],
+)
+def list_opportunities(customer_ref: CustomerRef) -> OpportunityList:
+    return opportunities.of_customer(customer_ref)
+
+
+@observed
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

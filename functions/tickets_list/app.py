@@ -1,0 +1,24 @@
+"""GET /api/customers/{customer_ref}/tickets:
+Tickets of the past two weeks and the spike against the normal rate."""
+
+from squelch.domain import tickets
+from squelch.http import create_api
+from squelch.models.common import CustomerRef
+from squelch.models.tickets import TicketList
+from squelch.observability import observed
+
+app = create_api()
+
+
+@app.get(
+    "/api/customers/<customer_ref>/tickets",
+    summary="Tickets of the past two weeks and the spike against the normal rate.",
+    tags=["customers"],
+)
+def list_tickets(customer_ref: CustomerRef) -> TicketList:
+    return tickets.of_customer(customer_ref)
+
+
+@observed
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

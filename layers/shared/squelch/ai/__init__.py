@@ -1,0 +1,1 @@
+"""The "AI" text: canned sentences whose every number, name and date comes from the data."""

@@ -1,0 +1,103 @@
+"""One OpenAPI document for every route of template.yaml, generated from the functions' own
+resolvers and pydantic models, with the API's one error shape on every error status.
+
+`make openapi` writes docs/openapi.json; a test fails when that file is stale.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from localdev import runtime, template
+from localdev.template import ROOT
+
+DOCUMENT = ROOT / "docs" / "openapi.json"
+TITLE = "Squelch Act 1 demo API"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "The back end of Squelch's Act 1 sales demo. Every error answers "
+    '`{"error": {"code", "message", "details"}}`. Customer references are an id (`aco-001`) or a slug (`aco`).'
+)
+ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+ERROR_DESCRIPTIONS = {
+    "400": "Malformed request: the body is not valid JSON, or a required confirmation is missing.",
+    "401": "Missing or invalid bearer token.",
+    "403": "Signed in, but not allowed.",
+    "404": "No such customer, session or other named thing.",
+    "409": "The request conflicts with the current state.",
+    "413": "The request body is over 256 KiB.",
+    "422": "A field is missing or invalid; details lists each problem.",
+    "500": "Unexpected server error; it is logged with the request id.",
+    "503": "The database cannot be reached; retry shortly.",
+}
+
+
+def _error_statuses(path: str, operation: dict[str, Any]) -> list[str]:
+    statuses = ["422", "500", "503"]
+    if "{" in path:
+        statuses.append("404")
+    if "requestBody" in operation:
+        statuses += ["400", "413"]
+    return statuses + [code for code in operation.get("responses", {}) if code in ERROR_DESCRIPTIONS]
+
+
+def _error_schemas() -> dict[str, Any]:
+    from squelch.models.errors import ErrorResponse
+
+    schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+    definitions = schema.pop("$defs", {})
+    return {**definitions, "ErrorResponse": schema}
+
+
+@cache
+def build() -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    schemas: dict[str, Any] = {}
+    for function in template.load().values():
+        if not function.routes:
+            continue
+        app = runtime.load_module(function).app
+        part = app.get_openapi_schema(title=TITLE, version=VERSION).model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
+        for path, item in part["paths"].items():
+            paths.setdefault(path, {}).update(item)
+        schemas.update(part.get("components", {}).get("schemas", {}))
+    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(name, None)
+    schemas.update(_error_schemas())
+    for path, item in paths.items():
+        for operation in item.values():
+            # Powertools names operations {function}_{path}_{method}; the function name is enough.
+            operation["operationId"] = operation["operationId"].split("_api_")[0]
+            responses = operation.setdefault("responses", {})
+            for status in _error_statuses(path, operation):
+                responses[status] = {
+                    "description": ERROR_DESCRIPTIONS[status],
+                    "content": {"application/json": {"schema": ERROR_REF}},
+                }
+            operation["responses"] = dict(sorted(responses.items()))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": dict(sorted(schemas.items()))},
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main() -> None:
+    DOCUMENT.parent.mkdir(exist_ok=True)
+    DOCUMENT.write_text(render())
+    print(f"wrote {DOCUMENT.relative_to(ROOT)} ({len(build()['paths'])} paths)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

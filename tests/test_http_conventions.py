@@ -1,0 +1,166 @@
+"""What every route shares, through the local server: the error shape, CORS, wrong methods,
+oversized bodies; and the OpenAPI document and API reference it serves."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import ROOT
+from openapi_spec_validator import validate
+
+from localdev import openapi, template
+from localdev.server import LocalServer
+from test_local_server import fetch
+
+
+@pytest.fixture
+def server(story: psycopg.Connection) -> Iterator[str]:
+    local = LocalServer("127.0.0.1", 0, workers=4)
+    threading.Thread(target=local.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{local.server_address[1]}"
+    local.shutdown()
+    local.server_close()
+
+
+def request(url: str, method: str = "GET", body: bytes | None = None, **headers: str):
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, data=body, method=method, headers={k.replace("_", "-"): v for k, v in headers.items()})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+
+
+def assert_error(status_and_body: tuple, status: int, code: str) -> None:
+    got_status, headers, body = status_and_body
+    assert got_status == status, body
+    assert headers["content-type"] == "application/json"
+    error = json.loads(body)["error"]
+    assert error["code"] == code and error["message"] and isinstance(error["details"], list)
+    assert b"Traceback" not in body
+
+
+LOCAL_ORIGIN = "http://localhost:5173"
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [("/api/customers/aco", "GET", 200), ("/api/customers/nobody", "GET", 404),
+     ("/api/nothing", "GET", 404), ("/api/customers/aco", "DELETE", 405)],
+)
+def test_allowed_origin_is_echoed_on_every_answer(server: str, path: str, method: str, status: int) -> None:
+    got, headers, _ = request(server + path, method, Origin=LOCAL_ORIGIN)
+    assert got == status
+    assert headers["access-control-allow-origin"] == LOCAL_ORIGIN
+    assert "Origin" in headers["vary"]
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://localhost:1@evil.example", "null"])
+def test_other_origins_get_no_cors_grant(server: str, origin: str) -> None:
+    _, headers, _ = request(f"{server}/api/customers/aco", Origin=origin)
+    assert "access-control-allow-origin" not in headers
+
+
+def test_preflight_is_answered_from_the_templates_cors_configuration(server: str) -> None:
+    status, headers, body = request(
+        f"{server}/api/customers/aco/health", "OPTIONS", Origin=LOCAL_ORIGIN,
+        Access_Control_Request_Method="GET", Access_Control_Request_Headers="content-type",
+    )
+    cors = template.cors_configuration()
+    assert (status, body) == (204, b"")
+    assert headers["access-control-allow-origin"] == LOCAL_ORIGIN
+    assert headers["access-control-allow-methods"] == ",".join(cors.methods)
+    assert headers["access-control-allow-headers"] == ",".join(cors.headers)
+    assert headers["access-control-max-age"] == str(cors.max_age)
+
+
+def test_allowed_origins_are_configurable(story, monkeypatch) -> None:
+    from conftest import use_environment
+    from squelch.http.cors import allowed_origin
+
+    use_environment(monkeypatch, CORS_ALLOW_ORIGINS="https://demo.squelch.example, https://*.squelch.dev")
+    assert allowed_origin("https://demo.squelch.example") == "https://demo.squelch.example"
+    assert allowed_origin("https://pr-12.squelch.dev") == "https://pr-12.squelch.dev"
+    assert allowed_origin(LOCAL_ORIGIN) is None
+    assert allowed_origin("https://squelch.dev.evil.example") is None
+
+
+def test_wrong_method_is_a_405_with_allow(server: str) -> None:
+    response = request(f"{server}/api/customers/aco", "POST", b"{}", Content_Type="application/json")
+    assert_error(response, 405, "method_not_allowed")
+    assert response[1]["allow"] == "GET"
+
+
+def test_unknown_route_is_a_404(server: str) -> None:
+    assert_error(request(f"{server}/api/customers/aco/secrets"), 404, "route_not_found")
+
+
+def test_body_over_256_kib_is_a_413(server: str) -> None:
+    body = b'{"pad": "' + b"x" * (256 * 1024) + b'"}'
+    assert_error(request(f"{server}/api/customers/aco", "GET", body, Content_Type="application/json"),
+                 413, "payload_too_large")
+
+
+def test_overlong_reference_is_a_422_with_details(server: str) -> None:
+    status, _, body = request(f"{server}/api/customers/{'x' * 200}/health")
+    assert_error((status, {"content-type": "application/json"}, body), 422, "invalid_request")
+    assert json.loads(body)["error"]["details"][0]["loc"] == ["path", "customer_ref"]
+
+
+def test_committed_openapi_document_is_current() -> None:
+    committed = (ROOT / "docs" / "openapi.json").read_text()
+    assert committed == openapi.render(), "docs/openapi.json is stale: run `make openapi` and commit it"
+
+
+def test_openapi_document_is_valid_and_covers_every_route() -> None:
+    document = openapi.build()
+    validate(document)
+    declared = {(r.path, r.method.lower()) for f in template.load().values() for r in f.routes}
+    documented = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert documented == declared
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status >= "400":
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, (path, method, status)
+
+
+def test_local_server_serves_the_document_and_the_reference(server: str) -> None:
+    status, headers, body = request(f"{server}/api/openapi.json")
+    assert status == 200 and json.loads(body) == openapi.build()
+    status, headers, page = request(f"{server}/api/docs")
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert b"cdn" not in page.lower() and b"https://" not in page
+    for asset in ("swagger-ui-bundle.min.js", "swagger-ui.min.css"):
+        status, _, content = request(f"{server}/api/docs/{asset}")
+        assert status == 200 and len(content) > 10_000
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_api_reference_renders_in_headless_chromium(server: str) -> None:
+    with tempfile.TemporaryDirectory() as profile:
+        dom = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--virtual-time-budget=10000", "--dump-dom", f"{server}/api/docs"],
+            capture_output=True, text=True, timeout=120, check=True,
+        ).stdout
+    # Swagger UI has fetched the document and drawn one block per operation.
+    assert "Squelch Act 1 demo API" in dom
+    assert dom.count('class="opblock opblock-get') == len(openapi.build()["paths"])
+    assert "/api/customers/{customer_ref}/health" in dom.replace("\u200b", "")
