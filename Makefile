@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run test migrate invoke openapi clean help
+.PHONY: run test migrate invoke openapi demo-token clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -34,6 +34,9 @@ migrate: $(VENV)/.run-deps  ## run the migrate function: pending migrations, the
 
 invoke: $(VENV)/.run-deps  ## invoke one function: make invoke FN=CustomerGetFunction EVENT=events/customer_get.json
 	$(BIN)/python -m localdev invoke $(FN) $(EVENT)
+
+demo-token: $(VENV)/.run-deps  ## print a bearer token for a local demo user (for POST /api/demo/reset)
+	@$(BIN)/python -m localdev token
 
 clean:  ## remove the virtual environment, build output and local data
 	rm -rf $(VENV) .aws-sam .data

@@ -1,4 +1,4 @@
-"""python -m localdev serve | migrate | invoke FUNCTION EVENT_FILE"""
+"""python -m localdev serve | migrate | invoke FUNCTION EVENT_FILE | token"""
 
 from __future__ import annotations
 
@@ -61,7 +61,15 @@ def main() -> None:
     invoke_cmd = commands.add_parser("invoke", help="invoke one function with an event file")
     invoke_cmd.add_argument("function", help="logical id in template.yaml, e.g. CustomerGetFunction")
     invoke_cmd.add_argument("event", type=Path, help="event JSON, e.g. events/customer_get.json")
+    token_cmd = commands.add_parser("token", help="print a bearer token the local server accepts")
+    token_cmd.add_argument("--user", default="presenter@squelch.local")
+    token_cmd.add_argument("--group", action="append", help="token group (repeatable); default: demo")
     args = parser.parse_args()
+    if args.command == "token":
+        from localdev.auth import issue_token
+
+        print(issue_token(args.user, tuple(args.group or ["demo"])))
+        return
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     _prepare_environment()

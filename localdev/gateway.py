@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, unquote
 
 from squelch.http.cors import cors_headers, preflight_headers
 
-from localdev import docs_page, openapi, runtime
+from localdev import auth, docs_page, openapi, runtime
 from localdev.template import Function, Route, cors_configuration, routes
 
 JSON = "application/json"
@@ -133,8 +133,15 @@ def _route(request: HttpRequest) -> HttpResponse:
             return response
         return error(404, "route_not_found", f"No route {request.method} {request.path}.")
     route, function, params = found
+    event = build_event(request, route, params)
+    if route.authorizer:
+        try:
+            claims = auth.verify(request.headers.get("authorization"))
+        except auth.InvalidToken:
+            return error(401, "unauthenticated", "A valid bearer token is required: `make demo-token` prints one.")
+        event["requestContext"]["authorizer"] = {"jwt": {"claims": auth.as_gateway_claims(claims), "scopes": None}}
     try:
-        response = to_http(runtime.invoke(function, build_event(request, route, params)))
+        response = to_http(runtime.invoke(function, event))
     except Exception:  # what API Gateway answers when the function itself crashes
         return error(502, "bad_gateway", "The function failed; see the server log.")
     response.function = function.logical_id

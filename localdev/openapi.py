@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
 from localdev import runtime, template
 from localdev.template import ROOT
 
@@ -22,6 +24,13 @@ DESCRIPTION = (
     "The back end of Squelch's Act 1 sales demo. Every error answers "
     '`{"error": {"code", "message", "details"}}`. Customer references are an id (`aco-001`) or a slug (`aco`).'
 )
+SECURITY_SCHEMES = {
+    "DemoJwt": HTTPBearer(
+        bearerFormat="JWT",
+        description="A token of the HttpApi's JWT authorizer (Cognito by default) whose groups include the demo "
+        "group. Locally, `make demo-token` prints one.",
+    )
+}
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 ERROR_DESCRIPTIONS = {
     "400": "Malformed request: the body is not valid JSON, or a required confirmation is missing.",
@@ -36,12 +45,12 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def _error_statuses(path: str, operation: dict[str, Any]) -> list[str]:
-    statuses = ["422", "500", "503"]
-    if "{" in path:
-        statuses.append("404")
+def _error_statuses(operation: dict[str, Any]) -> list[str]:
+    statuses = ["404", "422", "500", "503"]  # any request can name an unknown customer, session or route
     if "requestBody" in operation:
         statuses += ["400", "413"]
+    if operation.get("security"):
+        statuses += ["401", "403"]
     return statuses + [code for code in operation.get("responses", {}) if code in ERROR_DESCRIPTIONS]
 
 
@@ -61,7 +70,7 @@ def build() -> dict[str, Any]:
         if not function.routes:
             continue
         app = runtime.load_module(function).app
-        part = app.get_openapi_schema(title=TITLE, version=VERSION).model_dump(
+        part = app.get_openapi_schema(title=TITLE, version=VERSION, security_schemes=SECURITY_SCHEMES).model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
         for path, item in part["paths"].items():
@@ -75,17 +84,23 @@ def build() -> dict[str, Any]:
             # Powertools names operations {function}_{path}_{method}; the function name is enough.
             operation["operationId"] = operation["operationId"].split("_api_")[0]
             responses = operation.setdefault("responses", {})
-            for status in _error_statuses(path, operation):
+            for status in _error_statuses(operation):
                 responses[status] = {
                     "description": ERROR_DESCRIPTIONS[status],
                     "content": {"application/json": {"schema": ERROR_REF}},
                 }
             operation["responses"] = dict(sorted(responses.items()))
+            if not any(status.startswith("2") for status in responses):
+                raise ValueError(f"{path}: no success response; a route's `responses` must include it")
     return {
         "openapi": "3.1.0",
         "info": {"title": TITLE, "version": VERSION, "description": DESCRIPTION},
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": dict(sorted(schemas.items()))},
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "securitySchemes": {name: scheme.model_dump(mode="json", by_alias=True, exclude_none=True)
+                                for name, scheme in SECURITY_SCHEMES.items()},
+        },
     }
 
 

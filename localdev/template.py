@@ -36,6 +36,7 @@ class Route:
     method: str
     path: str
     pattern: re.Pattern[str] = field(compare=False)
+    authorizer: str | None = None
 
     def match(self, path: str) -> dict[str, str] | None:
         found = self.pattern.fullmatch(path)
@@ -52,10 +53,11 @@ class Function:
     environment: dict[str, Any]
 
 
-def _route(method: str, path: str) -> Route:
-    pattern = re.escape(path)
-    pattern = re.sub(r"\\\{(\w+)\\\}", lambda m: f"(?P<{m.group(1)}>[^/]+)", pattern)
-    return Route(method.upper(), path, re.compile(pattern))
+def _route(properties: dict[str, Any]) -> Route:
+    path = properties["Path"]
+    pattern = re.sub(r"\\\{(\w+)\\\}", lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(path))
+    authorizer = (properties.get("Auth") or {}).get("Authorizer")
+    return Route(properties["Method"].upper(), path, re.compile(pattern), None if authorizer == "NONE" else authorizer)
 
 
 @cache
@@ -73,9 +75,7 @@ def load(template: Path = TEMPLATE) -> dict[str, Function]:
         props = resource["Properties"]
         module, handler = props["Handler"].rsplit(".", 1)
         routes = tuple(
-            _route(event["Properties"]["Method"], event["Properties"]["Path"])
-            for event in props.get("Events", {}).values()
-            if event["Type"] == "HttpApi"
+            _route(event["Properties"]) for event in props.get("Events", {}).values() if event["Type"] == "HttpApi"
         )
         env = props.get("Environment", {}).get("Variables", {})
         functions[logical_id] = Function(logical_id, ROOT / props["CodeUri"], module, handler, routes, env)

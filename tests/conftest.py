@@ -3,7 +3,9 @@ demo story on a pinned demo day, and the functions of template.yaml loaded as La
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import tempfile
 import uuid
@@ -119,3 +121,19 @@ def body_of(response: dict[str, Any]) -> Any:
 
 def database_name(url: str) -> str:
     return conninfo_to_dict(url)["dbname"]
+
+
+@pytest.fixture
+def log_output() -> Iterator[io.StringIO]:
+    """Every line the functions' Powertools logger writes, as JSON text, at INFO and above."""
+    from squelch.observability import logger
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    previous = logger.log_level
+    logger.addHandler(handler)
+    logger.setLevel("INFO")
+    yield stream
+    logger.removeHandler(handler)
+    logger.setLevel(previous)

@@ -17,6 +17,7 @@ class Settings(BaseModel):
     db_connect_timeout: int = Field(5, ge=1, le=60, description="seconds; psycopg waits 130 s by default")
     demo_anchor_date: date | None = Field(None, description="pins the demo day D the seed counts from")
     demo_today: date | None = Field(None, description="freezes the clock of computed fields")
+    demo_group: str = Field("demo", description="token group whose members may reset the demo")
     cors_allow_origins: list[str] = Field(
         default_factory=lambda: list(LOCAL_ORIGINS),
         description="browser origins allowed; * matches any run of host or port characters",

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from importlib import resources
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from squelch import clock, db
 from squelch.db import Connection, migrations
+from squelch.domain.errors import BadRequest
+from squelch.models.demo import ResetResponse
+from squelch.observability import logger, metrics
+from squelch.queries import demo as queries
 
 DEMO_CUSTOMER_ID = "aco-001"
 # pg_advisory_xact_lock key: two resets (or a reset and a first seed) never interleave.
@@ -21,6 +27,7 @@ class ResetResult:
     customer_id: str
     anchor_date: date
     duration_ms: float
+    reset_id: int | None = None
 
 
 @cache
@@ -40,8 +47,7 @@ def seed_if_absent(conn: Connection, anchor: date) -> bool:
     """Seed the story unless the demo customer exists; never overwrites data. True when seeded."""
     with conn.transaction():
         _lock_and_anchor(conn, anchor)
-        exists = conn.execute("SELECT 1 FROM demo_customers WHERE customer_id = %s", [DEMO_CUSTOMER_ID]).fetchone()
-        if exists:
+        if queries.customer_exists(conn, DEMO_CUSTOMER_ID):
             return False
         conn.execute(story_sql())
         return True
@@ -55,6 +61,25 @@ def reset(conn: Connection, anchor: date) -> ResetResult:
         conn.execute(delete_sql())
         conn.execute(story_sql())
     return ResetResult(DEMO_CUSTOMER_ID, anchor, round((time.perf_counter() - started) * 1000, 1))
+
+
+def reset_demo(confirm: object, requested_by: str, source_ip: str | None) -> ResetResponse:
+    """The presenters' reset: refused unless confirm is true; recorded with who asked and how long it took."""
+    if confirm is not True:
+        raise BadRequest("confirmation_required", 'Send {"confirm": true} to reset the demo; nothing was deleted.')
+    anchor = clock.demo_anchor()
+
+    def unit(conn: Connection) -> ResetResult:
+        result = reset(conn, anchor)
+        return replace(result, reset_id=queries.log_reset(conn, requested_by, anchor, result.duration_ms, source_ip))
+
+    result = db.run(unit)
+    logger.info("demo reset", extra={"reset_id": result.reset_id, "requested_by": requested_by,
+                                     "anchor_date": anchor.isoformat(), "duration_ms": result.duration_ms})
+    metrics.add_metric(name="DemoResets", unit=MetricUnit.Count, value=1)
+    return ResetResponse(success=True, message="Demo data reset successfully", customer_id=result.customer_id,
+                         anchor_date=anchor, duration_ms=result.duration_ms, reset_id=result.reset_id,
+                         requested_by=requested_by)
 
 
 def _lock_and_anchor(conn: Connection, anchor: date) -> None:

@@ -15,6 +15,18 @@ class DomainError(Exception):
         self.details = details or []
 
 
+class BadRequest(DomainError):
+    """The request cannot be taken as it is (for example, a required confirmation is missing)."""
+
+
+class Unauthenticated(DomainError):
+    """No valid identity came with the request."""
+
+
+class Forbidden(DomainError):
+    """The caller is known but not allowed to do this."""
+
+
 class NotFound(DomainError):
     """The thing asked for does not exist."""
 

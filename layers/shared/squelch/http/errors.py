@@ -10,11 +10,23 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
 
-from squelch.domain.errors import Conflict, DomainError, Invalid, NotFound, Unavailable
+from squelch.domain.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from squelch.models.errors import ErrorBody, ErrorResponse
 from squelch.observability import logger
 
-STATUS_OF: dict[type[DomainError], int] = {NotFound: 404, Invalid: 422, Conflict: 409, Unavailable: 503}
+STATUS_OF: dict[type[DomainError], int] = {
+    BadRequest: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Invalid: 422,
+    Unavailable: 503,
+}
 
 
 def error_response(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response:

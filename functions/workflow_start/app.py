@@ -1,0 +1,32 @@
+"""POST /api/workflows/start: start a guided workflow, or meet the open session of that customer
+and type (201 when created, 200 when it already existed)."""
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from squelch.domain import workflows
+from squelch.http import create_api
+from squelch.models.workflows import StartedWorkflow, StartWorkflowRequest
+from squelch.observability import observed
+
+app = create_api()
+
+
+@app.post(
+    "/api/workflows/start",
+    status_code=201,
+    summary="Start a workflow session (or return the open one).",
+    tags=["workflows"],
+    responses={
+        201: {"description": "Started.", "content": {"application/json": {"model": StartedWorkflow}}},
+        200: {"description": "An open session of this customer and type existed; here it is.",
+              "content": {"application/json": {"model": StartedWorkflow}}},
+    },
+)
+def start_workflow(request: StartWorkflowRequest) -> Response[StartedWorkflow]:
+    session, created = workflows.start(request.customer_id, request.workflow_type)
+    return Response(status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=session)
+
+
+@observed
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,131 @@
+"""Guided-workflow sessions: a registry of workflow types, and sessions saved step by step.
+
+Consistency lives in the database: a partial unique index allows one open session per customer
+and type (so duplicate starts, even concurrent ones, meet the same session), and a step is saved
+by one conditional UPDATE (so concurrent writers never lose each other's steps).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from squelch import clock, db
+from squelch.db import Connection
+from squelch.domain.customers import customer_not_found
+from squelch.domain.errors import Conflict, Invalid, NotFound
+from squelch.domain.health import risk_level
+from squelch.models.workflows import SavedStep, StartedWorkflow, WorkflowContext
+from squelch.queries import customers as customer_queries
+from squelch.queries import workflows as queries
+
+
+@dataclass(frozen=True)
+class WorkflowType:
+    total_steps: int
+    description: str
+
+
+# The database's CHECK on demo_workflow_state.workflow_type admits exactly these names.
+WORKFLOW_TYPES: dict[str, WorkflowType] = {
+    "strategic_planning": WorkflowType(5, "Build the rescue plan: contract, stakeholders, risks, plan, review."),
+    "risk_detection": WorkflowType(4, "Find and explain the account's risks: signals, causes, impact, actions."),
+}
+START_ATTEMPTS = 3
+
+
+def new_session_id() -> str:
+    return "wf-" + secrets.token_urlsafe(18)  # 144 random bits
+
+
+def _workflow_type(name: str) -> WorkflowType:
+    if name not in WORKFLOW_TYPES:
+        known = ", ".join(sorted(WORKFLOW_TYPES))
+        raise Invalid("unknown_workflow_type", f"Unknown workflow_type {name!r}; known types: {known}.",
+                      [{"loc": ["workflow_type"], "msg": f"must be one of: {known}", "type": "enum"}])
+    return WORKFLOW_TYPES[name]
+
+
+def _customer_context(customer: dict[str, Any]) -> dict[str, Any]:
+    score = customer["health_score"]
+    renewal = customer["renewal_date"]
+    return {
+        "customer_id": customer["customer_id"],
+        "name": customer["name"],
+        "customer_name": customer["name"],
+        "health_score": score,
+        "risk_level": risk_level(score) if score is not None else None,
+        "arr": customer["arr"],
+        "renewal_date": renewal,
+        "days_to_renewal": (renewal - clock.today()).days if renewal else None,
+    }
+
+
+def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]:
+    """The open session of this customer and type, created if there is none. True when created."""
+    kind = _workflow_type(workflow_type)
+
+    def unit(conn: Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        customer = customer_queries.fetch_context(conn, customer_ref)
+        if customer is None:
+            raise customer_not_found(customer_ref)
+        for _ in range(START_ATTEMPTS):
+            # Each statement sees what committed before it: a concurrent start that won the
+            # insert is found by the select; one that completed in between lets the next insert win.
+            created = queries.insert_session(conn, new_session_id(), customer["customer_id"], workflow_type,
+                                             kind.total_steps)
+            if created:
+                return customer, created, True
+            existing = queries.open_session(conn, customer["customer_id"], workflow_type)
+            if existing:
+                return customer, existing, False
+        raise Conflict("start_contended", "The session changed while starting; try again.")
+
+    customer, session, created = db.run(unit)
+    return StartedWorkflow.model_validate({**session, "context": _customer_context(customer)}), created
+
+
+def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
+    def unit(conn: Connection) -> SavedStep:
+        saved = queries.save_step(conn, session_id, step, data)
+        if saved is None:
+            _explain_refusal(queries.session(conn, session_id), session_id, step)
+        assert saved is not None
+        if saved["completed"] and saved["workflow_type"] == "strategic_planning":
+            queries.complete_latest_plan(conn, saved["customer_id"])
+        return SavedStep.model_validate(saved)
+
+    return db.run(unit)
+
+
+def _explain_refusal(session: dict[str, Any] | None, session_id: str, step: int) -> None:
+    if session is None:
+        raise session_not_found(session_id)
+    if session["completed"]:
+        raise Conflict("session_completed", f"Session {session_id} is completed; start a new one.")
+    total, current = session["total_steps"], session["current_step"]
+    if not 1 <= step <= total:
+        message = f"step must be between 1 and {total}."
+    else:
+        message = f"step {step} skips ahead: the current step is {current}, so the next is at most {current + 1}."
+    raise Invalid("invalid_step", message, [{"loc": ["step"], "msg": message, "type": "step_out_of_range"}])
+
+
+def session_not_found(session_id: str) -> NotFound:
+    return NotFound("session_not_found", f"No workflow session {session_id!r}.")
+
+
+def context(session_id: str) -> WorkflowContext:
+    def unit(conn: Connection) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+        session = queries.session(conn, session_id)
+        if session is None:
+            raise session_not_found(session_id)
+        customer = customer_queries.fetch_context(conn, session["customer_id"])
+        planning = session["workflow_type"] == "strategic_planning"
+        return session, customer, queries.latest_plan(conn, session["customer_id"]) if planning else None
+
+    session, customer, plan = db.run(unit, read_only=True)
+    return WorkflowContext.model_validate(
+        {**session, "customer_context": _customer_context(customer), "strategic_plan": plan}
+    )

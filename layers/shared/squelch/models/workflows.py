@@ -1,0 +1,79 @@
+"""Workflow sessions (tasks 4.1-4.3)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, StrictInt
+
+from squelch.models.common import Money, Number
+from squelch.models.health import RiskLevel
+
+
+class StartWorkflowRequest(BaseModel):
+    customer_id: str = Field(min_length=1, max_length=128, description="Customer id or slug.", examples=["aco-001"])
+    workflow_type: str = Field(min_length=1, max_length=64, examples=["strategic_planning"])
+
+
+class CustomerContext(BaseModel):
+    customer_id: str
+    name: str
+    customer_name: str = Field(description="Same as name; the key task 4.1 uses.")
+    health_score: Number | None
+    risk_level: RiskLevel | None
+    arr: Money
+    renewal_date: date | None
+    days_to_renewal: int | None
+
+
+class StartedWorkflow(BaseModel):
+    session_id: str = Field(description="Unguessable: wf- and 24 random URL-safe characters.")
+    customer_id: str
+    workflow_type: str
+    current_step: int
+    total_steps: int
+    completed: bool
+    created_at: datetime
+    context: CustomerContext
+
+
+class SaveStepRequest(BaseModel):
+    step: StrictInt = Field(ge=1, description="1..total_steps, at most current_step + 1.")
+    data: dict[str, Any] = Field(description="Anything the step wants kept; stored as step_<n>.")
+
+
+class SavedStep(BaseModel):
+    session_id: str
+    current_step: int
+    total_steps: int
+    completed: bool
+
+
+class PlanTask(BaseModel):
+    task: str
+    due: str
+    status: str
+
+
+class StrategicPlan(BaseModel):
+    plan_id: str
+    phase_1_tasks: list[PlanTask]
+    phase_2_tasks: list[PlanTask]
+    phase_3_tasks: list[PlanTask]
+    success_probability: Number | None
+    completed: bool
+
+
+class WorkflowContext(BaseModel):
+    session_id: str
+    customer_id: str
+    workflow_type: str
+    current_step: int
+    total_steps: int
+    completed: bool
+    data: dict[str, Any] = Field(description="Every saved step's data, keyed step_1, step_2, ...")
+    created_at: datetime
+    updated_at: datetime
+    customer_context: CustomerContext
+    strategic_plan: StrategicPlan | None = Field(description="The customer's plan, for strategic_planning sessions.")

@@ -1,0 +1,239 @@
+"""POST /api/demo/reset: demo users only, confirmed, one transaction, recorded and logged."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import jwt
+import psycopg
+import pytest
+from conftest import DEMO_DAY, ROOT, body_of, invoke, load_event
+from test_demo_story import snapshot
+
+from localdev import auth
+from localdev.server import LocalServer
+from squelch import db
+from squelch.domain import demo
+from test_http_conventions import request
+
+
+def reset_event(body: object = {"confirm": True}, claims: dict | None | str = "default") -> dict:
+    event = load_event("demo_reset.json")
+    event["body"] = body if isinstance(body, str) else json.dumps(body)
+    if claims is None:
+        event["requestContext"].pop("authorizer")
+    elif claims != "default":
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = claims
+    return event
+
+
+def add_session(conn: psycopg.Connection, session_id: str = "wf-before-reset") -> None:
+    conn.execute(
+        "INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps) "
+        "VALUES (%s, 'aco-001', 'strategic_planning', 5)", [session_id]
+    )
+
+
+def sessions(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT count(*) AS n FROM demo_workflow_state").fetchone()["n"]
+
+
+def test_reset_restores_the_story_and_removes_sessions(story: psycopg.Connection) -> None:
+    # Given a changed story and a workflow in progress
+    pristine = snapshot(story)
+    add_session(story)
+    story.execute("UPDATE demo_customers SET health_score = 9.9")
+    # When a demo user resets
+    response = invoke("DemoResetFunction", reset_event())
+    # Then the answer says so and how long it took
+    assert response["statusCode"] == 200
+    body = body_of(response)
+    assert body | {"duration_ms": 0, "reset_id": 0} == {
+        "success": True, "message": "Demo data reset successfully", "customer_id": "aco-001",
+        "anchor_date": DEMO_DAY.isoformat(), "duration_ms": 0, "reset_id": 0,
+        "requested_by": "presenter@squelch.example",
+    }
+    assert 0 < body["duration_ms"] < 2000
+    # And the story is back, with no sessions
+    assert snapshot(story) == pristine and sessions(story) == 0
+    # And the reset is recorded
+    logged = story.execute("SELECT * FROM demo_reset_log WHERE reset_id = %s", [body["reset_id"]]).fetchone()
+    assert (logged["requested_by"], logged["anchor_date"], logged["source_ip"]) == (
+        "presenter@squelch.example", DEMO_DAY, "127.0.0.1")
+
+
+@pytest.mark.parametrize(
+    ("claims", "status", "code"),
+    [
+        (None, 401, "unauthenticated"),
+        ({"sub": "u1", "cognito:username": "viewer", "cognito:groups": "[viewers admins]"}, 403, "not_a_demo_user"),
+        ({"sub": "u2", "cognito:username": "nobody"}, 403, "not_a_demo_user"),
+        ({"sub": "u3", "cognito:groups": "[demonstrators]"}, 403, "not_a_demo_user"),
+    ],
+)
+def test_only_demo_users_may_reset(story: psycopg.Connection, claims, status: int, code: str) -> None:
+    add_session(story)
+    before = snapshot(story)
+    response = invoke("DemoResetFunction", reset_event(claims=claims))
+    assert response["statusCode"] == status and body_of(response)["error"]["code"] == code
+    assert snapshot(story) == before
+
+
+@pytest.mark.parametrize("groups", ["[demo]", "[admins demo]", '["admins","demo"]', "demo"])
+def test_group_claim_forms_api_gateway_sends(story: psycopg.Connection, groups: str) -> None:
+    response = invoke("DemoResetFunction", reset_event(claims={"sub": "u", "cognito:groups": groups}))
+    assert response["statusCode"] == 200
+
+
+@pytest.mark.parametrize("body", [{"confirm": False}, {}, {"confirm": "true"}, {"confirm": 1}, ""])
+def test_unconfirmed_reset_is_a_400_and_deletes_nothing(story: psycopg.Connection, body: object) -> None:
+    add_session(story)
+    before = snapshot(story)
+    response = invoke("DemoResetFunction", reset_event(body=body))
+    assert response["statusCode"] == 400, response["body"]
+    assert body_of(response)["error"]["code"] == "confirmation_required"
+    assert snapshot(story) == before
+
+
+def resets_logged(conn: psycopg.Connection) -> int:
+    return conn.execute("SELECT count(*) AS n FROM demo_reset_log").fetchone()["n"]
+
+
+def test_reset_failing_midway_keeps_the_old_data(story: psycopg.Connection, monkeypatch) -> None:
+    add_session(story)
+    before, logged = snapshot(story), resets_logged(story)
+    monkeypatch.setattr(demo, "story_sql", lambda: demo._seed_sql("obsidian_black.sql") + "\nSELECT 1 / 0;")
+    response = invoke("DemoResetFunction", reset_event())
+    assert response["statusCode"] == 500 and "Traceback" not in response["body"]
+    assert snapshot(story) == before and resets_logged(story) == logged
+
+
+def test_two_resets_at_once_are_serialized(story: psycopg.Connection) -> None:
+    pristine, logged = snapshot(story), resets_logged(story)
+    add_session(story)
+    results: list[object] = []
+    barrier = threading.Barrier(2)
+
+    def presenter(name: str) -> None:
+        try:
+            barrier.wait()
+            results.append(demo.reset_demo(True, name, None))
+        except BaseException as error:  # noqa: BLE001 - checked below
+            results.append(error)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=presenter, args=(n,)) for n in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(not isinstance(r, BaseException) for r in results), results
+    assert snapshot(story) == pristine and resets_logged(story) == logged + 2
+
+
+def test_readers_during_resets_see_a_whole_story(story: psycopg.Connection) -> None:
+    # Given readers counting the story's rows in one snapshot while resets run back to back
+    whole = (1, 2, 16, 4)
+    seen: set[tuple[int, ...]] = set()
+    stop = threading.Event()
+
+    def reader() -> None:
+        query = """SELECT (SELECT count(*) FROM demo_customers WHERE is_demo) AS customers,
+                          (SELECT count(*) FROM demo_contacts WHERE customer_id = 'aco-001') AS contacts,
+                          (SELECT count(*) FROM demo_support_tickets WHERE customer_id = 'aco-001') AS tickets,
+                          (SELECT count(*) FROM demo_operations WHERE customer_id = 'aco-001') AS operations"""
+        try:
+            while not stop.is_set():
+                seen.add(db.run(lambda conn: tuple(conn.execute(query).fetchone().values()), read_only=True))
+        finally:
+            db.close()
+
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    for _ in range(15):
+        demo.reset(story, DEMO_DAY)
+    stop.set()
+    for thread in readers:
+        thread.join()
+    # Then every read saw the whole story, never a half-deleted or half-seeded one
+    assert seen == {whole}
+
+
+def test_reset_log_line_has_no_token(story: psycopg.Connection, log_output) -> None:
+    event = reset_event()
+    event["headers"]["authorization"] = "Bearer SECRET.TOKEN.VALUE"
+    invoke("DemoResetFunction", event)
+    out = log_output.getvalue()
+    lines = [json.loads(line) for line in out.splitlines()]
+    reset_lines = [line for line in lines if line.get("message") == "demo reset"]
+    assert reset_lines and reset_lines[0]["requested_by"] == "presenter@squelch.example"
+    assert "SECRET.TOKEN.VALUE" not in out and "authorization" not in out.lower()
+
+
+@pytest.fixture
+def server(story: psycopg.Connection) -> Iterator[str]:
+    local = LocalServer("127.0.0.1", 0, workers=4)
+    threading.Thread(target=local.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{local.server_address[1]}"
+    local.shutdown()
+    local.server_close()
+
+
+def post_reset(server: str, token: str | None, body: bytes = b'{"confirm": true}'):
+    headers = {"Content_Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+    return request(f"{server}/api/demo/reset", "POST", body, **headers)
+
+
+def forged(**claims: object) -> str:
+    payload = {"iss": auth.ISSUER, "aud": auth.AUDIENCE, "sub": "x", "cognito:groups": ["demo"],
+               "exp": int(time.time()) + 600} | claims
+    return jwt.encode(payload, auth.signing_key(), algorithm=auth.ALGORITHM)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "not-a-jwt",
+        jwt.encode({"iss": auth.ISSUER, "aud": auth.AUDIENCE, "sub": "x", "cognito:groups": ["demo"],
+                    "exp": int(time.time()) + 600}, "someone-elses-key-of-32-bytes!!!", algorithm="HS256"),
+        "expired",
+        "wrong-audience",
+        "wrong-issuer",
+        "alg-none",
+    ],
+)
+def test_local_server_rejects_bad_tokens_with_401(server: str, story: psycopg.Connection, token: str | None) -> None:
+    token = {
+        "expired": lambda: forged(exp=int(time.time()) - 5),
+        "wrong-audience": lambda: forged(aud="another-app"),
+        "wrong-issuer": lambda: forged(iss="https://evil.example"),
+        "alg-none": lambda: jwt.encode({"iss": auth.ISSUER, "aud": auth.AUDIENCE, "sub": "x",
+                                        "cognito:groups": ["demo"], "exp": int(time.time()) + 600}, None,
+                                       algorithm="none"),
+    }.get(token or "", lambda: token)()
+    add_session(story)
+    status, headers, body = post_reset(server, token)
+    assert status == 401 and json.loads(body)["error"]["code"] == "unauthenticated"
+    assert sessions(story) == 1
+
+
+def test_local_server_forbids_a_valid_token_without_the_group(server: str, story: psycopg.Connection) -> None:
+    status, _, body = post_reset(server, auth.issue_token("viewer@squelch.local", ("viewers",)))
+    assert status == 403 and json.loads(body)["error"]["code"] == "not_a_demo_user"
+
+
+def test_make_demo_token_is_accepted_by_the_local_server(server: str, story: psycopg.Connection) -> None:
+    token = subprocess.run([sys.executable, "-m", "localdev", "token"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.strip()
+    add_session(story)
+    status, _, body = post_reset(server, token)
+    assert status == 200 and json.loads(body)["requested_by"] == "presenter@squelch.local"
+    assert sessions(story) == 0

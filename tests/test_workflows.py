@@ -1,0 +1,245 @@
+"""Workflow sessions: start, save step, read context, through the handlers and real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import psycopg
+import pytest
+from conftest import body_of, invoke, load_event
+
+from squelch import db
+from squelch.domain import workflows
+
+
+def start(customer_id: Any = "aco-001", workflow_type: Any = "strategic_planning", raw: str | None = None) -> dict:
+    event = load_event("workflow_start.json")
+    event["body"] = raw if raw is not None else json.dumps({"customer_id": customer_id, "workflow_type": workflow_type})
+    return invoke("WorkflowStartFunction", event)
+
+
+def with_session(event_file: str, session_id: str) -> dict:
+    event = load_event(event_file)
+    path = event["rawPath"].replace("wf-example-session-0001", session_id)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["pathParameters"] = {"session_id": session_id}
+    return event
+
+
+def save(session_id: str, step: Any, data: Any = None, raw: str | None = None) -> dict:
+    event = with_session("workflow_step_save.json", session_id)
+    event["body"] = raw if raw is not None else json.dumps({"step": step, "data": {} if data is None else data})
+    return invoke("WorkflowStepSaveFunction", event)
+
+
+def context(session_id: str) -> dict:
+    return invoke("WorkflowContextGetFunction", with_session("workflow_context_get.json", session_id))
+
+
+def row(conn: psycopg.Connection, session_id: str) -> dict | None:
+    return conn.execute("SELECT * FROM demo_workflow_state WHERE session_id = %s", [session_id]).fetchone()
+
+
+@pytest.fixture
+def session_id(story: psycopg.Connection) -> str:
+    response = start()
+    assert response["statusCode"] == 201
+    return body_of(response)["session_id"]
+
+
+def test_start_creates_a_session_with_context(story: psycopg.Connection) -> None:
+    response = start(customer_id="aco")
+    assert response["statusCode"] == 201
+    body = body_of(response)
+    assert body["session_id"].startswith("wf-") and len(body["session_id"]) == 27
+    assert {k: body[k] for k in ("customer_id", "workflow_type", "current_step", "total_steps", "completed")} == {
+        "customer_id": "aco-001", "workflow_type": "strategic_planning", "current_step": 1, "total_steps": 5,
+        "completed": False,
+    }
+    assert body["context"] | {} == {
+        "customer_id": "aco-001", "name": "Obsidian Black", "customer_name": "Obsidian Black", "health_score": 4.2,
+        "risk_level": "high", "arr": 1500000, "renewal_date": "2026-04-15", "days_to_renewal": 143,
+    }
+    assert row(story, body["session_id"])["total_steps"] == 5
+
+
+def test_duplicate_start_returns_the_open_session(session_id: str) -> None:
+    again = start()
+    assert again["statusCode"] == 200 and body_of(again)["session_id"] == session_id
+    other_type = start(workflow_type="risk_detection")
+    assert other_type["statusCode"] == 201 and body_of(other_type)["total_steps"] == 4
+
+
+def test_twenty_concurrent_starts_make_exactly_one_session(story: psycopg.Connection) -> None:
+    # Given twenty clients starting the same workflow at the same instant, each on its own connection
+    barrier = threading.Barrier(20)
+    results: list[tuple[str, bool]] = []
+    errors: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            barrier.wait()
+            session, created = workflows.start("aco-001", "risk_detection")
+            results.append((session.session_id, created))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=client) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then all got the same session, exactly one created it, and one row exists
+    assert errors == []
+    assert len({sid for sid, _ in results}) == 1 and sum(created for _, created in results) == 1
+    count = story.execute("SELECT count(*) AS n FROM demo_workflow_state WHERE workflow_type = 'risk_detection'")
+    assert count.fetchone()["n"] == 1
+
+
+def test_completed_session_lets_a_new_one_start(session_id: str) -> None:
+    for step in range(1, 6):
+        assert save(session_id, step)["statusCode"] == 200
+    again = start()
+    assert again["statusCode"] == 201 and body_of(again)["session_id"] != session_id
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        ('{"customer_id": "aco-001", "workflow_type": "world_domination"}', 422, "unknown_workflow_type"),
+        ('{"customer_id": "nobody", "workflow_type": "strategic_planning"}', 404, "customer_not_found"),
+        ('{"customer_id": "aco-001"}', 422, "invalid_request"),
+        ('{"customer_id": 1, "workflow_type": "strategic_planning"}', 422, "invalid_request"),
+        ('["aco-001", "strategic_planning"]', 422, "invalid_request"),
+        ('{"customer_id": "aco-001", "workflow_type": ', 400, "malformed_json"),
+        ("", 422, "invalid_request"),
+    ],
+)
+def test_bad_starts_are_refused_and_create_nothing(story: psycopg.Connection, raw: str, status: int, code: str) -> None:
+    response = start(raw=raw)
+    assert response["statusCode"] == status, response["body"]
+    assert body_of(response)["error"]["code"] == code
+    assert story.execute("SELECT count(*) AS n FROM demo_workflow_state").fetchone()["n"] == 0
+
+
+def test_unknown_type_lists_the_known_ones(story: psycopg.Connection) -> None:
+    message = body_of(start(workflow_type="world_domination"))["error"]["message"]
+    assert "risk_detection, strategic_planning" in message
+
+
+def test_registry_matches_the_database_check(story: psycopg.Connection) -> None:
+    check = story.execute(
+        "SELECT pg_get_constraintdef(oid) AS c FROM pg_constraint WHERE conname = 'demo_workflow_state_workflow_type_check'"
+    ).fetchone()["c"]
+    assert sorted(workflows.WORKFLOW_TYPES) == sorted(part.split("'")[1] for part in check.split("'::text")[:-1])
+
+
+def test_steps_are_saved_replaced_and_completed(story: psycopg.Connection, session_id: str) -> None:
+    # When steps 1 and 2 are saved, then step 2 is current
+    assert body_of(save(session_id, 1, {"seen": "contract"})) == {
+        "session_id": session_id, "current_step": 1, "total_steps": 5, "completed": False}
+    assert body_of(save(session_id, 2, {"artifact": "contract_intelligence", "user_selections": {}}))["current_step"] == 2
+    # And going back to step 1 replaces only its data and keeps the current step
+    assert body_of(save(session_id, 1, {"seen": "again"}))["current_step"] == 2
+    data = row(story, session_id)["data"]
+    assert data == {"step_1": {"seen": "again"}, "step_2": {"artifact": "contract_intelligence", "user_selections": {}}}
+    # And saving through the last step completes the session and the customer's strategic plan
+    for step in (3, 4):
+        save(session_id, step, {"n": step})
+    final = body_of(save(session_id, 5, {"approved": True}))
+    assert final == {"session_id": session_id, "current_step": 5, "total_steps": 5, "completed": True}
+    assert story.execute("SELECT completed FROM demo_strategic_plans").fetchone()["completed"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"step": 3, "data": {}}, 422, "invalid_step"),   # skips ahead of current_step + 1
+        ({"step": 0, "data": {}}, 422, "invalid_request"),
+        ({"step": 6, "data": {}}, 422, "invalid_step"),
+        ({"step": "2", "data": {}}, 422, "invalid_request"),
+        ({"step": 2.5, "data": {}}, 422, "invalid_request"),
+        ({"step": True, "data": {}}, 422, "invalid_request"),
+        ({"step": 2, "data": ["not", "an", "object"]}, 422, "invalid_request"),
+        ({"step": 2, "data": None}, 422, "invalid_request"),
+        ({"step": 2}, 422, "invalid_request"),
+        ({"data": {}}, 422, "invalid_request"),
+    ],
+)
+def test_invalid_steps_change_nothing(story: psycopg.Connection, session_id: str, body: dict, status: int,
+                                      code: str) -> None:
+    before = row(story, session_id)
+    response = save(session_id, None, raw=json.dumps(body))
+    assert response["statusCode"] == status, response["body"]
+    assert body_of(response)["error"]["code"] == code
+    assert row(story, session_id) == before
+
+
+def test_malformed_step_json_is_a_400(story: psycopg.Connection, session_id: str) -> None:
+    before = row(story, session_id)
+    response = save(session_id, None, raw='{"step": 2, "data": {')
+    assert response["statusCode"] == 400 and body_of(response)["error"]["code"] == "malformed_json"
+    assert row(story, session_id) == before
+
+
+def test_unknown_session_is_a_404(story: psycopg.Connection) -> None:
+    assert body_of(save("wf-nope", 1))["error"]["code"] == "session_not_found"
+    assert context("wf-nope")["statusCode"] == 404
+
+
+def test_completed_session_is_a_409(story: psycopg.Connection, session_id: str) -> None:
+    for step in range(1, 6):
+        save(session_id, step)
+    before = row(story, session_id)
+    response = save(session_id, 2, {"late": True})
+    assert response["statusCode"] == 409 and body_of(response)["error"]["code"] == "session_completed"
+    assert row(story, session_id) == before
+
+
+def test_concurrent_step_writes_lose_nothing(story: psycopg.Connection, session_id: str) -> None:
+    for step in (1, 2, 3):
+        workflows.save_step(session_id, step, {"v": 0})
+    rounds = 25
+
+    def writer(step: int) -> None:
+        try:
+            for n in range(1, rounds + 1):
+                workflows.save_step(session_id, step, {"v": n})
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=writer, args=(step,)) for step in (1, 2, 3, 4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert row(story, session_id)["data"] == {f"step_{s}": {"v": rounds} for s in (1, 2, 3, 4)}
+
+
+def test_context_has_every_step_the_customer_and_the_plan(story: psycopg.Connection, session_id: str) -> None:
+    save(session_id, 1, {"a": 1})
+    save(session_id, 2, {"b": [1, 2]})
+    body = body_of(context(session_id))
+    assert body["data"] == {"step_1": {"a": 1}, "step_2": {"b": [1, 2]}}
+    assert (body["current_step"], body["total_steps"], body["completed"]) == (2, 5, False)
+    assert body["created_at"] <= body["updated_at"]
+    assert body["customer_context"]["name"] == "Obsidian Black" and body["customer_context"]["health_score"] == 4.2
+    plan = body["strategic_plan"]
+    assert plan["plan_id"] == "aco-plan-001" and plan["success_probability"] == 78
+    assert [len(plan[f"phase_{n}_tasks"]) for n in (1, 2, 3)] == [3, 4, 4]
+    assert plan["phase_1_tasks"][0] == {"task": "Respond to Marcus email", "due": "Day 1", "status": "pending"}
+
+
+def test_risk_detection_context_has_no_plan(story: psycopg.Connection) -> None:
+    session = body_of(start(workflow_type="risk_detection"))["session_id"]
+    assert body_of(context(session))["strategic_plan"] is None
+
+
+def test_sessions_survive_a_new_container(story: psycopg.Connection, session_id: str) -> None:
+    save(session_id, 1, {"kept": True})
+    db.close()  # the container's connection is gone, as after a cold start
+    assert body_of(context(session_id))["data"] == {"step_1": {"kept": True}}
