@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from typing import Literal
 from functools import cache
 
 from pydantic import BaseModel, Field, field_validator
@@ -17,6 +18,9 @@ class Settings(BaseModel):
     db_connect_timeout: int = Field(5, ge=1, le=60, description="seconds; psycopg waits 130 s by default")
     demo_anchor_date: date | None = Field(None, description="pins the demo day D the seed counts from")
     demo_today: date | None = Field(None, description="freezes the clock of computed fields")
+    ai_provider: Literal["canned", "bedrock"] = Field("canned", description="who writes AI text")
+    bedrock_model_id: str | None = Field(None, description="Bedrock model for AI_PROVIDER=bedrock")
+    ai_timeout_seconds: float = Field(4.0, gt=0, le=30, description="Bedrock read timeout before falling back")
     demo_group: str = Field("demo", description="token group whose members may reset the demo")
     cors_allow_origins: list[str] = Field(
         default_factory=lambda: list(LOCAL_ORIGINS),

@@ -44,3 +44,18 @@ def joined(items: Sequence[str], conjunction: str = "and") -> str:
     if len(items) <= 2:
         return f" {conjunction} ".join(items)
     return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def a_or_an(n: int) -> str:
+    """The article before a number said aloud: an 8-, an 11-, an 18-, an 87-day gap; a 90-day gap."""
+    digits = str(n)
+    spoken_vowel = digits.startswith("8") or (len(digits) in (2, 5, 6) and digits[:2] in ("11", "18"))
+    return "an" if spoken_vowel else "a"
+
+
+ORDINAL_WORDS = ("One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten")
+
+
+def year_name(n: int) -> str:
+    """Year One, Year Two, ... as contracts are talked about."""
+    return f"Year {ORDINAL_WORDS[n - 1] if 1 <= n <= len(ORDINAL_WORDS) else n}"

@@ -7,12 +7,13 @@ At the demo's 4.2 that gives 68 % and "high".
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from squelch import clock
 from squelch.ai import canned
-from squelch.domain.customers import read_for_customer
+from squelch.db import Connection
+from squelch.domain.customers import Customer, read_for_customer
 from squelch.models.health import ComponentScores, Health, RiskLevel
 from squelch.queries import health as queries
 
@@ -35,13 +36,17 @@ def risk_level(health_score: Decimal) -> RiskLevel:
     return next((level for limit, level in RISK_BANDS if health_score < limit), "low")
 
 
-def of_customer(ref: str) -> Health:
-    since = clock.start_of(clock.today() - FAILURE_LOOKBACK)
+def critical_failures(conn: Connection, customer_id: str, today: date) -> int:
+    """Critical tickets (service failures) filed in the 365 days up to today."""
+    return queries.critical_failures_since(conn, customer_id, clock.start_of(today - FAILURE_LOOKBACK))
 
-    def read(conn, customer):  # noqa: ANN001, ANN202 - a local unit of work
+
+def of_customer(ref: str) -> Health:
+    today = clock.today()
+
+    def read(conn: Connection, customer: Customer) -> tuple[Customer, list[dict], int]:
         customer_id = customer["customer_id"]
-        return (customer, queries.components_for(conn, customer_id),
-                queries.critical_failures_since(conn, customer_id, since))
+        return customer, queries.components_for(conn, customer_id), critical_failures(conn, customer_id, today)
 
     customer, components, failures = read_for_customer(ref, read)
     score: Decimal | None = customer["health_score"]

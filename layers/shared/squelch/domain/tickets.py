@@ -8,10 +8,11 @@ as shown, one decimal, and null when the baseline is empty (no rate to compare w
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from squelch import clock
+from squelch.db import Connection
 from squelch.domain.customers import read_for_customer
 from squelch.models.tickets import TicketList, TicketSummary
 from squelch.queries import tickets as queries
@@ -24,22 +25,12 @@ def _one_decimal(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def of_customer(ref: str) -> TicketList:
-    today = clock.today()
+def spike(conn: Connection, customer_id: str, today: date) -> TicketList:
+    """The window's tickets and the spike summary, read on conn."""
     window_start = today - timedelta(days=WINDOW_DAYS)
     baseline_start = window_start - timedelta(days=WINDOW_DAYS * BASELINE_PERIODS)
-
-    def read(conn, customer):  # noqa: ANN001, ANN202 - a local unit of work
-        customer_id = customer["customer_id"]
-        window = queries.in_period(
-            conn, customer_id, clock.start_of(window_start), clock.start_of(today + timedelta(days=1))
-        )
-        baseline = queries.count_in_period(
-            conn, customer_id, clock.start_of(baseline_start), clock.start_of(window_start)
-        )
-        return window, baseline
-
-    window, baseline = read_for_customer(ref, read)
+    window = queries.in_period(conn, customer_id, clock.start_of(window_start), clock.start_of(today + timedelta(days=1)))
+    baseline = queries.count_in_period(conn, customer_id, clock.start_of(baseline_start), clock.start_of(window_start))
     # The multiplier divides by the rate as shown, so a reader can redo the sum: 5 / 1.5 = 3.3.
     normal_rate = _one_decimal(Decimal(baseline) / BASELINE_PERIODS)
     summary = TicketSummary(
@@ -57,3 +48,8 @@ def of_customer(ref: str) -> TicketList:
         for t in window
     ]
     return TicketList.model_validate({"tickets": rows, "summary": summary})
+
+
+def of_customer(ref: str) -> TicketList:
+    today = clock.today()
+    return read_for_customer(ref, lambda conn, customer: spike(conn, customer["customer_id"], today))

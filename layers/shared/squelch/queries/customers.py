@@ -9,7 +9,8 @@ from squelch.db import Connection
 # A customer reference is either the id (aco-001) or the slug (aco); both are unique.
 PROFILE = """
 SELECT c.customer_id, c.slug, c.name, c.industry, c.operatives, c.facilities, c.arr,
-       c.renewal_date, c.health_score, c.opportunity_score, c.csm_name, c.is_demo,
+       c.renewal_date, c.health_score, c.opportunity_score, c.csm_name, c.csm_assigned_on, c.is_demo,
+       c.created_at,
        p.name AS primary_contact, p.contact_id AS primary_contact_id,
        CASE WHEN k.contract_id IS NULL THEN NULL ELSE to_jsonb(k) END AS contract
 FROM demo_customers c

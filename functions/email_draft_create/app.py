@@ -1,0 +1,18 @@
+"""POST /api/ai/email-draft: an email from the CSM to one of the customer's contacts."""
+
+from squelch.ai import insights
+from squelch.http import create_api
+from squelch.models.ai import EmailDraft, EmailDraftRequest
+from squelch.observability import observed
+
+app = create_api()
+
+
+@app.post("/api/ai/email-draft", summary="Draft an email to a contact, in the CSM's name.", tags=["ai"])
+def draft_email(request: EmailDraftRequest) -> EmailDraft:
+    return insights.email_draft(request.recipient, request.context, request.purpose, request.customer_id)
+
+
+@observed
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

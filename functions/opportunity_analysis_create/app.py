@@ -1,0 +1,18 @@
+"""POST /api/ai/opportunity-analysis: the account's expansion opportunities and what to do next."""
+
+from squelch.ai import insights
+from squelch.http import create_api
+from squelch.models.ai import CustomerRequest, OpportunityAnalysis
+from squelch.observability import observed
+
+app = create_api()
+
+
+@app.post("/api/ai/opportunity-analysis", summary="Expansion opportunity analysis of a customer.", tags=["ai"])
+def analyze_opportunities(request: CustomerRequest) -> OpportunityAnalysis:
+    return insights.opportunity_analysis(request.customer_id)
+
+
+@observed
+def lambda_handler(event: dict, context: object) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,114 @@
+"""The facts an insight may use, read from the database in one snapshot.
+
+Canned text and the LLM prompt are both built from these facts only, so whatever an answer says,
+the data says too. Each fact used is listed in the answer's `sources`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from squelch import clock
+from squelch.db import Connection
+from squelch.domain import health, tickets
+from squelch.domain.customers import Customer, read_for_customer
+from squelch.models.tickets import TicketSummary
+from squelch.queries import contacts as contact_queries
+from squelch.queries import customers as customer_queries
+from squelch.queries import operations as operation_queries
+from squelch.queries import opportunities as opportunity_queries
+
+YEAR_DAYS = 365
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    today: date
+    customer: dict[str, Any]
+    contacts: list[dict[str, Any]]
+    operations: list[dict[str, Any]]
+    critical_failures: int
+    tickets: TicketSummary
+    opportunities: list[dict[str, Any]]
+
+    @property
+    def name(self) -> str:
+        return str(self.customer["name"])
+
+    @property
+    def risk_level(self) -> str | None:
+        score = self.customer["health_score"]
+        return health.risk_level(score) if score is not None else None
+
+    @property
+    def churn_probability(self) -> int | None:
+        score = self.customer["health_score"]
+        return health.churn_probability(score) if score is not None else None
+
+    def days_since(self, day: date | None) -> int | None:
+        return (self.today - day).days if day else None
+
+    def most_costly_failure(self) -> dict[str, Any] | None:
+        """The failed operation of the past year that cost the customer most."""
+        failed = [o for o in self.operations if o["status"] == "failed" and o["cost_impact"]
+                  and (self.today - o["date"]).days <= YEAR_DAYS]
+        return max(failed, key=lambda o: o["cost_impact"], default=None)
+
+    def communication_gap(self) -> tuple[int, dict[str, Any]] | None:
+        """Days between the last contact before the current CSM took over and the takeover."""
+        takeover = self.customer.get("csm_assigned_on")
+        before = [c for c in self.contacts if c["last_contact"] and takeover and c["last_contact"] <= takeover]
+        if not before:
+            return None
+        last = max(before, key=lambda c: c["last_contact"])
+        return (takeover - last["last_contact"]).days, last
+
+    def contact(self, recipient: str) -> dict[str, Any] | None:
+        """A contact by id or by name (case and honorifics aside)."""
+        wanted = _plain_name(recipient)
+        return next((c for c in self.contacts if recipient == c["contact_id"] or _plain_name(c["name"]) == wanted),
+                    None)
+
+    def sponsored(self, contact_id: str) -> dict[str, Any] | None:
+        return next((o for o in self.opportunities if o["sponsor_contact_id"] == contact_id), None)
+
+    def priority_contact(self) -> dict[str, Any] | None:
+        """Who to reach first: a contact evaluating competitors, the largest initiative first, the
+        never-contacted before the contacted; else the primary contact."""
+        evaluating = [c for c in self.contacts if c["is_evaluating_competitors"]]
+        if evaluating:
+            return max(evaluating, key=lambda c: (c["initiative_value"] or 0, c["last_contact"] is None))
+        return next((c for c in self.contacts if c["is_primary"]), None)
+
+    def contract_year(self) -> int:
+        """Which year of the relationship this is: 1 in the first twelve months."""
+        created: datetime = self.customer["created_at"]
+        return max(0, (self.today - created.date()).days) // YEAR_DAYS + 1
+
+
+def _plain_name(name: str) -> str:
+    from squelch.ai.wording import HONORIFICS
+
+    return " ".join(p for p in name.lower().split() if p not in HONORIFICS)
+
+
+def gather(ref: str) -> AccountFacts:
+    today = clock.today()
+
+    def read(conn: Connection, customer: Customer) -> AccountFacts:
+        customer_id = customer["customer_id"]
+        profile = customer_queries.fetch_profile(conn, customer_id)
+        assert profile is not None
+        return AccountFacts(
+            today=today,
+            customer=profile,
+            contacts=contact_queries.list_for(conn, customer_id),
+            operations=operation_queries.list_for(conn, customer_id),
+            critical_failures=health.critical_failures(conn, customer_id, today),
+            tickets=tickets.spike(conn, customer_id, today).summary,
+            opportunities=opportunity_queries.list_for(conn, customer_id),
+        )
+
+    return read_for_customer(ref, read)

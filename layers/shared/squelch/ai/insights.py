@@ -1,0 +1,74 @@
+"""The three AI routes: facts from the database, canned text written from them, and, when
+AI_PROVIDER=bedrock, the LLM's text instead, unless it fails, in which case the canned text stands."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel
+
+from squelch.ai import drafts, facts
+from squelch.ai.facts import AccountFacts
+from squelch.domain.demo import DEMO_CUSTOMER_ID
+from squelch.domain.errors import NotFound
+from squelch.models.ai import EmailDraft, OpportunityAnalysis, Provider, RiskAnalysis, Source
+from squelch.observability import logger, metrics
+from squelch.settings import get_settings
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def _prompt_facts(f: AccountFacts, sources: list[Source], **extra: Any) -> dict[str, Any]:
+    return {"customer": f.name, "today": f.today.isoformat(), "facts": [s.model_dump(mode="json") for s in sources],
+            **extra}
+
+
+def _written(task: str, f: AccountFacts, sources: list[Source], canned: T, **extra: Any) -> tuple[T, Provider, str | None]:
+    if get_settings().ai_provider != "bedrock":
+        return canned, "canned", None
+    from squelch.ai import bedrock  # boto3 is imported only when the LLM is in use
+
+    try:
+        return bedrock.write(task, _prompt_facts(f, sources, **extra), type(canned), canned), "bedrock", None
+    except bedrock.ProviderFailure as failure:
+        logger.warning("AI provider failed; canned answer used", extra={"reason": failure.reason})
+        metrics.add_metric(name="AIFallbacks", unit=MetricUnit.Count, value=1)
+        return canned, "canned", failure.reason
+
+
+def risk_analysis(customer_ref: str) -> RiskAnalysis:
+    f = facts.gather(customer_ref)
+    canned, sources = drafts.risk_text(f)
+    text, provider, reason = _written(
+        "Write a risk analysis of this account: 3 to 5 short insights and one prioritized recommendation.",
+        f, sources, canned)
+    return RiskAnalysis(customer_id=f.customer["customer_id"], overall_health_score=f.customer["health_score"],
+                        churn_probability=f.churn_probability, risk_level=f.risk_level, insights=text.insights,
+                        recommendation=text.recommendation, provider=provider, fallback_reason=reason, sources=sources)
+
+
+def opportunity_analysis(customer_ref: str) -> OpportunityAnalysis:
+    f = facts.gather(customer_ref)
+    canned, analyzed, sources = drafts.opportunity_text(f)
+    text, provider, reason = _written(
+        "Write one insight on the account's expansion opportunity and one actionable recommendation.",
+        f, sources, canned)
+    return OpportunityAnalysis(customer_id=f.customer["customer_id"], opportunities=analyzed,
+                               ai_insight=text.ai_insight, recommendation=text.recommendation, provider=provider,
+                               fallback_reason=reason, sources=sources)
+
+
+def email_draft(recipient: str, context: str, purpose: str, customer_ref: str | None) -> EmailDraft:
+    f = facts.gather(customer_ref or DEMO_CUSTOMER_ID)
+    contact = f.contact(recipient)
+    if contact is None:
+        known = ", ".join(f"{c['name']} ({c['contact_id']})" for c in f.contacts) or "none"
+        raise NotFound("recipient_not_found", f"{recipient!r} is not a contact of {f.name}; contacts: {known}.")
+    canned, sources = drafts.email_text(f, contact)
+    text, provider, reason = _written(
+        "Draft a professional email from the CSM to the recipient: subject and body, signed by the CSM.",
+        f, sources, canned, recipient=contact["name"], context=context, purpose=purpose)
+    return EmailDraft(customer_id=f.customer["customer_id"], recipient={"contact_id": contact["contact_id"],
+                      "name": contact["name"]}, subject=text.subject, body=text.body, provider=provider,
+                      fallback_reason=reason, sources=sources)
