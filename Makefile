@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run test migrate invoke openapi demo-token clean help
+.PHONY: run test migrate invoke openapi demo-token lint-template build package-test check-deploy python312 clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -38,8 +38,40 @@ invoke: $(VENV)/.run-deps  ## invoke one function: make invoke FN=CustomerGetFun
 demo-token: $(VENV)/.run-deps  ## print a bearer token for a local demo user (for POST /api/demo/reset)
 	@$(BIN)/python -m localdev token
 
+# ---- deployment checks: SAM CLI and cfn-lint live in their own environment (their pins clash with ours)
+DEPLOY_BIN := .venv-deploy/bin
+# A real python3.12 (pyenv's shim answers only when 3.12 is the selected version).
+PY312 ?= $(shell for p in $$(command -v -a python3.12 2>/dev/null) $(HOME)/.pyenv/versions/3.12*/bin/python3.12; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
+SAM = PATH="$(dir $(PY312)):$$PATH" SAM_CLI_TELEMETRY=0 $(DEPLOY_BIN)/sam
+
+$(DEPLOY_BIN)/.deps: requirements/deploy.txt
+	$(PYTHON) -m venv .venv-deploy
+	$(DEPLOY_BIN)/pip install -q -r requirements/deploy.txt
+	touch $@
+
+python312:
+	@test -n "$(PY312)" || { echo "sam build for python3.12 needs python3.12 on PATH (or PY312=/path/to/python3.12)"; exit 1; }
+
+lint-template: $(DEPLOY_BIN)/.deps  ## cfn-lint and sam validate --lint, no warnings allowed
+	$(DEPLOY_BIN)/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 $(DEPLOY_BIN)/sam validate --lint
+
+build: $(DEPLOY_BIN)/.deps python312  ## sam build for Lambda (python3.12, arm64), then check the layer's binaries
+	$(SAM) build --parallel
+	@! find .aws-sam/build/SharedLayer -name '*.so*' -exec file {} + | grep ELF | grep -v aarch64
+	@echo "layer binaries: all aarch64"
+
+package-test: $(DEPLOY_BIN)/.deps $(VENV)/.test-deps python312  ## build for this machine and run every built function
+	sed 's/arm64/$(shell uname -m | sed s/aarch64/arm64/)/g' template.yaml > .template-host.yaml
+	$(SAM) build --template-file .template-host.yaml --build-dir .aws-sam/build-host \
+		--cache-dir .aws-sam/cache-host --parallel; status=$$?; rm -f .template-host.yaml; exit $$status
+	SQUELCH_BUILD_DIR=.aws-sam/build-host SQUELCH_LAMBDA_PYTHON=$(PY312) $(BIN)/python -m pytest tests/packaging -q
+
+check-deploy: lint-template build package-test  ## everything that can be proven about deploying, offline
+
 clean:  ## remove the virtual environment, build output and local data
-	rm -rf $(VENV) .aws-sam .data
+	rm -rf $(VENV) .venv-deploy .aws-sam .data
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m localdev.openapi

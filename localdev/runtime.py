@@ -30,6 +30,10 @@ class LambdaContext:
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
+    def log_stream_name(self) -> str:
+        return f"local/{self.function_name}"
+
+    @property
     def invoked_function_arn(self) -> str:
         return f"arn:aws:lambda:local:000000000000:function:{self.function_name}"
 

@@ -53,10 +53,20 @@ class Function:
     environment: dict[str, Any]
 
 
-def _route(properties: dict[str, Any]) -> Route:
+def _resolve(value: Any, doc: dict[str, Any]) -> Any:
+    """Ref to a parameter (its default) and Fn::FindInMap, the intrinsics a route's settings use."""
+    if isinstance(value, dict) and "Ref" in value:
+        return str(doc["Parameters"][value["Ref"]]["Default"])
+    if isinstance(value, dict) and "Fn::FindInMap" in value:
+        name, top, second = (_resolve(part, doc) for part in value["Fn::FindInMap"])
+        return doc["Mappings"][name][top][second]
+    return value
+
+
+def _route(properties: dict[str, Any], doc: dict[str, Any]) -> Route:
     path = properties["Path"]
     pattern = re.sub(r"\\\{(\w+)\\\}", lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(path))
-    authorizer = (properties.get("Auth") or {}).get("Authorizer")
+    authorizer = _resolve((properties.get("Auth") or {}).get("Authorizer"), doc)
     return Route(properties["Method"].upper(), path, re.compile(pattern), None if authorizer == "NONE" else authorizer)
 
 
@@ -75,7 +85,7 @@ def load(template: Path = TEMPLATE) -> dict[str, Function]:
         props = resource["Properties"]
         module, handler = props["Handler"].rsplit(".", 1)
         routes = tuple(
-            _route(event["Properties"]) for event in props.get("Events", {}).values() if event["Type"] == "HttpApi"
+            _route(event["Properties"], doc) for event in props.get("Events", {}).values() if event["Type"] == "HttpApi"
         )
         env = props.get("Environment", {}).get("Variables", {})
         functions[logical_id] = Function(logical_id, ROOT / props["CodeUri"], module, handler, routes, env)

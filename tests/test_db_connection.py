@@ -79,3 +79,23 @@ def test_credentials_from_an_rds_secret(story: psycopg.Connection, app_database:
     finally:
         db.close()
         credentials._secrets_client.cache_clear()
+
+
+@mock_aws
+def test_rds_proxy_endpoint_replaces_the_secrets_host_and_disables_prepared_statements(
+    story: psycopg.Connection, app_database: str, monkeypatch
+) -> None:
+    # Given an RDS secret whose host is unreachable, and the proxy endpoint pointing at the real server
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    credentials._secrets_client.cache_clear()
+    parts = conninfo_to_dict(app_database)
+    secret = {"host": "db.internal.invalid", "port": int(parts.get("port") or 5432), "dbname": parts["dbname"],
+              "username": parts.get("user", "postgres"), "password": parts.get("password") or ""}
+    arn = boto3.client("secretsmanager").create_secret(Name="squelch/proxy", SecretString=json.dumps(secret))["ARN"]
+    use_environment(monkeypatch, DATABASE_URL=None, DB_SECRET_ARN=arn, DB_PROXY_ENDPOINT=parts.get("host", "localhost"))
+    try:
+        assert db.run(lambda conn: conn.execute("SELECT 1 AS one").fetchone()["one"]) == 1
+        assert db.connection().prepare_threshold is None
+    finally:
+        db.close()
+        credentials._secrets_client.cache_clear()

@@ -1,13 +1,24 @@
-"""The one-off migrate function: applies pending migrations, then seeds the demo story if absent."""
+"""The migrate function: applies pending migrations, then seeds the demo story if absent.
 
-from dataclasses import asdict
+Invoked by hand (`sam remote invoke`, `make migrate`) or by CloudFormation on every deploy through
+the DatabaseMigrations custom resource; either way it is idempotent.
+"""
 
+from squelch import cfn
 from squelch.domain import demo
 from squelch.observability import logger, observed
 
 
+def prepare() -> dict:
+    result = demo.prepare_database()
+    summary = {"migrations_applied": result.migrations_applied, "seeded": result.seeded,
+               "anchor_date": result.anchor_date.isoformat()}
+    logger.info("database prepared", extra=summary)
+    return summary
+
+
 @observed
 def lambda_handler(event: dict, context: object) -> dict:
-    result = demo.prepare_database()
-    logger.info("database prepared", extra=asdict(result))
-    return {**asdict(result), "anchor_date": result.anchor_date.isoformat()}
+    if cfn.is_request(event):
+        return cfn.handle(event, context, prepare)
+    return prepare()

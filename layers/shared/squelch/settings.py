@@ -15,6 +15,7 @@ LOCAL_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*"]
 class Settings(BaseModel):
     database_url: str | None = Field(None, description="libpq URL; wins over db_secret_arn")
     db_secret_arn: str | None = Field(None, description="RDS-style Secrets Manager secret")
+    db_proxy_endpoint: str | None = Field(None, description="RDS Proxy host; replaces the secret's host")
     db_connect_timeout: int = Field(5, ge=1, le=60, description="seconds; psycopg waits 130 s by default")
     demo_anchor_date: date | None = Field(None, description="pins the demo day D the seed counts from")
     demo_today: date | None = Field(None, description="freezes the clock of computed fields")

@@ -40,8 +40,13 @@ def close() -> None:
 
 
 def _open() -> Connection:
+    settings = get_settings()
+    # RDS Proxy pins a client to one backend while it holds server-side prepared statements;
+    # prepare_threshold=None keeps psycopg from preparing any, so the proxy can multiplex.
+    prepare_threshold = None if settings.db_proxy_endpoint else 5
     try:
-        return psycopg.connect(conninfo(get_settings()), autocommit=True, row_factory=dict_row)
+        return psycopg.connect(conninfo(settings), autocommit=True, row_factory=dict_row,
+                               prepare_threshold=prepare_threshold)
     except psycopg.OperationalError as error:
         raise Unavailable("database_unavailable", "The database is not reachable; try again shortly.") from error
 

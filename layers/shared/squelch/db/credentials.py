@@ -25,16 +25,16 @@ def conninfo(settings: Settings) -> str:
     if settings.database_url:
         base = settings.database_url
     elif settings.db_secret_arn:
-        base = _conninfo_from_secret(settings.db_secret_arn)
+        base = _conninfo_from_secret(settings.db_secret_arn, settings.db_proxy_endpoint)
     else:
         raise Unavailable("database_not_configured", "Set DATABASE_URL or DB_SECRET_ARN.")
     return make_conninfo(base, connect_timeout=settings.db_connect_timeout, application_name="squelch")
 
 
-def _conninfo_from_secret(secret_arn: str) -> str:
+def _conninfo_from_secret(secret_arn: str, proxy_endpoint: str | None) -> str:
     secret: dict[str, Any] = json.loads(_secrets_client().get_secret_value(SecretId=secret_arn)["SecretString"])
     return make_conninfo(
-        host=secret["host"],
+        host=proxy_endpoint or secret["host"],
         port=str(secret.get("port", 5432)),
         dbname=secret.get("dbname", "postgres"),
         user=secret["username"],

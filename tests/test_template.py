@@ -1,0 +1,93 @@
+"""template.yaml holds what operators expect of the stack (cfn-lint, sam validate and sam build run
+in `make check-deploy`; these checks are the project's own rules about the template)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from conftest import EVENTS, ROOT
+
+from localdev.template import _CloudFormationLoader
+
+TEMPLATE: dict[str, Any] = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CloudFormationLoader)  # noqa: S506
+RESOURCES = TEMPLATE["Resources"]
+FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
+ROUTE_FUNCTIONS = {k: v for k, v in FUNCTIONS.items() if v["Properties"].get("Events")}
+
+
+def test_thirteen_routes_and_the_migrate_function() -> None:
+    assert len(ROUTE_FUNCTIONS) == 13 and set(FUNCTIONS) - set(ROUTE_FUNCTIONS) == {"DatabaseMigrateFunction"}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_each_function_is_explicit_logged_and_has_a_sample_event(name: str) -> None:
+    props = FUNCTIONS[name]["Properties"]
+    for event in props.get("Events", {}).values():
+        assert event["Type"] == "HttpApi" and "proxy+" not in event["Properties"]["Path"]
+        assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}
+        assert "Auth" in event["Properties"], "every route says how it is authorized"
+    logs = [r for r in RESOURCES.values() if r["Type"] == "AWS::Logs::LogGroup"
+            and r["Properties"].get("LogGroupName") == {"Fn::Sub": f"/aws/lambda/${{{name}}}"}]
+    assert len(logs) == 1 and logs[0]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    folder = props["CodeUri"].rstrip("/").split("/")[-1]
+    assert (EVENTS / f"{folder}.json").exists()
+    assert props["Handler"] == "app.lambda_handler"
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_policies_are_least_privilege(name: str) -> None:
+    policies = FUNCTIONS[name]["Properties"]["Policies"]
+    assert policies[0] == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "DbSecretArn"}}}
+    for extra in policies[1:]:
+        condition, statement, otherwise = extra["Fn::If"]
+        assert condition == "UseBedrock" and otherwise == {"Ref": "AWS::NoValue"}
+        assert [s["Action"] for s in statement["Statement"]] == [["bedrock:InvokeModel"]]
+    uses_bedrock = len(policies) > 1
+    assert uses_bedrock == name.endswith(("AnalysisCreateFunction", "DraftCreateFunction"))
+
+
+def test_globals_runtime_architecture_tracing_vpc_and_powertools() -> None:
+    glob = TEMPLATE["Globals"]["Function"]
+    assert (glob["Runtime"], glob["Architectures"], glob["Tracing"]) == ("python3.12", ["arm64"], "Active")
+    assert glob["VpcConfig"] == {"SubnetIds": {"Ref": "SubnetIds"}, "SecurityGroupIds": {"Ref": "SecurityGroupIds"}}
+    env = glob["Environment"]["Variables"]
+    assert env["DB_SECRET_ARN"] == {"Ref": "DbSecretArn"} and env["DB_PROXY_ENDPOINT"] == {"Ref": "RdsProxyEndpoint"}
+    assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"} <= set(env)
+
+
+def test_http_api_has_fail_on_warnings_cors_access_logs_and_the_jwt_authorizer() -> None:
+    api = RESOURCES["HttpApi"]["Properties"]
+    assert api["FailOnWarnings"] is True
+    assert api["CorsConfiguration"]["AllowOrigins"] == {"Ref": "CorsAllowOrigins"}
+    assert api["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": "HttpApiAccessLogs.Arn"}
+    jwt = api["Auth"]["Authorizers"]["DemoJwt"]["JwtConfiguration"]
+    assert jwt["issuer"]["Fn::If"][0] == "CreateUserPool" and jwt["audience"][0]["Fn::If"][0] == "CreateUserPool"
+    assert {"UserPool", "UserPoolClient", "DemoUserGroup"} <= set(RESOURCES)
+
+
+def test_reset_always_needs_the_authorizer_and_the_others_follow_require_sign_in() -> None:
+    for name, function in ROUTE_FUNCTIONS.items():
+        [event] = function["Properties"]["Events"].values()
+        expected = "DemoJwt" if name == "DemoResetFunction" else {
+            "Fn::FindInMap": ["RouteAuthorizer", {"Ref": "RequireSignIn"}, "Name"]}
+        assert event["Properties"]["Auth"]["Authorizer"] == expected, name
+
+
+def test_layer_is_built_by_sam_for_python312_on_arm64() -> None:
+    layer = RESOURCES["SharedLayer"]
+    assert layer["Properties"]["ContentUri"] == "layers/shared/"
+    assert layer["Metadata"] == {"BuildMethod": "python3.12", "BuildArchitecture": "arm64"}
+    assert (ROOT / "layers" / "shared" / "requirements.txt").exists()
+
+
+def test_migrations_run_on_every_deploy_through_a_custom_resource() -> None:
+    migrations = RESOURCES["DatabaseMigrations"]
+    assert migrations["Type"] == "Custom::DatabaseMigrations"
+    assert migrations["Properties"]["ServiceToken"] == {"Fn::GetAtt": "DatabaseMigrateFunction.Arn"}
+    assert migrations["Properties"]["LayerVersion"] == {"Ref": "SharedLayer"}
+
+
+def test_outputs_tell_operators_what_they_need() -> None:
+    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "AddDemoUser", "MigrateFunctionName"} <= set(TEMPLATE["Outputs"])
