@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run test migrate invoke openapi demo-token lint-template build package-test check-deploy python312 clean help
+.PHONY: run test migrate invoke openapi demo-token lint-template build package-test check-deploy python312 fuzz clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -70,8 +70,16 @@ package-test: $(DEPLOY_BIN)/.deps $(VENV)/.test-deps python312  ## build for thi
 
 check-deploy: lint-template build package-test  ## everything that can be proven about deploying, offline
 
+.venv-fuzz/bin/.deps: requirements/fuzz.txt
+	$(PYTHON) -m venv .venv-fuzz
+	.venv-fuzz/bin/pip install -q -r requirements/fuzz.txt
+	touch $@
+
+fuzz: $(VENV)/.run-deps .venv-fuzz/bin/.deps  ## schemathesis against the served OpenAPI document (FUZZ_EXAMPLES=40)
+	$(BIN)/python -m localdev.fuzz
+
 clean:  ## remove the virtual environment, build output and local data
-	rm -rf $(VENV) .venv-deploy .aws-sam .data
+	rm -rf $(VENV) .venv-deploy .venv-fuzz .aws-sam .data
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m localdev.openapi

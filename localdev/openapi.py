@@ -39,6 +39,7 @@ ERROR_DESCRIPTIONS = {
     "404": "No such customer, session or other named thing.",
     "409": "The request conflicts with the current state.",
     "413": "The request body is over 256 KiB.",
+    "415": "The body is not declared as JSON (Content-Type must be application/json).",
     "422": "A field is missing or invalid; details lists each problem.",
     "500": "Unexpected server error; it is logged with the request id.",
     "503": "The database cannot be reached; retry shortly.",
@@ -48,7 +49,7 @@ ERROR_DESCRIPTIONS = {
 def _error_statuses(operation: dict[str, Any]) -> list[str]:
     statuses = ["404", "422", "500", "503"]  # any request can name an unknown customer, session or route
     if "requestBody" in operation:
-        statuses += ["400", "413"]
+        statuses += ["400", "413", "415"]
     if operation.get("security"):
         statuses += ["401", "403"]
     return statuses + [code for code in operation.get("responses", {}) if code in ERROR_DESCRIPTIONS]

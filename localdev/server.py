@@ -40,7 +40,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         elapsed = (time.perf_counter() - started) * 1000
         log.info("%s %s %d %.1fms %s", self.command, self.path, response.status, elapsed, response.function or "-")
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+    def __getattr__(self, name: str) -> Any:
+        # Every method (TRACE, PROPFIND, ...) reaches the gateway, which answers 405 or 404 in JSON.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass  # _serve logs one line per request instead

@@ -3,6 +3,8 @@ CORS live here once, so a handler holds nothing but its route."""
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -11,24 +13,39 @@ from squelch.http.cors import cors_headers
 from squelch.http.errors import error_response, register_error_handlers
 
 MAX_BODY_BYTES = 256 * 1024
+JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNORECASE)
 
 
 class Api(APIGatewayHttpResolver):
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if _body_size(event) > MAX_BODY_BYTES:
-            response = _as_event_response(
-                error_response(413, "payload_too_large", f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
-            )
-        else:
-            response = super().resolve(event, context)
+        refusal = _refusal(event)
+        response = _as_event_response(refusal) if refusal else super().resolve(event, context)
         response.setdefault("headers", {}).update(cors_headers(event.get("headers") or {}))
         return response
 
 
 def create_api() -> Api:
-    app = Api(enable_validation=True, response_validation_error_http_code=500)
+    app = Api(enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=_parse_json)
     register_error_handlers(app)
     return app
+
+
+def _refusal(event: dict[str, Any]) -> Response | None:
+    """Bodies we will not parse at all: too large, or declared as something other than JSON."""
+    if _body_size(event) > MAX_BODY_BYTES:
+        return error_response(413, "payload_too_large", f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
+    content_type = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "content-type"), None)
+    if event.get("body") and content_type and not JSON_TYPE.match(content_type):
+        return error_response(415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json.")
+    return None
+
+
+def _parse_json(text: str) -> Any:
+    """json.loads, with nesting too deep for the parser reported as malformed JSON, not a crash."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text[:100], 0) from None
 
 
 def _body_size(event: dict[str, Any]) -> int:

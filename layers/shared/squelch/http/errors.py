@@ -50,6 +50,10 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         summary = "; ".join(f"{'.'.join(map(str, p['loc'])) or 'body'}: {p['msg']}" for p in problems)
         return error_response(422, "invalid_request", f"Invalid request: {summary}", problems)
 
+    @app.exception_handler(UnicodeDecodeError)
+    def not_utf8(_: UnicodeDecodeError) -> Response:
+        return error_response(400, "malformed_body", "The request body is not UTF-8 text.")
+
     @app.exception_handler(ResponseValidationError)
     def invalid_response(error: ResponseValidationError) -> Response:
         logger.error("response failed its own model", extra={"errors": error.errors()})

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from squelch.models.common import Money, Number
+from squelch.models.common import Money, Number, Text
 
 Provider = Literal["canned", "bedrock"]
 
@@ -37,7 +37,7 @@ class Answered(BaseModel):
 
 
 class CustomerRequest(BaseModel):
-    customer_id: str = Field(min_length=1, max_length=128, description="Customer id or slug.", examples=["aco-001"])
+    customer_id: Text = Field(min_length=1, max_length=128, description="Customer id or slug.", examples=["aco-001"])
 
 
 class RiskText(BaseModel):
@@ -75,11 +75,11 @@ class OpportunityAnalysis(Answered, OpportunityText):
 
 
 class EmailDraftRequest(BaseModel):
-    recipient: str = Field(min_length=1, max_length=200, description="Contact name or contact_id.",
+    recipient: Text = Field(min_length=1, max_length=200, description="Contact name or contact_id.",
                            examples=["Marcus Castellan"])
-    context: str = Field("", max_length=2000, examples=["responding to proving ground email"])
-    purpose: str = Field("", max_length=2000, examples=["acknowledge concerns and request call"])
-    customer_id: str | None = Field(None, min_length=1, max_length=128,
+    context: Text = Field("", max_length=2000, examples=["responding to proving ground email"])
+    purpose: Text = Field("", max_length=2000, examples=["acknowledge concerns and request call"])
+    customer_id: Text | None = Field(None, min_length=1, max_length=128,
                                     description="Customer id or slug; the demo customer when absent.")
 
 

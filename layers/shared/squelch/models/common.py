@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
 
 
 def _json_number(value: Decimal) -> int | float:
@@ -38,3 +39,29 @@ SessionId = Annotated[
     Path(description="Workflow session id, as start returned it.", min_length=1, max_length=128,
          pattern=r"^[^\x00/]+$", examples=["wf-3q2Xb0cV9yTn4mLk8PwRzA1s"]),
 ]
+
+
+def _without_nul(value: str) -> str:
+    # PostgreSQL text and jsonb cannot hold U+0000; refuse it at the door rather than fail in the driver.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (U+0000) characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_without_nul)]
+
+
+def storable_json(value: Any, depth: int = 0) -> Any:
+    """A JSON value PostgreSQL's jsonb can store: no NUL in strings or keys, no NaN or infinities,
+    at most 32 levels deep."""
+    if depth > 32:
+        raise ValueError("is nested more than 32 levels deep")
+    if isinstance(value, str):
+        return _without_nul(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must not contain NaN or infinite numbers")
+    if isinstance(value, dict):
+        return {_without_nul(k): storable_json(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable_json(v, depth + 1) for v in value]
+    return value

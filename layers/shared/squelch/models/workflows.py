@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, Field, StrictInt
 
-from squelch.models.common import Money, Number
+from squelch.models.common import Money, Number, Text, storable_json
 from squelch.models.health import RiskLevel
 
 
 class StartWorkflowRequest(BaseModel):
-    customer_id: str = Field(min_length=1, max_length=128, description="Customer id or slug.", examples=["aco-001"])
-    workflow_type: str = Field(min_length=1, max_length=64, examples=["strategic_planning"])
+    customer_id: Text = Field(min_length=1, max_length=128, description="Customer id or slug.", examples=["aco-001"])
+    workflow_type: Text = Field(min_length=1, max_length=64, examples=["strategic_planning"])
 
 
 class CustomerContext(BaseModel):
@@ -39,8 +39,9 @@ class StartedWorkflow(BaseModel):
 
 
 class SaveStepRequest(BaseModel):
-    step: StrictInt = Field(ge=1, description="1..total_steps, at most current_step + 1.")
-    data: dict[str, Any] = Field(description="Anything the step wants kept; stored as step_<n>.")
+    step: StrictInt = Field(ge=1, le=1000, description="1..total_steps, at most current_step + 1.")
+    data: Annotated[dict[str, Any], AfterValidator(storable_json)] = Field(
+        description="Anything the step wants kept (JSON object, up to 32 levels); stored as step_<n>.")
 
 
 class SavedStep(BaseModel):

@@ -1,0 +1,50 @@
+"""Faults and the security of identifiers: a database that never answers, unguessable sessions."""
+
+from __future__ import annotations
+
+import re
+import socket
+import string
+
+import psycopg
+from conftest import body_of, invoke, load_event, use_environment
+
+from squelch.domain import workflows
+from test_workflows import context, start
+
+
+def test_a_database_that_never_answers_is_a_503_after_the_connect_timeout(story: psycopg.Connection,
+                                                                          monkeypatch) -> None:
+    # Given a server that accepts TCP connections and then says nothing (a black hole, not a refusal)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    use_environment(monkeypatch, DATABASE_URL=f"postgresql://squelch@127.0.0.1:{silent.getsockname()[1]}/squelch",
+                    DB_CONNECT_TIMEOUT="1")
+    try:
+        # When a route needs the database, then it gives up at the connect timeout with a 503
+        response = invoke("CustomerGetFunction", load_event("customer_get.json"))
+    finally:
+        silent.close()
+    assert response["statusCode"] == 503
+    assert body_of(response)["error"] == {
+        "code": "database_unavailable", "message": "The database is not reachable; try again shortly.", "details": []}
+
+
+def test_session_ids_are_long_random_and_unique() -> None:
+    ids = {workflows.new_session_id() for _ in range(5000)}
+    assert len(ids) == 5000
+    alphabet = set(string.ascii_letters + string.digits + "-_")
+    for session_id in ids:
+        assert re.fullmatch(r"wf-[A-Za-z0-9_-]{24}", session_id) and set(session_id[3:]) <= alphabet
+    # 24 URL-safe characters carry 144 random bits: each position takes many values across ids.
+    assert all(len({s[3 + i] for s in ids}) > 50 for i in range(24))
+
+
+def test_session_ids_cannot_be_enumerated(story: psycopg.Connection) -> None:
+    real = body_of(start())["session_id"]
+    neighbours = [real[:-1] + c for c in "AaZz09-_" if real[:-1] + c != real]
+    guesses = [f"wf-{n}" for n in range(1, 50)] + ["wf-session-123", "wf-", "1", "%", "wf-%"] + neighbours
+    for guess in guesses:
+        assert context(guess)["statusCode"] == 404, guess
+    assert context(real)["statusCode"] == 200

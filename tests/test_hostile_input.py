@@ -1,0 +1,118 @@
+"""Hostile input on every route, through the local server: each answers a 4xx JSON error, never a
+5xx or a traceback, and the database is byte-for-byte what it was before."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import psycopg
+import pytest
+
+from localdev import auth, template
+from localdev.server import LocalServer
+from test_http_conventions import request
+
+ROUTES = sorted({(r.method, r.path) for f in template.load().values() for r in f.routes})
+PATH_VALUES = ["' OR '1'='1", "aco%00", "%00", "..%2F..%2Fetc%2Fpasswd", "%F0%9F%98%88", "%ff%fe", "x" * 3000,
+               "aco;DROP TABLE demo_customers", "${jndi:ldap://x}", "%2e%2e"]
+BODIES = [
+    b"{", b"\xff\xfe\x00{}", b"[]", b"null", b'"aco-001"', b"1", b"true", b"{}",
+    b'{"customer_id": {"$ne": 1}, "workflow_type": ["strategic_planning"], "recipient": {"a": 1}}',
+    b'{"customer_id": "aco\\u0000", "workflow_type": "strategic_planning\\u0000", "recipient": "Marcus\\u0000"}',
+    b'{"customer_id": "aco\'; DROP TABLE demo_customers; --", "workflow_type": "x\' OR 1=1", "recipient": "\'"}',
+    b'{"customer_id": "\\u00cbl\\u00e9na \\ud83e\\udd84", "workflow_type": "\\u202e", "recipient": "\\ud83e\\udd84"}',
+    b'{"step": 1e400, "data": {"k": 1e400}}',
+    b'{"step": 99999999999999999999999, "data": {}}',
+    b'{"step": 1, "data": {"k": "\\u0000"}}',
+    b'{"step": 1, "data": ' + b'{"a":' * 40 + b"1" + b"}" * 40 + b"}",
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"confirm": "yes"}',
+    b'{"pad": "' + b"x" * (256 * 1024) + b'"}',
+]
+CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/xml"]
+
+
+def database_hash(conn: psycopg.Connection) -> str:
+    tables = [r["tablename"] for r in conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename").fetchall()]
+    parts = []
+    for table in tables:
+        row = conn.execute(f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM {table} t")
+        parts.append(f"{table}:{row.fetchone()['h']}")
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def server(story: psycopg.Connection) -> Iterator[str]:
+    local = LocalServer("127.0.0.1", 0, workers=4)
+    threading.Thread(target=local.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{local.server_address[1]}"
+    local.shutdown()
+    local.server_close()
+
+
+def concrete(path: str, value: str = "aco") -> str:
+    value = quote(value, safe="%")  # already percent-encoded values stay as they are
+    return path.replace("{customer_ref}", value).replace("{session_id}", value)
+
+
+def assert_client_error(answer: tuple, label: str) -> None:
+    status, headers, body = answer
+    assert 400 <= status < 500, (label, status, body[:300])
+    assert headers.get("content-type") == "application/json", label
+    error = json.loads(body)["error"]
+    assert error["code"] and error["message"], label
+    assert b"Traceback" not in body and b"psycopg" not in body, label
+
+
+def test_hostile_input_on_every_route_changes_nothing(server: str, story: psycopg.Connection) -> None:
+    before = database_hash(story)
+    token = auth.issue_token()
+    tried = 0
+    for method, path in ROUTES:
+        headers = {"Authorization": f"Bearer {token}"} if path == "/api/demo/reset" else {}
+        if "{" in path:
+            for value in PATH_VALUES:
+                answer = request(server + concrete(path, value), method, b"{}" if method != "GET" else None,
+                                 Content_Type="application/json", **headers)
+                assert_client_error(answer, f"{method} {path} <- {value[:40]}")
+                tried += 1
+        for wrong in {"GET", "POST", "PUT", "DELETE", "PATCH", "TRACE", "PROPFIND"} - {method}:
+            answer = request(server + concrete(path), wrong, b"{}", Content_Type="application/json", **headers)
+            assert_client_error(answer, f"{wrong} {path}")
+            tried += 1
+        if method in ("POST", "PUT"):
+            for body in BODIES:
+                answer = request(server + concrete(path, "wf-nonexistent"), method, body,
+                                 Content_Type="application/json", **headers)
+                assert_client_error(answer, f"{method} {path} <- {body[:60]!r}")
+                tried += 1
+            for content_type in CONTENT_TYPES[1:]:
+                answer = request(server + concrete(path), method, b'{"customer_id": "aco"}',
+                                 Content_Type=content_type, **headers)
+                assert_client_error(answer, f"{method} {path} as {content_type}")
+                assert answer[0] == 415
+                tried += 1
+    assert tried >= 250  # 264 with 13 routes; see docs/RELIABILITY.md
+    assert database_hash(story) == before
+
+
+def test_a_very_long_path_is_a_client_error(server: str) -> None:
+    assert_client_error(request(f"{server}/api/customers/{'a' * 60_000}"), "60 KB path")
+
+
+def test_step_data_that_postgres_cannot_store_is_a_422(server: str, story: psycopg.Connection) -> None:
+    session = json.loads(request(f"{server}/api/workflows/start", "POST",
+                                 b'{"customer_id": "aco", "workflow_type": "strategic_planning"}',
+                                 Content_Type="application/json")[2])["session_id"]
+    before = database_hash(story)
+    for body in (b'{"step": 1, "data": {"k": "\\u0000"}}', b'{"step": 1, "data": {"\\u0000": 1}}',
+                 b'{"step": 1, "data": {"k": NaN}}', b'{"step": 1, "data": {"k": [1e999]}}',
+                 b'{"step": 99999999999999999999, "data": {}}'):
+        answer = request(f"{server}/api/workflows/{session}/step", "PUT", body, Content_Type="application/json")
+        assert_client_error(answer, repr(body))
+        assert answer[0] == 422
+    assert database_hash(story) == before
