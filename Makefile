@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run test migrate invoke openapi demo-token lint-template build package-test check-deploy python312 fuzz clean help
+.PHONY: run test migrate invoke openapi demo-token lint-template build package-test check-deploy python312 fuzz bench clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -77,6 +77,9 @@ check-deploy: lint-template build package-test  ## everything that can be proven
 
 fuzz: $(VENV)/.run-deps .venv-fuzz/bin/.deps  ## schemathesis against the served OpenAPI document (FUZZ_EXAMPLES=40)
 	$(BIN)/python -m localdev.fuzz
+
+bench: $(VENV)/.run-deps  ## benchmarks: cold start, warm latency, reset, scale, throughput (BENCH_QUICK=1 is faster)
+	$(BIN)/python -m localdev.bench
 
 clean:  ## remove the virtual environment, build output and local data
 	rm -rf $(VENV) .venv-deploy .venv-fuzz .aws-sam .data

@@ -16,6 +16,7 @@ MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once, not 40 ms apart (delayed ACK)
     server_version = "squelch-local"
 
     def _serve(self) -> None:
@@ -51,12 +52,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 class LocalServer(HTTPServer):
-    """Handles requests on a fixed pool of threads, so each worker keeps its database connection
-    across requests as a warm Lambda container does."""
+    """Handles connections on a fixed pool of threads, so each worker keeps its database connection
+    across requests as a warm Lambda container does. A keep-alive connection holds its worker until
+    the client closes it, so the pool is sized above the clients a front end or a load test opens."""
 
     daemon_threads = True
+    request_queue_size = 128
 
-    def __init__(self, host: str, port: int, workers: int = 8) -> None:
+    def __init__(self, host: str, port: int, workers: int = 32) -> None:
         super().__init__((host, port), _RequestHandler)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
 

@@ -7,7 +7,6 @@ FAILED with a reason it shows in the stack events. Delete does nothing: the data
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +43,8 @@ def respond(event: dict[str, Any], context: Any, status: str, data: dict[str, st
         "NoEcho": False,
         "Data": data or {},
     }
+    import urllib.request  # only CloudFormation requests need it; keep it off the cold-start path
+
     payload = json.dumps(body).encode()
     request = urllib.request.Request(event["ResponseURL"], data=payload, method="PUT",
                                      headers={"Content-Type": "", "Content-Length": str(len(payload))})

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from squelch.ai import drafts, facts
 from squelch.ai.facts import AccountFacts
-from squelch.domain.demo import DEMO_CUSTOMER_ID
+from squelch.domain.customers import DEMO_CUSTOMER_ID
 from squelch.domain.errors import NotFound
 from squelch.models.ai import EmailDraft, OpportunityAnalysis, Provider, RiskAnalysis, Source
 from squelch.observability import logger, metrics

@@ -12,6 +12,7 @@ from squelch.models.customers import CustomerProfile
 from squelch.queries import customers as queries
 
 T = TypeVar("T")
+DEMO_CUSTOMER_ID = "aco-001"  # Obsidian Black, the demo's customer
 Customer = dict[str, Any]
 
 

@@ -12,12 +12,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from squelch import clock, db
 from squelch.db import Connection, migrations
+from squelch.domain.customers import DEMO_CUSTOMER_ID
 from squelch.domain.errors import BadRequest
 from squelch.models.demo import ResetResponse
 from squelch.observability import logger, metrics
 from squelch.queries import demo as queries
 
-DEMO_CUSTOMER_ID = "aco-001"
 # pg_advisory_xact_lock key: two resets (or a reset and a first seed) never interleave.
 RESET_LOCK_KEY = 0x5351_4C43_5253_4554
 

@@ -1,0 +1,412 @@
+"""`make bench`: cold start, warm latency, reset cost, scale and throughput, each next to its floor.
+
+Figures are medians with a spread (p10-p90 for cold starts, p99 for latencies). The database is an
+embedded PostgreSQL in a scratch folder unless BENCH_DATABASE_URL names one (it must be a database
+the benchmark may fill and wipe). BENCH_QUICK=1 runs fewer iterations; BENCH_SECONDS sets the load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from localdev import runtime, template
+from localdev.database import start_embedded
+from localdev.template import ROOT
+
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+COLD_RUNS = 5 if QUICK else 11
+WARM_RUNS = 100 if QUICK else 400
+SERVER_RUNS = 60 if QUICK else 200
+RESET_RUNS = 15 if QUICK else 60
+LOAD_SECONDS = float(os.environ.get("BENCH_SECONDS", "5" if QUICK else "30"))
+LOAD_CLIENTS = 16
+OTHER_CUSTOMERS = 20_000 if QUICK else 100_000
+OTHER_TICKETS = 200_000 if QUICK else 1_000_000
+BENCH_DIR = ROOT / ".bench"
+DEMO_DAY = "2025-11-23"
+SESSION = "wf-example-session-0001"
+LAMBDA_ENV = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+              "POWERTOOLS_LOG_LEVEL": "WARNING", "PYDANTIC_DISABLE_PLUGINS": "__all__",
+              "DEMO_ANCHOR_DATE": DEMO_DAY, "DEMO_TODAY": DEMO_DAY}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+# ---- cold start -------------------------------------------------------------------------------
+
+def bench_layer() -> Path:
+    """The layer as Lambda mounts it (dependencies and package in one python/ folder), built with
+    pip once per requirements file."""
+    requirements = (ROOT / "layers" / "shared" / "requirements.txt").read_bytes()
+    target = BENCH_DIR / f"layer-{hashlib.sha256(requirements).hexdigest()[:12]}" / "python"
+    if not target.exists():
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-warn-conflicts", "--target", str(target),
+                        "-r", str(ROOT / "layers" / "shared" / "requirements.txt")], check=True)
+    shutil.rmtree(target / "squelch", ignore_errors=True)
+    shutil.copytree(ROOT / "layers" / "shared" / "squelch", target / "squelch",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def cold_start_ms(code_dir: Path, layer: Path, statement: str, env: dict[str, str]) -> list[float]:
+    script = ("import sys, time\nsys.path[:0] = [sys.argv[1], sys.argv[2]]\nstarted = time.perf_counter()\n"
+              f"{statement}\nprint((time.perf_counter() - started) * 1000)")
+    runs = []
+    for _ in range(COLD_RUNS + 1):  # the first run writes the .pyc files, as Lambda's image ships them
+        out = subprocess.run([sys.executable, "-I", "-S", "-c", script, str(code_dir), str(layer)],
+                             env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True, check=True)
+        runs.append(float(out.stdout.strip().splitlines()[-1]))
+    return runs[1:]
+
+
+def measure_cold_starts(layer: Path) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    floor_runs = cold_start_ms(layer, layer, "import psycopg", LAMBDA_ENV)
+    floor = {"p50": statistics.median(floor_runs), "p10": percentile(floor_runs, 0.1),
+             "p90": percentile(floor_runs, 0.9)}
+    results = {}
+    for function in template.load().values():
+        runs = cold_start_ms(function.code_dir, layer, "import app", LAMBDA_ENV)
+        results[function.logical_id] = {"p50": statistics.median(runs), "p10": percentile(runs, 0.1),
+                                        "p90": percentile(runs, 0.9)}
+    traced = cold_start_ms(template.load()["CustomerGetFunction"].code_dir, layer, "import app",
+                           {**LAMBDA_ENV, "POWERTOOLS_TRACE_DISABLED": "false"})
+    results["CustomerGetFunction (Tracer on)"] = {"p50": statistics.median(traced), "p10": percentile(traced, 0.1),
+                                                 "p90": percentile(traced, 0.9)}
+    return floor, results
+
+
+# ---- database ---------------------------------------------------------------------------------
+
+def prepare_database(url: str) -> None:
+    from squelch.db import migrations
+    from squelch.domain import demo
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrations.migrate(conn)
+        conn.execute("DELETE FROM demo_customers")
+        from datetime import date
+
+        demo.reset(conn, date.fromisoformat(DEMO_DAY))
+        conn.execute("DELETE FROM demo_reset_log")
+
+
+def add_session(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps) "
+                      "VALUES (%s, 'aco-001', 'strategic_planning', 5) ON CONFLICT DO NOTHING", [SESSION])
+
+
+def fill_other_customers(url: str) -> float:
+    """OTHER_CUSTOMERS non-demo customers and OTHER_TICKETS tickets spread over them and a year."""
+    started = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"""
+            INSERT INTO demo_customers (customer_id, slug, name, arr, renewal_date, health_score, is_demo, created_at)
+            SELECT 'cust-' || n, 'cust-' || n, 'Customer ' || n, 10000 + n, DATE '{DEMO_DAY}' + (n % 365),
+                   (n % 100) / 10.0, false, now() - (n % 700) * interval '1 day'
+            FROM generate_series(1, {OTHER_CUSTOMERS}) n""")
+        conn.execute(f"""
+            INSERT INTO demo_contacts (contact_id, customer_id, name, is_primary)
+            SELECT 'contact-' || n, 'cust-' || n, 'Person ' || n, true FROM generate_series(1, {OTHER_CUSTOMERS}) n""")
+        conn.execute(f"""
+            INSERT INTO demo_support_tickets
+            SELECT 'tkt-' || n, 'cust-' || (1 + n % {OTHER_CUSTOMERS}), 'Ticket ' || n, 'bug',
+                   (ARRAY['critical','high','medium','low'])[1 + n % 4], NULL,
+                   (ARRAY['frustrated','neutral','satisfied'])[1 + n % 3],
+                   TIMESTAMPTZ '{DEMO_DAY}' - (n % 365) * interval '1 day'
+            FROM generate_series(1, {OTHER_TICKETS}) n""")
+        conn.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
+def explain_plans(url: str) -> str:
+    from squelch.queries import customers, tickets
+
+    day = f"TIMESTAMPTZ '{DEMO_DAY}'"
+    queries = {
+        "profile by slug": customers.PROFILE.replace("%(ref)s", "'aco'"),
+        "tickets in the window": tickets.IN_PERIOD.replace("%(customer_id)s", "'aco-001'")
+        .replace("%(start)s", f"{day} - interval '14 days'").replace("%(end)s", f"{day} + interval '1 day'"),
+        "reset: demo customers": "SELECT customer_id FROM demo_customers WHERE is_demo",
+        "contacts of a customer": "SELECT * FROM demo_contacts WHERE customer_id = 'aco-001'",
+    }
+    out = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name, query in queries.items():
+            plan = conn.execute("EXPLAIN (COSTS OFF) " + query).fetchall()
+            out.append(f"-- {name}\n" + "\n".join(row[0] for row in plan))
+    return "\n\n".join(out)
+
+
+# ---- warm latency -----------------------------------------------------------------------------
+
+def event_for(function: template.Function) -> dict[str, Any] | None:
+    path = ROOT / "events" / f"{function.code_dir.name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+class StatementRecorder:
+    """Records what a handler sends to PostgreSQL, so the floor can replay exactly that."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[Any, Any]] = []
+        self._original = psycopg.Connection.execute
+
+    def __enter__(self) -> StatementRecorder:
+        recorder = self
+
+        def execute(conn: psycopg.Connection, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            recorder.statements.append((query, params))
+            return recorder._original(conn, query, params, **kwargs)
+
+        psycopg.Connection.execute = execute  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        psycopg.Connection.execute = self._original  # type: ignore[method-assign]
+
+
+def timed(call: Callable[[], object], runs: int) -> list[float]:
+    for _ in range(max(5, runs // 20)):
+        call()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def measure_warm(url: str, functions: list[template.Function]) -> dict[str, dict[str, float]]:
+    results = {}
+    floor_conn = psycopg.connect(url, autocommit=True, row_factory=dict_row)
+    for function in functions:
+        event = event_for(function)
+        if event is None:
+            continue
+        handler = getattr(runtime.load_module(function), function.handler)
+        context = runtime.LambdaContext(function.logical_id)
+        handler(event, context)
+        with StatementRecorder() as recorder:
+            handler(event, context)
+        statements = recorder.statements
+
+        def floor() -> None:
+            with floor_conn.transaction():
+                for query, params in statements:
+                    floor_conn.execute(query, params)
+
+        runs = RESET_RUNS if function.logical_id in ("DemoResetFunction", "DatabaseMigrateFunction") else WARM_RUNS
+        samples = timed(lambda: handler(event, context), runs)
+        floors = timed(floor, runs)
+        results[function.logical_id] = {
+            "p50": statistics.median(samples), "p99": percentile(samples, 0.99),
+            "floor_p50": statistics.median(floors), "floor_p99": percentile(floors, 0.99),
+        }
+    floor_conn.close()
+    return results
+
+
+# ---- through the local server -----------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(url: str) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {**os.environ, **LAMBDA_ENV, "DATABASE_URL": url, "PORT": str(port)}
+    process = subprocess.Popen([sys.executable, "-m", "localdev", "serve"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the local server did not start")
+
+
+def http_call(conn: http.client.HTTPConnection, method: str, path: str, body: str | None,
+              headers: dict[str, str]) -> int:
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    response.read()
+    return response.status
+
+
+def measure_server(port: int, functions: list[template.Function]) -> dict[str, dict[str, float]]:
+    results = {}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for function in functions:
+        event = event_for(function)
+        if event is None or not function.routes or function.logical_id == "DemoResetFunction":
+            continue
+        method, path = event["requestContext"]["http"]["method"], event["rawPath"]
+        headers = {"content-type": "application/json"}
+
+        def call() -> None:
+            status = http_call(conn, method, path, event.get("body"), headers)
+            assert status < 300, (path, status)
+
+        samples = timed(call, SERVER_RUNS)
+        results[function.logical_id] = {"p50": statistics.median(samples), "p99": percentile(samples, 0.99)}
+    conn.close()
+    return results
+
+
+def measure_throughput(port: int) -> dict[str, float]:
+    paths = ["/api/customers/aco", "/api/customers/aco/contacts", "/api/customers/aco/health",
+             "/api/customers/aco/tickets", "/api/customers/aco/operations", "/api/customers/aco/opportunities"]
+    counts = [0] * LOAD_CLIENTS
+    errors = [0] * LOAD_CLIENTS
+    stop = time.monotonic() + LOAD_SECONDS
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        n = index
+        while time.monotonic() < stop:
+            try:
+                status = http_call(conn, "GET", paths[n % len(paths)], None, {})
+            except (OSError, http.client.HTTPException):
+                status = 0
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            counts[index] += 1
+            errors[index] += status != 200
+            n += 1
+        conn.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(LOAD_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return {"requests": sum(counts), "errors": sum(errors), "seconds": elapsed, "rps": sum(counts) / elapsed}
+
+
+# ---- reset ------------------------------------------------------------------------------------
+
+def measure_reset(url: str) -> dict[str, float]:
+    from datetime import date
+
+    from squelch.domain import demo
+
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        samples = timed(lambda: demo.reset(conn, date.fromisoformat(DEMO_DAY)), RESET_RUNS)
+    return {"p50": statistics.median(samples), "p99": percentile(samples, 0.99)}
+
+
+# ---- report -----------------------------------------------------------------------------------
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+
+
+def report(results: dict[str, Any]) -> str:
+    lines = [f"Machine: {machine()}. PostgreSQL: {results['postgres']}.", ""]
+    floor = results["cold_floor"]
+    lines += ["### Cold start (fresh interpreter importing the handler; only the function and the layer on sys.path)",
+              "", f"Floor (`import psycopg`): {floor['p50']:.0f} ms (p10-p90 {floor['p10']:.0f}-{floor['p90']:.0f}).",
+              "", "| function | init p50 ms | p10-p90 | ratio to floor |", "| --- | --- | --- | --- |"]
+    for name, r in results["cold"].items():
+        lines.append(f"| {name} | {r['p50']:.0f} | {r['p10']:.0f}-{r['p90']:.0f} | {r['p50'] / floor['p50']:.2f} |")
+    for title, key in (("empty database", "warm"), ("with the scale data", "warm_scaled")):
+        lines += ["", f"### Warm latency in-process ({title})", "",
+                  "| function | p50 ms | p99 ms | floor p50 ms (same SQL, psycopg) | floor p99 | p50 - floor |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for name, r in results[key].items():
+            lines.append(f"| {name} | {r['p50']:.2f} | {r['p99']:.2f} | {r['floor_p50']:.2f} | {r['floor_p99']:.2f} "
+                         f"| {r['p50'] - r['floor_p50']:.2f} |")
+    lines += ["", "### Through the local server (HTTP keep-alive, one client)", "", "| function | p50 ms | p99 ms |",
+              "| --- | --- | --- |"]
+    for name, r in results["server"].items():
+        lines.append(f"| {name} | {r['p50']:.2f} | {r['p99']:.2f} |")
+    reset, scaled = results["reset"], results["reset_scaled"]
+    lines += ["", "### Reset", "", "| database | p50 ms | p99 ms |", "| --- | --- | --- |",
+              f"| demo story only | {reset['p50']:.1f} | {reset['p99']:.1f} |",
+              f"| + {OTHER_CUSTOMERS:,} customers, {OTHER_TICKETS:,} tickets | {scaled['p50']:.1f} | "
+              f"{scaled['p99']:.1f} |"]
+    load = results["throughput"]
+    lines += ["", f"### Throughput of the local server ({LOAD_CLIENTS} clients, {load['seconds']:.0f} s, six GET routes)",
+              "", f"{load['requests']:,} requests, {load['rps']:.0f} requests/s, {load['errors']} errors.",
+              "", f"Scale data generated in {results['fill_seconds']:.1f} s.", "", "### Plans with the scale data", "",
+              "```", results["plans"], "```"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    BENCH_DIR.mkdir(exist_ok=True)
+    os.environ.update(LAMBDA_ENV)
+    print("building the benchmark layer and timing cold starts ...", file=sys.stderr, flush=True)
+    floor, cold = measure_cold_starts(bench_layer())
+    with tempfile.TemporaryDirectory(prefix="squelch-bench-") as scratch:
+        url = os.environ.get("BENCH_DATABASE_URL") or start_embedded(Path(scratch) / "pg", "bench")
+        os.environ["DATABASE_URL"] = url
+        prepare_database(url)
+        add_session(url)
+        with psycopg.connect(url) as conn:
+            postgres = conn.execute("SHOW server_version").fetchone()[0]
+        functions = list(template.load().values())
+        per_customer = [f for f in functions if f.logical_id not in ("DemoResetFunction", "DatabaseMigrateFunction")]
+        print("warm latency ...", file=sys.stderr, flush=True)
+        warm = measure_warm(url, functions)
+        reset = measure_reset(url)
+        add_session(url)
+        process, port = start_server(url)
+        try:
+            print("through the local server ...", file=sys.stderr, flush=True)
+            server = measure_server(port, functions)
+            print(f"throughput for {LOAD_SECONDS:.0f} s ...", file=sys.stderr, flush=True)
+            throughput = measure_throughput(port)
+        finally:
+            process.terminate()
+            process.wait(10)
+        print("generating the scale data ...", file=sys.stderr, flush=True)
+        fill_seconds = fill_other_customers(url)
+        add_session(url)
+        warm_scaled = measure_warm(url, per_customer)
+        reset_scaled = measure_reset(url)
+        plans = explain_plans(url)
+    results = {"postgres": postgres, "cold_floor": floor, "cold": cold, "warm": warm, "warm_scaled": warm_scaled,
+               "server": server, "reset": reset, "reset_scaled": reset_scaled, "throughput": throughput,
+               "fill_seconds": fill_seconds, "plans": plans}
+    (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    text = report(results)
+    (BENCH_DIR / "results.md").write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
