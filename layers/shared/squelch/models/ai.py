@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from squelch.models.common import Money, Number, Text
+from squelch.models.common import Money, Number, Text, json_number
 
 Provider = Literal["canned", "bedrock"]
 
@@ -24,7 +24,7 @@ class Source(BaseModel):
         """Money and dates as the API writes them elsewhere: numbers and YYYY-MM-DD."""
         def plain(value: Any) -> Any:
             if isinstance(value, Decimal):
-                return int(value) if value == value.to_integral_value() else float(value)
+                return json_number(value)
             return value.isoformat() if isinstance(value, date) else value
 
         return {key: plain(value) for key, value in facts.items()}

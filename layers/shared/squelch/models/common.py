@@ -1,4 +1,5 @@
-"""Types shared by the response models: money and scores are JSON numbers, dates YYYY-MM-DD."""
+"""Types shared by the request and response models: money and scores are JSON numbers, dates
+YYYY-MM-DD, path parameters bounded, and no string PostgreSQL cannot store."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
 
 
-def _json_number(value: Decimal) -> int | float:
+def json_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
 # PostgreSQL numeric arrives as Decimal; it is written 1500000 and 4.2, never "1500000.00".
 Number = Annotated[
     Decimal,
-    PlainSerializer(_json_number, return_type=Any, when_used="json"),
+    PlainSerializer(json_number, return_type=Any, when_used="json"),
     WithJsonSchema({"type": "number"}, mode="serialization"),
 ]
 Money = Number
