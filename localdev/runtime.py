@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from localdev.template import ROOT, Function
+from localdev.template import Function
 
 _modules: dict[str, ModuleType] = {}
 _locks: dict[str, threading.Lock] = {}

@@ -9,7 +9,6 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -18,7 +17,6 @@ from openapi_spec_validator import validate
 
 from localdev import openapi, template
 from localdev.server import LocalServer
-from test_local_server import fetch
 
 
 @pytest.fixture
