@@ -86,8 +86,8 @@ def opportunity_text(f: AccountFacts) -> tuple[OpportunityText, list[dict], list
                                   f.today)
     sponsor = next((c for c in f.contacts if c["contact_id"] == top["sponsor_contact_id"]), None)
     if sponsor:
-        standing = "never contacted" if sponsor["last_contact"] is None else _contact_standing(f, sponsor)
-        recommendation = (f"Introduce yourself to {wording.first_name(sponsor['name'])} first ({standing}). "
+        recommendation = (f"Introduce yourself to {wording.first_name(sponsor['name'])} first "
+                          f"({_contact_standing(f, sponsor)}). "
                           "Position Squelch as a strategic partner, not a vendor.")
         sources.append(Source(kind="contact", id=sponsor["contact_id"], facts={
             "name": sponsor["name"], "last_contact": sponsor["last_contact"],

@@ -99,11 +99,9 @@ def gather(ref: str) -> AccountFacts:
 
     def read(conn: Connection, customer: Customer) -> AccountFacts:
         customer_id = customer["customer_id"]
-        profile = customer_queries.fetch_profile(conn, customer_id)
-        assert profile is not None
         return AccountFacts(
             today=today,
-            customer=profile,
+            customer=customer,
             contacts=contact_queries.list_for(conn, customer_id),
             operations=operation_queries.list_for(conn, customer_id),
             critical_failures=health.critical_failures(conn, customer_id, today),
@@ -111,4 +109,4 @@ def gather(ref: str) -> AccountFacts:
             opportunities=opportunity_queries.list_for(conn, customer_id),
         )
 
-    return read_for_customer(ref, read)
+    return read_for_customer(ref, read, find=customer_queries.fetch_profile)

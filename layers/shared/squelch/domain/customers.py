@@ -20,12 +20,16 @@ def customer_not_found(ref: str) -> NotFound:
     return NotFound("customer_not_found", f"No customer has the id or slug {ref!r}.")
 
 
-def read_for_customer(ref: str, work: Callable[[Connection, Customer], T]) -> T:
-    """Resolve a customer reference (id or slug) and run work(conn, customer) in the same
-    read-only snapshot; unknown references raise NotFound."""
+Finder = Callable[[Connection, str], Customer | None]
+
+
+def read_for_customer(ref: str, work: Callable[[Connection, Customer], T], find: Finder = queries.resolve) -> T:
+    """Find a customer by reference (id or slug) with find, and run work(conn, customer) in the same
+    read-only snapshot; unknown references raise NotFound. Routes that need the whole profile pass
+    queries.fetch_profile as find, so the customer is read once."""
 
     def unit(conn: Connection) -> T:
-        customer = queries.resolve(conn, ref)
+        customer = find(conn, ref)
         if customer is None:
             raise customer_not_found(ref)
         return work(conn, customer)
@@ -34,9 +38,7 @@ def read_for_customer(ref: str, work: Callable[[Connection, Customer], T]) -> T:
 
 
 def profile(ref: str) -> CustomerProfile:
-    row = db.run(lambda conn: queries.fetch_profile(conn, ref), read_only=True)
-    if row is None:
-        raise customer_not_found(ref)
+    row = read_for_customer(ref, lambda conn, customer: customer, find=queries.fetch_profile)
     renewal = row["renewal_date"]
     return CustomerProfile.model_validate(
         {**row, "days_to_renewal": (renewal - clock.today()).days if renewal else None}

@@ -67,7 +67,7 @@ def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]
     kind = _workflow_type(workflow_type)
 
     def unit(conn: Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
-        customer = customer_queries.fetch_context(conn, customer_ref)
+        customer = customer_queries.resolve(conn, customer_ref)
         if customer is None:
             raise customer_not_found(customer_ref)
         for _ in range(START_ATTEMPTS):
@@ -121,7 +121,7 @@ def context(session_id: str) -> WorkflowContext:
         session = queries.session(conn, session_id)
         if session is None:
             raise session_not_found(session_id)
-        customer = customer_queries.fetch_context(conn, session["customer_id"])
+        customer = customer_queries.resolve(conn, session["customer_id"])
         planning = session["workflow_type"] == "strategic_planning"
         return session, customer, queries.latest_plan(conn, session["customer_id"]) if planning else None
 

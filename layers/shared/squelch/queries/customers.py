@@ -29,8 +29,9 @@ WHERE c.customer_id = %(ref)s OR c.slug = %(ref)s
 def fetch_profile(conn: Connection, ref: str) -> dict[str, Any] | None:
     return conn.execute(PROFILE, {"ref": ref}).fetchone()
 
+# What every customer route needs to know about its customer, workflows' context included.
 RESOLVE = """
-SELECT customer_id, name, health_score
+SELECT customer_id, name, health_score, arr, renewal_date
 FROM demo_customers
 WHERE customer_id = %(ref)s OR slug = %(ref)s
 """
@@ -38,14 +39,3 @@ WHERE customer_id = %(ref)s OR slug = %(ref)s
 
 def resolve(conn: Connection, ref: str) -> dict[str, Any] | None:
     return conn.execute(RESOLVE, {"ref": ref}).fetchone()
-
-CONTEXT = """
-SELECT customer_id, name, health_score, arr, renewal_date
-FROM demo_customers
-WHERE customer_id = %(ref)s OR slug = %(ref)s
-"""
-
-
-def fetch_context(conn: Connection, ref: str) -> dict[str, Any] | None:
-    """What a workflow shows about its customer."""
-    return conn.execute(CONTEXT, {"ref": ref}).fetchone()
