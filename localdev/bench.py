@@ -30,6 +30,7 @@ from psycopg.rows import dict_row
 
 from localdev import runtime, template
 from localdev.database import start_embedded
+from localdev.server import free_port
 from localdev.template import ROOT
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
@@ -238,11 +239,6 @@ def measure_warm(url: str, functions: list[template.Function]) -> dict[str, dict
 
 
 # ---- through the local server -----------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_server(url: str) -> tuple[subprocess.Popen, int]:

@@ -4,7 +4,6 @@ database, with the checks the reliability issue names. Exits with schemathesis's
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -14,16 +13,12 @@ from pathlib import Path
 
 from localdev.auth import issue_token
 from localdev.database import start_embedded
+from localdev.server import free_port
 from localdev.template import ROOT
 
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance"
 SCHEMATHESIS = ROOT / ".venv-fuzz" / "bin" / "schemathesis"
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for(url: str, seconds: float = 60) -> None:
@@ -42,7 +37,7 @@ def main() -> int:
     examples = os.environ.get("FUZZ_EXAMPLES", "40")
     with tempfile.TemporaryDirectory(prefix="squelch-fuzz-") as scratch:
         database_url = os.environ.get("FUZZ_DATABASE_URL") or start_embedded(Path(scratch) / "pg", "squelch")
-        port = _free_port()
+        port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port)}
         server = subprocess.Popen([sys.executable, "-m", "localdev", "serve"], cwd=ROOT, env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

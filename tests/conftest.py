@@ -6,6 +6,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
+import urllib.error
+import urllib.request
 import os
 import tempfile
 import uuid
@@ -21,6 +24,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from localdev import runtime, template
 from localdev.database import create_database, start_embedded
+from localdev.server import LocalServer
 from squelch import db
 from squelch.db import migrations
 from squelch.domain import demo
@@ -137,3 +141,25 @@ def log_output() -> Iterator[io.StringIO]:
     yield stream
     logger.removeHandler(handler)
     logger.setLevel(previous)
+
+
+@pytest.fixture
+def server(story: psycopg.Connection) -> Iterator[str]:
+    """The local server on the story's database, in this process, on a free port."""
+    local = LocalServer("127.0.0.1", 0, workers=4)
+    threading.Thread(target=local.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{local.server_address[1]}"
+    local.shutdown()
+    local.server_close()
+
+
+def http_request(url: str, method: str = "GET", body: bytes | None = None,
+                 **headers: str) -> tuple[int, dict[str, str], bytes]:
+    """(status, lower-cased headers, body); header keyword names use _ for - (Content_Type)."""
+    sent = urllib.request.Request(url, data=body, method=method,
+                                  headers={k.replace("_", "-"): v for k, v in headers.items()})
+    try:
+        with urllib.request.urlopen(sent, timeout=10) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()

@@ -7,19 +7,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 
 import jwt
 import psycopg
 import pytest
-from conftest import DEMO_DAY, ROOT, body_of, invoke, load_event
+from conftest import DEMO_DAY, ROOT, body_of, http_request, invoke, load_event
 from test_demo_story import snapshot
 
 from localdev import auth
-from localdev.server import LocalServer
 from squelch import db
 from squelch.domain import demo
-from test_http_conventions import request
 
 
 def reset_event(body: object = {"confirm": True}, claims: dict | None | str = "default") -> dict:
@@ -177,18 +174,11 @@ def test_reset_log_line_has_no_token(story: psycopg.Connection, log_output) -> N
     assert "SECRET.TOKEN.VALUE" not in out and "authorization" not in out.lower()
 
 
-@pytest.fixture
-def server(story: psycopg.Connection) -> Iterator[str]:
-    local = LocalServer("127.0.0.1", 0, workers=4)
-    threading.Thread(target=local.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{local.server_address[1]}"
-    local.shutdown()
-    local.server_close()
 
 
 def post_reset(server: str, token: str | None, body: bytes = b'{"confirm": true}'):
     headers = {"Content_Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
-    return request(f"{server}/api/demo/reset", "POST", body, **headers)
+    return http_request(f"{server}/api/demo/reset", "POST", body, **headers)
 
 
 def forged(**claims: object) -> str:

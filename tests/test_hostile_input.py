@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from urllib.parse import quote
 
 import psycopg
-import pytest
+from conftest import http_request
 
 from localdev import auth, template
-from localdev.server import LocalServer
-from test_http_conventions import request
 
 ROUTES = sorted({(r.method, r.path) for f in template.load().values() for r in f.routes})
 PATH_VALUES = ["' OR '1'='1", "aco%00", "%00", "..%2F..%2Fetc%2Fpasswd", "%F0%9F%98%88", "%ff%fe", "x" * 3000,
@@ -45,13 +41,6 @@ def database_hash(conn: psycopg.Connection) -> str:
     return "\n".join(parts)
 
 
-@pytest.fixture
-def server(story: psycopg.Connection) -> Iterator[str]:
-    local = LocalServer("127.0.0.1", 0, workers=4)
-    threading.Thread(target=local.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{local.server_address[1]}"
-    local.shutdown()
-    local.server_close()
 
 
 def concrete(path: str, value: str = "aco") -> str:
@@ -76,22 +65,22 @@ def test_hostile_input_on_every_route_changes_nothing(server: str, story: psycop
         headers = {"Authorization": f"Bearer {token}"} if path == "/api/demo/reset" else {}
         if "{" in path:
             for value in PATH_VALUES:
-                answer = request(server + concrete(path, value), method, b"{}" if method != "GET" else None,
+                answer = http_request(server + concrete(path, value), method, b"{}" if method != "GET" else None,
                                  Content_Type="application/json", **headers)
                 assert_client_error(answer, f"{method} {path} <- {value[:40]}")
                 tried += 1
         for wrong in {"GET", "POST", "PUT", "DELETE", "PATCH", "TRACE", "PROPFIND"} - {method}:
-            answer = request(server + concrete(path), wrong, b"{}", Content_Type="application/json", **headers)
+            answer = http_request(server + concrete(path), wrong, b"{}", Content_Type="application/json", **headers)
             assert_client_error(answer, f"{wrong} {path}")
             tried += 1
         if method in ("POST", "PUT"):
             for body in BODIES:
-                answer = request(server + concrete(path, "wf-nonexistent"), method, body,
+                answer = http_request(server + concrete(path, "wf-nonexistent"), method, body,
                                  Content_Type="application/json", **headers)
                 assert_client_error(answer, f"{method} {path} <- {body[:60]!r}")
                 tried += 1
             for content_type in CONTENT_TYPES[1:]:
-                answer = request(server + concrete(path), method, b'{"customer_id": "aco"}',
+                answer = http_request(server + concrete(path), method, b'{"customer_id": "aco"}',
                                  Content_Type=content_type, **headers)
                 assert_client_error(answer, f"{method} {path} as {content_type}")
                 assert answer[0] == 415
@@ -101,18 +90,18 @@ def test_hostile_input_on_every_route_changes_nothing(server: str, story: psycop
 
 
 def test_a_very_long_path_is_a_client_error(server: str) -> None:
-    assert_client_error(request(f"{server}/api/customers/{'a' * 60_000}"), "60 KB path")
+    assert_client_error(http_request(f"{server}/api/customers/{'a' * 60_000}"), "60 KB path")
 
 
 def test_step_data_that_postgres_cannot_store_is_a_422(server: str, story: psycopg.Connection) -> None:
-    session = json.loads(request(f"{server}/api/workflows/start", "POST",
+    session = json.loads(http_request(f"{server}/api/workflows/start", "POST",
                                  b'{"customer_id": "aco", "workflow_type": "strategic_planning"}',
                                  Content_Type="application/json")[2])["session_id"]
     before = database_hash(story)
     for body in (b'{"step": 1, "data": {"k": "\\u0000"}}', b'{"step": 1, "data": {"\\u0000": 1}}',
                  b'{"step": 1, "data": {"k": NaN}}', b'{"step": 1, "data": {"k": [1e999]}}',
                  b'{"step": 99999999999999999999, "data": {}}'):
-        answer = request(f"{server}/api/workflows/{session}/step", "PUT", body, Content_Type="application/json")
+        answer = http_request(f"{server}/api/workflows/{session}/step", "PUT", body, Content_Type="application/json")
         assert_client_error(answer, repr(body))
         assert answer[0] == 422
     assert database_hash(story) == before

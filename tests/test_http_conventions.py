@@ -7,37 +7,12 @@ import json
 import shutil
 import subprocess
 import tempfile
-import threading
-from collections.abc import Iterator
 
-import psycopg
 import pytest
-from conftest import ROOT
+from conftest import ROOT, http_request
 from openapi_spec_validator import validate
 
 from localdev import openapi, template
-from localdev.server import LocalServer
-
-
-@pytest.fixture
-def server(story: psycopg.Connection) -> Iterator[str]:
-    local = LocalServer("127.0.0.1", 0, workers=4)
-    threading.Thread(target=local.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{local.server_address[1]}"
-    local.shutdown()
-    local.server_close()
-
-
-def request(url: str, method: str = "GET", body: bytes | None = None, **headers: str):
-    import urllib.error
-    import urllib.request
-
-    req = urllib.request.Request(url, data=body, method=method, headers={k.replace("_", "-"): v for k, v in headers.items()})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as response:
-            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
 
 
 def assert_error(status_and_body: tuple, status: int, code: str) -> None:
@@ -58,7 +33,7 @@ LOCAL_ORIGIN = "http://localhost:5173"
      ("/api/nothing", "GET", 404), ("/api/customers/aco", "DELETE", 405)],
 )
 def test_allowed_origin_is_echoed_on_every_answer(server: str, path: str, method: str, status: int) -> None:
-    got, headers, _ = request(server + path, method, Origin=LOCAL_ORIGIN)
+    got, headers, _ = http_request(server + path, method, Origin=LOCAL_ORIGIN)
     assert got == status
     assert headers["access-control-allow-origin"] == LOCAL_ORIGIN
     assert "Origin" in headers["vary"]
@@ -66,12 +41,12 @@ def test_allowed_origin_is_echoed_on_every_answer(server: str, path: str, method
 
 @pytest.mark.parametrize("origin", ["https://evil.example", "http://localhost:1@evil.example", "null"])
 def test_other_origins_get_no_cors_grant(server: str, origin: str) -> None:
-    _, headers, _ = request(f"{server}/api/customers/aco", Origin=origin)
+    _, headers, _ = http_request(f"{server}/api/customers/aco", Origin=origin)
     assert "access-control-allow-origin" not in headers
 
 
 def test_preflight_is_answered_from_the_templates_cors_configuration(server: str) -> None:
-    status, headers, body = request(
+    status, headers, body = http_request(
         f"{server}/api/customers/aco/health", "OPTIONS", Origin=LOCAL_ORIGIN,
         Access_Control_Request_Method="GET", Access_Control_Request_Headers="content-type",
     )
@@ -95,23 +70,23 @@ def test_allowed_origins_are_configurable(story, monkeypatch) -> None:
 
 
 def test_wrong_method_is_a_405_with_allow(server: str) -> None:
-    response = request(f"{server}/api/customers/aco", "POST", b"{}", Content_Type="application/json")
+    response = http_request(f"{server}/api/customers/aco", "POST", b"{}", Content_Type="application/json")
     assert_error(response, 405, "method_not_allowed")
     assert response[1]["allow"] == "GET"
 
 
 def test_unknown_route_is_a_404(server: str) -> None:
-    assert_error(request(f"{server}/api/customers/aco/secrets"), 404, "route_not_found")
+    assert_error(http_request(f"{server}/api/customers/aco/secrets"), 404, "route_not_found")
 
 
 def test_body_over_256_kib_is_a_413(server: str) -> None:
     body = b'{"pad": "' + b"x" * (256 * 1024) + b'"}'
-    assert_error(request(f"{server}/api/customers/aco", "GET", body, Content_Type="application/json"),
+    assert_error(http_request(f"{server}/api/customers/aco", "GET", body, Content_Type="application/json"),
                  413, "payload_too_large")
 
 
 def test_overlong_reference_is_a_422_with_details(server: str) -> None:
-    status, _, body = request(f"{server}/api/customers/{'x' * 200}/health")
+    status, _, body = http_request(f"{server}/api/customers/{'x' * 200}/health")
     assert_error((status, {"content-type": "application/json"}, body), 422, "invalid_request")
     assert json.loads(body)["error"]["details"][0]["loc"] == ["path", "customer_ref"]
 
@@ -136,13 +111,13 @@ def test_openapi_document_is_valid_and_covers_every_route() -> None:
 
 
 def test_local_server_serves_the_document_and_the_reference(server: str) -> None:
-    status, headers, body = request(f"{server}/api/openapi.json")
+    status, headers, body = http_request(f"{server}/api/openapi.json")
     assert status == 200 and json.loads(body) == openapi.build()
-    status, headers, page = request(f"{server}/api/docs")
+    status, headers, page = http_request(f"{server}/api/docs")
     assert status == 200 and headers["content-type"].startswith("text/html")
     assert b"cdn" not in page.lower() and b"https://" not in page
     for asset in ("swagger-ui-bundle.min.js", "swagger-ui.min.css"):
-        status, _, content = request(f"{server}/api/docs/{asset}")
+        status, _, content = http_request(f"{server}/api/docs/{asset}")
         assert status == 200 and len(content) > 10_000
 
 

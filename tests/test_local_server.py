@@ -6,41 +6,19 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import ROOT
+from conftest import ROOT, http_request
 
 from localdev import template
-from localdev.server import LocalServer
-
-
-def fetch(url: str, method: str = "GET", body: bytes | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, data=body, method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
-
-
-@pytest.fixture
-def server(story: psycopg.Connection) -> Iterator[str]:
-    local = LocalServer("127.0.0.1", 0, workers=4)
-    thread = threading.Thread(target=local.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{local.server_address[1]}"
-    local.shutdown()
-    local.server_close()
+from localdev.server import free_port
 
 
 def test_serves_every_route_declared_in_the_template() -> None:
@@ -50,7 +28,7 @@ def test_serves_every_route_declared_in_the_template() -> None:
 
 def test_profile_over_http(server: str, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="localdev"):
-        status, headers, body = fetch(f"{server}/api/customers/aco")
+        status, headers, body = http_request(f"{server}/api/customers/aco")
     assert status == 200 and headers["content-type"] == "application/json"
     profile = json.loads(body)
     assert profile["arr"] == 1500000 and profile["renewal_date"] == "2026-04-15"
@@ -58,21 +36,15 @@ def test_profile_over_http(server: str, caplog: pytest.LogCaptureFixture) -> Non
 
 
 def test_unknown_route_is_a_json_404(server: str) -> None:
-    status, headers, body = fetch(f"{server}/api/nothing-here")
+    status, headers, body = http_request(f"{server}/api/nothing-here")
     assert status == 404 and headers["content-type"] == "application/json"
     assert json.loads(body)["error"]["code"] == "route_not_found"
 
 
 def test_unknown_customer_over_http(server: str) -> None:
-    status, _, body = fetch(f"{server}/api/customers/no%20one")
+    status, _, body = http_request(f"{server}/api/customers/no%20one")
     assert status == 404
     assert json.loads(body)["error"]["message"] == "No customer has the id or slug 'no one'."
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run_serve(database_url: str) -> tuple[str, str]:
@@ -87,7 +59,7 @@ def run_serve(database_url: str) -> tuple[str, str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                status, _, body = fetch(f"http://127.0.0.1:{port}/api/customers/aco")
+                status, _, body = http_request(f"http://127.0.0.1:{port}/api/customers/aco")
                 break
             except (urllib.error.URLError, ConnectionError):
                 assert time.monotonic() < deadline, "the server did not start within 30 s"
