@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from squelch import clock, db
 from squelch.db import Connection
@@ -91,7 +91,6 @@ def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
         saved = queries.save_step(conn, session_id, step, data)
         if saved is None:
             _explain_refusal(queries.session(conn, session_id), session_id, step)
-        assert saved is not None
         if saved["completed"] and saved["workflow_type"] == "strategic_planning":
             queries.complete_latest_plan(conn, saved["customer_id"])
         return SavedStep.model_validate(saved)
@@ -99,7 +98,8 @@ def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
     return db.run(unit)
 
 
-def _explain_refusal(session: dict[str, Any] | None, session_id: str, step: int) -> None:
+def _explain_refusal(session: dict[str, Any] | None, session_id: str, step: int) -> NoReturn:
+    """Why the conditional UPDATE matched no row: 404, 409 or 422."""
     if session is None:
         raise session_not_found(session_id)
     if session["completed"]:
