@@ -32,6 +32,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers = {key.lower(): value for key, value in self.headers.items()}
             request = gateway.HttpRequest(self.command, path, query, headers, body, self.client_address[0])
             response = gateway.handle(request)
+        # Logged before the response is sent, so whoever reads the response can already read its line.
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info("%s %s %d %.1fms %s", self.command, self.path, response.status, elapsed, response.function or "-")
         self.send_response(response.status)
         for key, value in response.headers.items():
             self.send_header(key, value)
@@ -39,8 +42,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
-        elapsed = (time.perf_counter() - started) * 1000
-        log.info("%s %s %d %.1fms %s", self.command, self.path, response.status, elapsed, response.function or "-")
 
     def __getattr__(self, name: str) -> Any:
         # Every method (TRACE, PROPFIND, ...) reaches the gateway, which answers 405 or 404 in JSON.
