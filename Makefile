@@ -57,8 +57,9 @@ lint-template: $(DEPLOY_BIN)/.deps  ## cfn-lint and sam validate --lint, no warn
 	$(DEPLOY_BIN)/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 $(DEPLOY_BIN)/sam validate --lint
 
-build: $(DEPLOY_BIN)/.deps python312  ## sam build for Lambda (python3.12, arm64), then check the layer's binaries
+build: $(DEPLOY_BIN)/.deps python312  ## sam build for Lambda (python3.12, arm64), its bytecode, then check the layer's binaries
 	$(SAM) build --parallel
+	$(PY312) -m localdev.bytecode .aws-sam/build
 	@! find .aws-sam/build/SharedLayer -name '*.so*' -exec file {} + | grep ELF | grep -v aarch64
 	@echo "layer binaries: all aarch64"
 
@@ -66,6 +67,7 @@ package-test: $(DEPLOY_BIN)/.deps $(VENV)/.test-deps python312  ## build for thi
 	sed 's/arm64/$(shell uname -m | sed s/aarch64/arm64/)/g' template.yaml > .template-host.yaml
 	$(SAM) build --template-file .template-host.yaml --build-dir .aws-sam/build-host \
 		--cache-dir .aws-sam/cache-host --parallel; status=$$?; rm -f .template-host.yaml; exit $$status
+	$(PY312) -m localdev.bytecode .aws-sam/build-host
 	SQUELCH_BUILD_DIR=.aws-sam/build-host SQUELCH_LAMBDA_PYTHON=$(PY312) $(BIN)/python -m pytest tests/packaging -q
 
 check-deploy: lint-template build package-test  ## everything that can be proven about deploying, offline

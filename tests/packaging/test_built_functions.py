@@ -2,6 +2,10 @@
 build output with its events/ samples against PostgreSQL, in a Python 3.12 (Lambda's runtime)
 started with nothing on sys.path but the function's folder and the layer's python/ folder.
 
+It runs a copy of the build whose files carry the 1980 timestamp `sam deploy` zips them with, in a
+Python that may not write bytecode (Lambda's folders are read-only), and checks that no module of
+the function or the layer had to be compiled: the shipped .pyc files are the ones that run.
+
 `make check-deploy` builds for the host architecture (so the binaries load here) and runs this;
 plain `make test` skips it.
 """
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -27,6 +32,14 @@ pytestmark = pytest.mark.skipif(not BUILD_DIR, reason="needs a sam build output:
 RUNNER = """
 import json, sys
 sys.path[:] = [sys.argv[1], sys.argv[2]] + [p for p in sys.path if p.startswith(sys.base_prefix)]
+from importlib import _bootstrap_external
+compiled = []
+source_to_code = _bootstrap_external.SourceLoader.source_to_code
+def recording_source_to_code(self, data, path, *args, **kwargs):
+    if str(path).startswith((sys.argv[1], sys.argv[2])):
+        compiled.append(str(path))
+    return source_to_code(self, data, path, *args, **kwargs)
+_bootstrap_external.SourceLoader.source_to_code = recording_source_to_code
 import app
 class Context:
     function_name, memory_limit_in_mb, function_version = sys.argv[3], 512, "$LATEST"
@@ -35,8 +48,9 @@ class Context:
 result = app.lambda_handler(json.load(sys.stdin), Context())
 outside = sorted({m.__file__.split("/python/")[0] for m in list(sys.modules.values())
                   if getattr(m, "__file__", None) and not m.__file__.startswith((sys.argv[1], sys.argv[2], sys.base_prefix))})
-print(json.dumps({"result": result, "loaded_from_elsewhere": outside}, default=str))
+print(json.dumps({"result": result, "loaded_from_elsewhere": outside, "compiled_at_import": compiled}, default=str))
 """
+ZIP_TIMESTAMP = 315_532_800  # 1980-01-01, the date `sam deploy` gives every file it zips
 
 
 def built_functions() -> list[tuple[str, Path]]:
@@ -51,25 +65,36 @@ def built_functions() -> list[tuple[str, Path]]:
     ]
 
 
+@pytest.fixture(scope="session")
+def deployed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The build as Lambda unpacks it: same files, every one dated 1980."""
+    copy = tmp_path_factory.mktemp("lambda") / "build"
+    shutil.copytree(ROOT / BUILD_DIR, copy, symlinks=False)
+    for path in copy.rglob("*"):
+        os.utime(path, (ZIP_TIMESTAMP, ZIP_TIMESTAMP), follow_symlinks=False)
+    return copy
+
+
 @pytest.mark.parametrize(("function", "folder"), built_functions())
-def test_built_function_runs_its_sample_event(story: psycopg.Connection, app_database: str, function: str,
-                                              folder: str) -> None:
+def test_built_function_runs_its_sample_event(story: psycopg.Connection, app_database: str, deployed_build: Path,
+                                              function: str, folder: str) -> None:
     story.execute(
         "INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps, current_step) "
         "VALUES ('wf-example-session-0001', 'aco-001', 'strategic_planning', 5, 1)"
     )
-    build = (ROOT / BUILD_DIR).resolve()
+    build = deployed_build
     env = {"PATH": os.environ["PATH"], "DATABASE_URL": app_database, "DEMO_ANCHOR_DATE": "2025-11-23",
            "DEMO_TODAY": "2025-11-23", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
            "POWERTOOLS_SERVICE_NAME": "squelch", "AWS_REGION": "us-east-1"}
     answer = subprocess.run(
-        [PYTHON, "-I", "-S", "-c", RUNNER, str(build / function), str(build / "SharedLayer" / "python"), function],
+        [PYTHON, "-I", "-S", "-B", "-c", RUNNER, str(build / function), str(build / "SharedLayer" / "python"), function],
         input=(EVENTS / f"{folder}.json").read_text(), capture_output=True, text=True, env=env, cwd=build,
         timeout=60,
     )
     assert answer.returncode == 0, answer.stderr[-3000:]
     output = json.loads(answer.stdout.strip().splitlines()[-1])
     assert output["loaded_from_elsewhere"] == []
+    assert output["compiled_at_import"] == [], "modules compiled at import: the build's bytecode was not used"
     result = output["result"]
     if "statusCode" in result:
         assert result["statusCode"] in (200, 201), result["body"]
