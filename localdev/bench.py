@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from localdev import runtime, template
+from localdev import bytecode, runtime, template
 from localdev.database import start_embedded
 from localdev.server import free_port
 from localdev.template import ROOT
@@ -57,53 +57,148 @@ def percentile(values: list[float], q: float) -> float:
 
 # ---- cold start -------------------------------------------------------------------------------
 
-def bench_layer() -> Path:
+def bench_layer(with_bytecode: bool = True) -> Path:
     """The layer as Lambda mounts it (dependencies and package in one python/ folder), built with
-    pip once per requirements file."""
+    pip once per requirements file, with the hash-based bytecode `make build` adds (or, for
+    comparison, none, as plain `sam build` ships it)."""
     requirements = (ROOT / "layers" / "shared" / "requirements.txt").read_bytes()
-    target = BENCH_DIR / f"layer-{hashlib.sha256(requirements).hexdigest()[:12]}" / "python"
+    root = BENCH_DIR / f"layer-{hashlib.sha256(requirements).hexdigest()[:12]}-{'pyc' if with_bytecode else 'source'}"
+    target = root / "python"
     if not target.exists():
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-warn-conflicts", "--target", str(target),
-                        "-r", str(ROOT / "layers" / "shared" / "requirements.txt")], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-compile", "--no-warn-conflicts",
+                        "--target", str(target), "-r", str(ROOT / "layers" / "shared" / "requirements.txt")],
+                       check=True)
     shutil.rmtree(target / "squelch", ignore_errors=True)
     shutil.copytree(ROOT / "layers" / "shared" / "squelch", target / "squelch",
                     ignore=shutil.ignore_patterns("__pycache__"))
+    for cache in list(root.rglob("__pycache__")):
+        shutil.rmtree(cache)
+    if with_bytecode:
+        bytecode.compile_tree(root)
     return target
 
 
-def cold_start_ms(code_dir: Path, layer: Path, statement: str, env: dict[str, str]) -> float:
-    script = ("import sys, time\nsys.path[:0] = [sys.argv[1], sys.argv[2]]\nstarted = time.perf_counter()\n"
-              f"{statement}\nprint((time.perf_counter() - started) * 1000)")
-    out = subprocess.run([sys.executable, "-I", "-S", "-c", script, str(code_dir), str(layer)],
-                         env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+_COLD_SCRIPT = """
+import json, sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+started = time.perf_counter()
+{statement}
+imported = time.perf_counter()
+first = None
+if len(sys.argv) > 3:
+    class Context:
+        function_name = "bench"
+        memory_limit_in_mb = 512
+        invoked_function_arn = "arn:aws:lambda:local:000000000000:function:bench"
+        aws_request_id = "bench-cold-start"
+    event = json.loads(open(sys.argv[3]).read())
+    app.lambda_handler(event, Context())
+    first = (time.perf_counter() - started) * 1000
+print(json.dumps([(imported - started) * 1000, first]))
+"""
 
 
-def measure_cold_starts(layer: Path) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+# A fresh interpreter as Lambda starts one: isolated (-I -S), and writing no bytecode (-B; -I ignores
+# PYTHONDONTWRITEBYTECODE) because Lambda's code and layer folders are read-only, so what is not
+# shipped as bytecode is compiled anew by every cold start.
+FRESH_PYTHON = [sys.executable, "-I", "-S", "-B"]
+
+
+def cold_start_ms(code_dir: Path, layer: Path, statement: str, env: dict[str, str],
+                  event: Path | None = None) -> tuple[float, float | None]:
+    """(init ms, ms from the fresh interpreter to the first response when an event is given): the
+    first response adds what Lambda's first invocation pays, the database connection and the
+    resolver's per-route validation models, which powertools builds on first use."""
+    args = [*FRESH_PYTHON, "-c", _COLD_SCRIPT.format(statement=statement), str(code_dir), str(layer)]
+    out = subprocess.run(args + ([str(event)] if event else []), env={"PATH": os.environ["PATH"], **env},
+                         capture_output=True, text=True, check=True)
+    init_ms, first_ms = json.loads(out.stdout.strip().splitlines()[-1])
+    return init_ms, first_ms
+
+
+NO_BYTECODE = "CustomerGetFunction (no bytecode: plain `sam build`)"
+
+
+def measure_cold_starts(layer: Path, source_only_layer: Path,
+                        database_url: str) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """Rounds of: the floor, then every function, each in a fresh interpreter. A function's ratio is
     the median over rounds of its time over the same round's floor, so the machine's drift between
     rounds (large on a shared 2-core VM) cancels out."""
-    functions = {f.logical_id: (f.code_dir, "import app", LAMBDA_ENV) for f in template.load().values()}
-    functions["CustomerGetFunction (Tracer on)"] = (
-        template.load()["CustomerGetFunction"].code_dir, "import app", {**LAMBDA_ENV, "POWERTOOLS_TRACE_DISABLED": "false"})
+    env = {**LAMBDA_ENV, "DATABASE_URL": database_url}
+    functions = {f.logical_id: (f.code_dir, env, events_path(f)) for f in template.load().values()}
+    customer_get = template.load()["CustomerGetFunction"]
+    functions["CustomerGetFunction (Tracer on)"] = (customer_get.code_dir, {**env, "POWERTOOLS_TRACE_DISABLED": "false"},
+                                                    None)
+    layers = {name: layer for name in functions}
+    functions[NO_BYTECODE] = (customer_get.code_dir, env, events_path(customer_get))
+    layers[NO_BYTECODE] = source_only_layer
     floor_runs: list[float] = []
     runs: dict[str, list[float]] = {name: [] for name in functions}
+    firsts: dict[str, list[float]] = {name: [] for name in functions}
     for round_number in range(COLD_RUNS + 1):
-        floor_ms = cold_start_ms(layer, layer, "import psycopg", LAMBDA_ENV)
-        timings = {name: cold_start_ms(code, layer, statement, env) for name, (code, statement, env) in functions.items()}
+        add_session(database_url)  # the previous round's reset removed it; step and context need it
+        floor_ms, _ = cold_start_ms(layer, layer, "import psycopg", env)
+        timings = {name: cold_start_ms(code, layers[name], "import app", fn_env, event)
+                   for name, (code, fn_env, event) in functions.items()}
         if round_number == 0:
-            continue  # the first round writes the .pyc files, as Lambda's image ships them
+            continue  # a warm-up: the first round reads the files into the page cache
         floor_runs.append(floor_ms)
-        for name, ms in timings.items():
-            runs[name].append(ms)
+        for name, (init_ms, first_ms) in timings.items():
+            runs[name].append(init_ms)
+            if first_ms is not None:
+                firsts[name].append(first_ms)
     floor = {"p50": statistics.median(floor_runs), "p10": percentile(floor_runs, 0.1),
              "p90": percentile(floor_runs, 0.9)}
     results = {
         name: {"p50": statistics.median(samples), "p10": percentile(samples, 0.1), "p90": percentile(samples, 0.9),
-               "ratio": statistics.median(ms / f for ms, f in zip(samples, floor_runs, strict=True))}
+               "ratio": statistics.median(ms / f for ms, f in zip(samples, floor_runs, strict=True)),
+               "first_p50": statistics.median(firsts[name]) if firsts[name] else None}
         for name, samples in runs.items()
     }
     return floor, results
+
+
+# What a route function's init imports, in the order it needs them; each stage is timed after the
+# ones before it are loaded, so the stages add up to the whole init.
+INIT_STAGES = (
+    ("psycopg (the floor)", "import psycopg"),
+    ("pydantic", "from pydantic import BaseModel, Field, TypeAdapter"),
+    ("Powertools Logger and Metrics", "from aws_lambda_powertools import Logger, Metrics"),
+    ("Powertools event handler (APIGatewayHttpResolver)",
+     "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver"),
+    ("event handler validation (OpenAPI params, validation middleware)",
+     ("import aws_lambda_powertools.event_handler.openapi.params, "
+      "aws_lambda_powertools.event_handler.middlewares.openapi_validation")),
+    ("our layer (settings, models, db, domain, http, observability)",
+     ("import squelch.settings, squelch.models.customers, squelch.domain.customers, squelch.http, "
+      "squelch.observability")),
+    ("the handler module (resolver, route, decorators)", "import app"),
+)
+
+_STAGES_SCRIPT = """
+import json, sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+marks = [time.perf_counter()]
+for statement in json.loads(sys.argv[3]):
+    exec(statement)
+    marks.append(time.perf_counter())
+print(json.dumps([(b - a) * 1000 for a, b in zip(marks, marks[1:])]))
+"""
+
+
+def measure_init_stages(layer: Path) -> list[dict[str, Any]]:
+    """Where CustomerGetFunction's init goes, stage by stage, each as a share of the floor."""
+    code_dir = template.load()["CustomerGetFunction"].code_dir
+    statements = json.dumps([statement for _, statement in INIT_STAGES])
+    samples: list[list[float]] = []
+    for round_number in range(COLD_RUNS + 1):
+        out = subprocess.run([*FRESH_PYTHON, "-c", _STAGES_SCRIPT, str(code_dir), str(layer), statements],
+                             env={"PATH": os.environ["PATH"], **LAMBDA_ENV}, capture_output=True, text=True, check=True)
+        if round_number:
+            samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return [{"stage": name, "p50": statistics.median(run[i] for run in samples),
+             "share": statistics.median(run[i] / run[0] for run in samples)}
+            for i, (name, _) in enumerate(INIT_STAGES)]
 
 
 # ---- database ---------------------------------------------------------------------------------
@@ -146,7 +241,9 @@ def fill_other_customers(url: str) -> float:
                    (ARRAY['frustrated','neutral','satisfied'])[1 + n % 3],
                    TIMESTAMPTZ '{DEMO_DAY}' - (n % 365) * interval '1 day'
             FROM generate_series(1, {OTHER_TICKETS}) n""")
-        conn.execute("ANALYZE")
+        # A database that has been running a while: statistics current and the visibility map set,
+        # so autovacuum does not start on the new rows in the middle of the measurements.
+        conn.execute("VACUUM ANALYZE")
     return time.perf_counter() - started
 
 
@@ -171,9 +268,14 @@ def explain_plans(url: str) -> str:
 
 # ---- warm latency -----------------------------------------------------------------------------
 
-def event_for(function: template.Function) -> dict[str, Any] | None:
+def events_path(function: template.Function) -> Path | None:
     path = ROOT / "events" / f"{function.code_dir.name}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return path if path.exists() else None
+
+
+def event_for(function: template.Function) -> dict[str, Any] | None:
+    path = events_path(function)
+    return json.loads(path.read_text()) if path else None
 
 
 class StatementRecorder:
@@ -342,10 +444,15 @@ def report(results: dict[str, Any]) -> str:
     floor = results["cold_floor"]
     lines += ["### Cold start (fresh interpreter importing the handler; only the function and the layer on sys.path)",
               "", f"Floor (`import psycopg`): {floor['p50']:.0f} ms (p10-p90 {floor['p10']:.0f}-{floor['p90']:.0f}).",
-              "", "| function | init p50 ms | p10-p90 | ratio to floor (median of per-round ratios) |",
-              "| --- | --- | --- | --- |"]
+              "", ("| function | init p50 ms | p10-p90 | ratio to floor (median of per-round ratios) "
+                   "| to first response p50 ms |"), "| --- | --- | --- | --- | --- |"]
     for name, r in results["cold"].items():
-        lines.append(f"| {name} | {r['p50']:.0f} | {r['p10']:.0f}-{r['p90']:.0f} | {r['ratio']:.2f} |")
+        first = f"{r['first_p50']:.0f}" if r.get("first_p50") is not None else "-"
+        lines.append(f"| {name} | {r['p50']:.0f} | {r['p10']:.0f}-{r['p90']:.0f} | {r['ratio']:.2f} | {first} |")
+    lines += ["", "### Where the init goes (CustomerGetFunction, each stage after the ones above it)", "",
+              "| stage | p50 ms | share of the floor |", "| --- | --- | --- |"]
+    for stage in results["init_stages"]:
+        lines.append(f"| {stage['stage']} | {stage['p50']:.0f} | {stage['share']:.2f} |")
     for title, key in (("empty database", "warm"), ("with the scale data", "warm_scaled")):
         lines += ["", f"### Warm latency in-process ({title})", "",
                   "| function | p50 ms | p99 ms | floor p50 ms (same SQL, psycopg) | floor p99 | p50 - floor |",
@@ -374,15 +481,18 @@ def main() -> None:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     BENCH_DIR.mkdir(exist_ok=True)
     os.environ.update(LAMBDA_ENV)
-    print("building the benchmark layer and timing cold starts ...", file=sys.stderr, flush=True)
-    floor, cold = measure_cold_starts(bench_layer())
     with tempfile.TemporaryDirectory(prefix="squelch-bench-") as scratch:
         url = os.environ.get("BENCH_DATABASE_URL") or start_embedded(Path(scratch) / "pg", "bench")
         os.environ["DATABASE_URL"] = url
         prepare_database(url)
-        add_session(url)
         with psycopg.connect(url) as conn:
             postgres = conn.execute("SHOW server_version").fetchone()[0]
+        print("building the benchmark layer and timing cold starts ...", file=sys.stderr, flush=True)
+        layer = bench_layer()
+        floor, cold = measure_cold_starts(layer, bench_layer(with_bytecode=False), url)
+        stages = measure_init_stages(layer)
+        prepare_database(url)
+        add_session(url)
         functions = list(template.load().values())
         per_customer = [f for f in functions if f.logical_id not in ("DemoResetFunction", "DatabaseMigrateFunction")]
         print("warm latency ...", file=sys.stderr, flush=True)
@@ -404,9 +514,9 @@ def main() -> None:
         warm_scaled = measure_warm(url, per_customer)
         reset_scaled = measure_reset(url)
         plans = explain_plans(url)
-    results = {"postgres": postgres, "cold_floor": floor, "cold": cold, "warm": warm, "warm_scaled": warm_scaled,
-               "server": server, "reset": reset, "reset_scaled": reset_scaled, "throughput": throughput,
-               "fill_seconds": fill_seconds, "plans": plans}
+    results = {"postgres": postgres, "cold_floor": floor, "cold": cold, "init_stages": stages, "warm": warm,
+               "warm_scaled": warm_scaled, "server": server, "reset": reset, "reset_scaled": reset_scaled,
+               "throughput": throughput, "fill_seconds": fill_seconds, "plans": plans}
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str))
     text = report(results)
     (BENCH_DIR / "results.md").write_text(text + "\n")
