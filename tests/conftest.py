@@ -34,6 +34,21 @@ ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 # D such that renewal (D+143) falls on the task list's 2026-04-15.
 DEMO_DAY = date(2025, 11, 23)
+ZIP_TIMESTAMP = 315_532_800  # 1980-01-01, the date `sam deploy` gives every file it zips
+# The start of a script for a fresh interpreter, given a function's and a layer's folder as
+# sys.argv[1:3]: it records, in `compiled`, each module of those folders that had to be compiled
+# at import because no valid bytecode was there.
+RECORD_COMPILED = """
+import json, sys
+from importlib import _bootstrap_external
+compiled = []
+source_to_code = _bootstrap_external.SourceLoader.source_to_code
+def recording_source_to_code(self, data, path, *args, **kwargs):
+    if str(path).startswith((sys.argv[1], sys.argv[2])):
+        compiled.append(str(path))
+    return source_to_code(self, data, path, *args, **kwargs)
+_bootstrap_external.SourceLoader.source_to_code = recording_source_to_code
+"""
 
 
 @pytest.fixture(scope="session")

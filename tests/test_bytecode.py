@@ -9,22 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import RECORD_COMPILED, ZIP_TIMESTAMP
+
 from localdev import bytecode
 
-ZIP_TIMESTAMP = 315_532_800  # 1980-01-01, the date `sam deploy` gives every file it zips
-
-IMPORTER = """
-import json, sys
-from importlib import _bootstrap_external
-compiled = []
-source_to_code = _bootstrap_external.SourceLoader.source_to_code
-def recording(self, data, path, *args, **kwargs):
-    compiled.append(str(path))
-    return source_to_code(self, data, path, *args, **kwargs)
-_bootstrap_external.SourceLoader.source_to_code = recording
-sys.path[:0] = sys.argv[1:]
+IMPORTER = RECORD_COMPILED + """
+sys.path[:0] = sys.argv[1:3]
 import app, greeting
-print(json.dumps([p for p in compiled if p.startswith(tuple(sys.argv[1:]))]))
+print(json.dumps(compiled))
 """
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
-from conftest import EVENTS, ROOT
+from conftest import EVENTS, RECORD_COMPILED, ROOT, ZIP_TIMESTAMP
 
 from localdev.template import _CloudFormationLoader
 
@@ -29,17 +29,8 @@ BUILD_DIR = os.environ.get("SQUELCH_BUILD_DIR")
 PYTHON = os.environ.get("SQUELCH_LAMBDA_PYTHON", "python3.12")
 pytestmark = pytest.mark.skipif(not BUILD_DIR, reason="needs a sam build output: run `make check-deploy`")
 
-RUNNER = """
-import json, sys
+RUNNER = RECORD_COMPILED + """
 sys.path[:] = [sys.argv[1], sys.argv[2]] + [p for p in sys.path if p.startswith(sys.base_prefix)]
-from importlib import _bootstrap_external
-compiled = []
-source_to_code = _bootstrap_external.SourceLoader.source_to_code
-def recording_source_to_code(self, data, path, *args, **kwargs):
-    if str(path).startswith((sys.argv[1], sys.argv[2])):
-        compiled.append(str(path))
-    return source_to_code(self, data, path, *args, **kwargs)
-_bootstrap_external.SourceLoader.source_to_code = recording_source_to_code
 import app
 class Context:
     function_name, memory_limit_in_mb, function_version = sys.argv[3], 512, "$LATEST"
@@ -50,7 +41,6 @@ outside = sorted({m.__file__.split("/python/")[0] for m in list(sys.modules.valu
                   if getattr(m, "__file__", None) and not m.__file__.startswith((sys.argv[1], sys.argv[2], sys.base_prefix))})
 print(json.dumps({"result": result, "loaded_from_elsewhere": outside, "compiled_at_import": compiled}, default=str))
 """
-ZIP_TIMESTAMP = 315_532_800  # 1980-01-01, the date `sam deploy` gives every file it zips
 
 
 def built_functions() -> list[tuple[str, Path]]:
