@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run test migrate invoke openapi demo-token lint-template build package-test check-deploy python312 fuzz bench clean help
+.PHONY: run test migrate invoke openapi demo-token lint-template transform-test build package-test check-deploy python312 fuzz bench clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -70,7 +70,10 @@ package-test: $(DEPLOY_BIN)/.deps $(VENV)/.test-deps python312  ## build for thi
 	$(PY312) -m localdev.bytecode .aws-sam/build-host
 	SQUELCH_BUILD_DIR=.aws-sam/build-host SQUELCH_LAMBDA_PYTHON=$(PY312) $(BIN)/python -m pytest tests/packaging -q
 
-check-deploy: lint-template build package-test  ## everything that can be proven about deploying, offline
+transform-test: $(DEPLOY_BIN)/.deps  ## the SAM transform (as CloudFormation runs it) over every parameter choice
+	$(DEPLOY_BIN)/python -m pytest -c tests/deploy/pytest.ini tests/deploy -q
+
+check-deploy: lint-template transform-test build package-test  ## everything that can be proven about deploying, offline
 
 .venv-fuzz/bin/.deps: requirements/fuzz.txt
 	$(PYTHON) -m venv .venv-fuzz

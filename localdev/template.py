@@ -54,9 +54,12 @@ class Function:
 
 
 def _resolve(value: Any, doc: dict[str, Any]) -> Any:
-    """Ref to a parameter (its default) and Fn::FindInMap, the intrinsics a route's settings use."""
+    """Ref to a parameter (its default), Fn::Sub of parameters and Fn::FindInMap: the intrinsics a
+    route's settings use, resolved as AWS::LanguageExtensions resolves them with the defaults."""
     if isinstance(value, dict) and "Ref" in value:
         return str(doc["Parameters"][value["Ref"]]["Default"])
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        return re.sub(r"\$\{(\w+)\}", lambda m: _resolve({"Ref": m.group(1)}, doc), value["Fn::Sub"])
     if isinstance(value, dict) and "Fn::FindInMap" in value:
         name, top, second = (_resolve(part, doc) for part in value["Fn::FindInMap"])
         return doc["Mappings"][name][top][second]

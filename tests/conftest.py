@@ -30,6 +30,9 @@ from squelch.db import migrations
 from squelch.domain import demo
 from squelch.settings import get_settings
 
+# tests/deploy runs in the deploy environment (`make transform-test`), with SAM CLI's own code.
+collect_ignore = ["deploy"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 # D such that renewal (D+143) falls on the task list's 2026-04-15.

@@ -43,7 +43,7 @@ def test_policies_are_least_privilege(name: str) -> None:
     for extra in policies[1:]:
         condition, statement, otherwise = extra["Fn::If"]
         assert condition == "UseBedrock" and otherwise == {"Ref": "AWS::NoValue"}
-        assert [s["Action"] for s in statement["Statement"]] == [["bedrock:InvokeModel"]]
+        assert {tuple(s["Action"]) for s in statement["Statement"]} == {("bedrock:InvokeModel",)}
     uses_bedrock = len(policies) > 1
     assert uses_bedrock == name.endswith(("AnalysisCreateFunction", "DraftCreateFunction"))
 
@@ -68,10 +68,17 @@ def test_http_api_has_fail_on_warnings_cors_access_logs_and_the_jwt_authorizer()
 
 
 def test_reset_always_needs_the_authorizer_and_the_others_follow_require_sign_in() -> None:
+    """What each choice makes of these is proven by the SAM transform in tests/deploy."""
+    ai_rule = {"Fn::FindInMap": ["AiRouteAuthorizer", {"Ref": "AiProvider"},
+                                 {"Fn::Sub": "${RequireSignIn}${OpenAiRoutes}"}]}
     for name, function in ROUTE_FUNCTIONS.items():
         [event] = function["Properties"]["Events"].values()
-        expected = "DemoJwt" if name == "DemoResetFunction" else {
-            "Fn::FindInMap": ["RouteAuthorizer", {"Ref": "RequireSignIn"}, "Name"]}
+        if name == "DemoResetFunction":
+            expected: object = "DemoJwt"
+        elif name.endswith(("AnalysisCreateFunction", "DraftCreateFunction")):
+            expected = ai_rule
+        else:
+            expected = {"Fn::FindInMap": ["RouteAuthorizer", {"Ref": "RequireSignIn"}, "Name"]}
         assert event["Properties"]["Auth"]["Authorizer"] == expected, name
 
 

@@ -1,0 +1,143 @@
+"""What CloudFormation makes of template.yaml for given parameter values, computed offline with
+AWS's own code, in the order CloudFormation runs it:
+
+1. `AWS::LanguageExtensions`: SAM CLI's port of the transform (Fn::FindInMap, Fn::If and friends
+   resolved against the parameters);
+2. `sam package`'s part: local code folders become S3 locations;
+3. `AWS::Serverless-2016-10-31`: samtranslator, the transform CloudFormation itself runs;
+4. conditions evaluated, again with the LanguageExtensions resolver, so the result holds only the
+   resources CloudFormation would create.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from samcli.lib.cfn_language_extensions import (
+    PseudoParameterValues,
+    ResolutionMode,
+    TemplateProcessingContext,
+    create_default_pipeline,
+)
+from samcli.lib.cfn_language_extensions.sam_integration import expand_language_extensions
+from samcli.yamlhelper import yaml_parse
+from samtranslator.translator.transform import transform
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+REGION, ACCOUNT = "eu-west-1", "123456789012"
+# Values an operator must give because the parameters have no default.
+REQUIRED = {
+    "DbSecretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:squelch-owner-AbCdEf",
+    "SubnetIds": "subnet-0a1b2c3d,subnet-4e5f6a7b",
+    "SecurityGroupIds": "sg-0123456789abcdef0",
+}
+PSEUDO = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
+          "AWS::StackName": "squelch-act1", "AWS::URLSuffix": "amazonaws.com"}
+
+
+@cache
+def source() -> dict[str, Any]:
+    return yaml_parse(TEMPLATE.read_text())
+
+
+def choice_parameters() -> dict[str, list[str]]:
+    """Every parameter with AllowedValues, and those values as strings."""
+    return {name: [str(v) for v in p["AllowedValues"]] for name, p in source()["Parameters"].items()
+            if "AllowedValues" in p and p.get("Type", "String") == "String"}
+
+
+def defaults() -> dict[str, str]:
+    values = {name: str(p["Default"]) for name, p in source()["Parameters"].items() if "Default" in p}
+    return {**values, **REQUIRED}
+
+
+class _NoManagedPolicies:
+    """samtranslator asks IAM for managed policies named in Policies; the template names none."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The resources CloudFormation would create, keyed by logical id."""
+
+    parameters: dict[str, str]
+    resources: dict[str, dict[str, Any]]
+    outputs: dict[str, Any]
+
+    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {name: r for name, r in self.resources.items() if r["Type"] == kind}
+
+    def route_authorizers(self) -> dict[str, str | None]:
+        """"METHOD /path" -> the authorizer API Gateway runs for it (None: open). SAM writes an
+        open route of an API with a DefaultAuthorizer as the security requirement NONE."""
+        [api] = self.of_type("AWS::ApiGatewayV2::Api").values()
+        found = {}
+        for path, item in api["Properties"]["Body"]["paths"].items():
+            for method, operation in item.items():
+                security = operation.get("security", [])
+                names = [name for requirement in security for name in requirement]
+                found[f"{method.upper()} {path}"] = names[0] if names and names[0] != "NONE" else None
+        return found
+
+    def function_of_route(self) -> dict[str, str]:
+        """"METHOD /path" -> the logical id of the function behind it."""
+        [api] = self.of_type("AWS::ApiGatewayV2::Api").values()
+        found = {}
+        for path, item in api["Properties"]["Body"]["paths"].items():
+            for method, operation in item.items():
+                # ...functions/${CustomerGetFunction.Arn}/invocations, the resource's Arn left for CloudFormation
+                uri = json.dumps(operation["x-amazon-apigateway-integration"]["uri"])
+                found[f"{method.upper()} {path}"] = uri.split("functions/${")[1].split(".Arn}")[0]
+        return found
+
+    def statements(self, function: str) -> list[dict[str, Any]]:
+        """Every IAM statement of the function's execution role."""
+        role = self.resources[f"{function}Role"]["Properties"]
+        return [statement for policy in role.get("Policies", [])
+                for statement in policy["PolicyDocument"]["Statement"]]
+
+    def environment(self, function: str) -> dict[str, Any]:
+        return self.resources[function]["Properties"].get("Environment", {}).get("Variables", {})
+
+
+def _as_packaged(template: dict[str, Any]) -> None:
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(properties.get(key), str):
+                properties[key] = f"s3://squelch-artifacts/{properties[key].strip('/').replace('/', '-')}.zip"
+
+
+def _resolve(template: dict[str, Any], parameters: dict[str, str]) -> tuple[dict[str, Any], dict[str, bool]]:
+    pseudo = PseudoParameterValues(region=REGION, account_id=ACCOUNT, partition="aws",
+                                   stack_name=PSEUDO["AWS::StackName"], url_suffix="amazonaws.com")
+    context = TemplateProcessingContext(fragment=copy.deepcopy(template), parameter_values=dict(parameters),
+                                        pseudo_parameters=pseudo, resolution_mode=ResolutionMode.PARTIAL)
+    return create_default_pipeline(context).process_template(context), context.resolved_conditions
+
+
+def deploy(**overrides: str) -> Stack:
+    """The stack as CloudFormation would create it with these parameter values (defaults otherwise).
+    Raises samtranslator's InvalidDocumentException where CloudFormation would refuse the template."""
+    parameters = {**defaults(), **overrides}
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)  # samtranslator reads the region from boto3
+    os.environ.setdefault("SAM_CLI_TELEMETRY", "0")
+    expanded = expand_language_extensions(source(), {**parameters, **PSEUDO}, enabled=True).expanded_template
+    expanded["Transform"] = "AWS::Serverless-2016-10-31"
+    _as_packaged(expanded)
+    translated = transform(expanded, parameters, _NoManagedPolicies())
+    resolved, conditions = _resolve(translated, parameters)
+    created = {name: r for name, r in resolved["Resources"].items()
+               if conditions.get(r.get("Condition", ""), True)}
+    outputs = {name: o for name, o in resolved.get("Outputs", {}).items()
+               if conditions.get(o.get("Condition", ""), True)}
+    return Stack(parameters, created, outputs)

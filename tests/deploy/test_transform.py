@@ -1,0 +1,124 @@
+"""The SAM transform, run as CloudFormation runs it (stack.py), accepts template.yaml with its
+defaults and with every value of every choice parameter, and the stack it describes has the
+authorizers, policies and settings that each choice promises."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+from stack import ACCOUNT, REGION, choice_parameters, defaults, deploy
+
+MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
+RESET = "POST /api/demo/reset"
+AI_ROUTES = {"POST /api/ai/risk-analysis", "POST /api/ai/opportunity-analysis", "POST /api/ai/email-draft"}
+ROUTES = 13
+
+
+def one_at_a_time() -> list[dict[str, str]]:
+    """The defaults, then each choice parameter's other values, one parameter at a time."""
+    cases = [{}]
+    for name, values in choice_parameters().items():
+        cases += [{name: value} for value in values if value != defaults()[name]]
+    return cases
+
+
+def with_model(case: dict[str, str]) -> dict[str, str]:
+    return {**case, "BedrockModelId": MODEL} if case.get("AiProvider") == "bedrock" else case
+
+
+def label(case: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in case.items()) or "defaults"
+
+
+def expected_authorizer(route: str, parameters: dict[str, str]) -> str | None:
+    """The rule the parameters promise: the reset always needs a token; the AI routes need one when
+    every route does, or when they would spend Bedrock money and nobody opened them on purpose."""
+    if route == RESET:
+        return "DemoJwt"
+    if parameters["RequireSignIn"] == "true":
+        return "DemoJwt"
+    if route in AI_ROUTES and parameters["AiProvider"] == "bedrock" and parameters["OpenAiRoutes"] == "false":
+        return "DemoJwt"
+    return None
+
+
+@pytest.mark.parametrize("case", one_at_a_time(), ids=label)
+def test_each_choice_translates_and_routes_follow_the_sign_in_rule(case: dict[str, str]) -> None:
+    stack = deploy(**with_model(case))
+    authorizers = stack.route_authorizers()
+    assert len(authorizers) == ROUTES
+    assert authorizers == {route: expected_authorizer(route, stack.parameters) for route in authorizers}
+
+
+INTERACTING = [
+    dict(zip(("RequireSignIn", "AiProvider", "OpenAiRoutes", "JwtIssuer"), values))
+    for values in itertools.product(["true", "false"], ["canned", "bedrock"], ["true", "false"],
+                                    ["", "https://login.example.com/"])
+]
+
+
+@pytest.mark.parametrize("case", INTERACTING, ids=label)
+def test_sign_in_ai_provider_and_identity_provider_together(case: dict[str, str]) -> None:
+    overrides = with_model(case)
+    if case["JwtIssuer"]:
+        overrides["JwtAudience"] = "squelch-demo"
+    stack = deploy(**overrides)
+    authorizers = stack.route_authorizers()
+    assert authorizers == {route: expected_authorizer(route, stack.parameters) for route in authorizers}
+    assert ("UserPool" in stack.resources) == (case["JwtIssuer"] == "")
+    for function in stack.of_type("AWS::Lambda::Function"):
+        bedrock = [s for s in stack.statements(function) if "bedrock:InvokeModel" in json.dumps(s)]
+        ai_function = function in {stack.function_of_route()[route] for route in AI_ROUTES}
+        assert bool(bedrock) == (ai_function and case["AiProvider"] == "bedrock"), function
+
+
+@pytest.mark.parametrize("model", [MODEL, f"us.{MODEL}"], ids=["model", "inference-profile"])
+def test_bedrock_is_granted_the_configured_model_only(model: str) -> None:
+    stack = deploy(AiProvider="bedrock", BedrockModelId=model)
+    for function in {stack.function_of_route()[route] for route in AI_ROUTES}:
+        statements = [s for s in stack.statements(function) if "bedrock" in json.dumps(s)]
+        for statement in statements:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for resource in map(json.dumps, resources):
+                if resource.endswith('/*"'):  # any model, but only through this model's inference profile
+                    assert statement["Condition"] == {"StringEquals": {
+                        "bedrock:InferenceProfileArn": f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{model}"}}
+                else:
+                    assert resource.endswith(f'/{model}"'), resource
+
+
+def test_no_function_role_has_a_wildcard_action() -> None:
+    stack = deploy(AiProvider="bedrock", BedrockModelId=MODEL)
+    for function in stack.of_type("AWS::Lambda::Function"):
+        for statement in stack.statements(function):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not any(a == "*" or a.endswith(":*") for a in actions), (function, actions)
+
+
+def test_cognito_user_pool_is_kept_hardened_and_sessions_are_short() -> None:
+    stack = deploy()
+    pool = stack.resources["UserPool"]
+    assert pool["DeletionPolicy"] == "Retain" and pool["UpdateReplacePolicy"] == "Retain"
+    assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
+    assert pool["Properties"]["MfaConfiguration"] == "OFF"
+    client = stack.resources["UserPoolClient"]["Properties"]
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert (str(client["RefreshTokenValidity"]), client["TokenValidityUnits"]["RefreshToken"]) == ("24", "hours")
+
+
+def test_presenter_mfa_can_be_turned_on() -> None:
+    pool = deploy(PresenterMfa="OPTIONAL").resources["UserPool"]["Properties"]
+    assert pool["MfaConfiguration"] == "OPTIONAL" and pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+
+
+def test_tracer_never_records_responses() -> None:
+    stack = deploy()
+    for function in stack.of_type("AWS::Lambda::Function"):
+        assert stack.environment(function)["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false", function
+
+
+def test_groups_claim_reaches_the_functions() -> None:
+    stack = deploy(GroupsClaim="groups")
+    assert stack.environment("DemoResetFunction")["DEMO_GROUPS_CLAIM"] == "groups"
