@@ -11,7 +11,7 @@ import time
 import jwt
 import psycopg
 import pytest
-from conftest import DEMO_DAY, ROOT, body_of, http_request, invoke, load_event
+from conftest import DEMO_DAY, ROOT, body_of, http_request, invoke, load_event, use_environment
 from test_demo_story import snapshot
 
 from localdev import auth
@@ -20,12 +20,16 @@ from squelch.domain import demo
 
 
 def reset_event(body: object = {"confirm": True}, claims: dict | None | str = "default") -> dict:
+    """The sample reset event; with claims, as API Gateway passes a verified token with those claims:
+    the token itself in the Authorization header, its claims flattened to strings in the context."""
     event = load_event("demo_reset.json")
     event["body"] = body if isinstance(body, str) else json.dumps(body)
     if claims is None:
         event["requestContext"].pop("authorizer")
     elif claims != "default":
-        event["requestContext"]["authorizer"]["jwt"]["claims"] = claims
+        payload = {"sub": "u", "iat": 1795683600, "exp": 1795690800} | claims
+        event["headers"]["authorization"] = "Bearer " + jwt.encode(payload, "verified-by-the-gateway-32-bytes!")
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = auth.as_gateway_claims(payload)
     return event
 
 
@@ -68,9 +72,9 @@ def test_reset_restores_the_story_and_removes_sessions(story: psycopg.Connection
     ("claims", "status", "code"),
     [
         (None, 401, "unauthenticated"),
-        ({"sub": "u1", "cognito:username": "viewer", "cognito:groups": "[viewers admins]"}, 403, "not_a_demo_user"),
+        ({"sub": "u1", "cognito:username": "viewer", "cognito:groups": ["viewers", "admins"]}, 403, "not_a_demo_user"),
         ({"sub": "u2", "cognito:username": "nobody"}, 403, "not_a_demo_user"),
-        ({"sub": "u3", "cognito:groups": "[demonstrators]"}, 403, "not_a_demo_user"),
+        ({"sub": "u3", "cognito:groups": ["demonstrators"]}, 403, "not_a_demo_user"),
     ],
 )
 def test_only_demo_users_may_reset(story: psycopg.Connection, claims, status: int, code: str) -> None:
@@ -81,10 +85,43 @@ def test_only_demo_users_may_reset(story: psycopg.Connection, claims, status: in
     assert snapshot(story) == before
 
 
-@pytest.mark.parametrize("groups", ["[demo]", "[admins demo]", '["admins","demo"]', "demo"])
-def test_group_claim_forms_api_gateway_sends(story: psycopg.Connection, groups: str) -> None:
-    response = invoke("DemoResetFunction", reset_event(claims={"sub": "u", "cognito:groups": groups}))
-    assert response["statusCode"] == 200
+@pytest.mark.parametrize("groups", [["demo"], ["admins", "demo"], ["demo", "my demo"], "demo"])
+def test_members_of_the_demo_group_may_reset(story: psycopg.Connection, groups: object) -> None:
+    response = invoke("DemoResetFunction", reset_event(claims={"cognito:groups": groups}))
+    assert response["statusCode"] == 200, response["body"]
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [["not demo"], ["x,demo"], ["'demo'"], ['"demo"'], ["[demo]"], ["demo "], ["Demo"], ["my demo", "admins"],
+     "not demo", "[demo]", "demo,admins", 1, {"demo": True}, [["demo"]]],
+)
+def test_group_membership_is_exact(story: psycopg.Connection, groups: object) -> None:
+    # Given a group whose name merely contains "demo" (API Gateway would flatten ["not demo"] to "[not demo]")
+    add_session(story)
+    before = snapshot(story)
+    # When its member asks for a reset
+    response = invoke("DemoResetFunction", reset_event(claims={"cognito:groups": groups}))
+    # Then it is refused and nothing changes
+    assert response["statusCode"] == 403 and body_of(response)["error"]["code"] == "not_a_demo_user"
+    assert snapshot(story) == before
+
+
+def test_a_token_other_than_the_verified_one_is_refused(story: psycopg.Connection) -> None:
+    # Given the authorizer verified one token, and the header carries another (another subject)
+    event = reset_event(claims={"cognito:groups": ["viewers"]})
+    event["headers"]["authorization"] = reset_event(claims={"sub": "intruder", "cognito:groups": ["demo"]})[
+        "headers"]["authorization"]
+    # Then the groups of the unverified one do not count
+    response = invoke("DemoResetFunction", event)
+    assert response["statusCode"] == 401 and body_of(response)["error"]["code"] == "unauthenticated"
+
+
+def test_groups_claim_names_the_claim_to_read(story: psycopg.Connection, monkeypatch) -> None:
+    use_environment(monkeypatch, DEMO_GROUPS_CLAIM="groups")
+    allowed = invoke("DemoResetFunction", reset_event(claims={"groups": ["demo"]}))
+    other_claim = invoke("DemoResetFunction", reset_event(claims={"cognito:groups": ["demo"]}))
+    assert (allowed["statusCode"], other_claim["statusCode"]) == (200, 403)
 
 
 @pytest.mark.parametrize("body", [{"confirm": False}, {}, {"confirm": "true"}, {"confirm": 1}, ""])
@@ -164,14 +201,14 @@ def test_readers_during_resets_see_a_whole_story(story: psycopg.Connection) -> N
 
 
 def test_reset_log_line_has_no_token(story: psycopg.Connection, log_output) -> None:
-    event = reset_event()
-    event["headers"]["authorization"] = "Bearer SECRET.TOKEN.VALUE"
+    event = reset_event(claims={"cognito:username": "presenter@squelch.example", "cognito:groups": ["demo"]})
+    token = event["headers"]["authorization"].split()[1]
     invoke("DemoResetFunction", event)
     out = log_output.getvalue()
     lines = [json.loads(line) for line in out.splitlines()]
     reset_lines = [line for line in lines if line.get("message") == "demo reset"]
     assert reset_lines and reset_lines[0]["requested_by"] == "presenter@squelch.example"
-    assert "SECRET.TOKEN.VALUE" not in out and "authorization" not in out.lower()
+    assert all(part not in out for part in token.split(".")) and "authorization" not in out.lower()
 
 
 

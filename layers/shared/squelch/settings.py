@@ -23,6 +23,7 @@ class Settings(BaseModel):
     bedrock_model_id: str | None = Field(None, description="Bedrock model for AI_PROVIDER=bedrock")
     ai_timeout_seconds: float = Field(4.0, gt=0, le=30, description="Bedrock read timeout before falling back")
     demo_group: str = Field("demo", description="token group whose members may reset the demo")
+    demo_groups_claim: str = Field("cognito:groups", description="token claim that lists the caller's groups")
     cors_allow_origins: list[str] = Field(
         default_factory=lambda: list(LOCAL_ORIGINS),
         description="browser origins allowed; * matches any run of host or port characters",
