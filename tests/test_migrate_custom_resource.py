@@ -1,6 +1,7 @@
 """The migrate function as CloudFormation's custom resource: it answers the presigned URL with
-SUCCESS (and what it did) or FAILED (and why), and does nothing on Delete. No AWS involved: the
-ResponseURL is a local server that records what it is sent."""
+SUCCESS (and what it did) or FAILED (a generic reason; the error goes to its log), does nothing on
+Delete, and answers no URL but an S3 one. No AWS involved: the presigned S3 URL's PUT is delivered
+to a local server that records what it is sent."""
 
 from __future__ import annotations
 
@@ -13,11 +14,16 @@ import psycopg
 import pytest
 from conftest import invoke, load_event
 
+from squelch import cfn
 from squelch.domain import demo
+
+PRESIGNED = ("https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/"
+             "arn%3Aaws%3Acloudformation%3Aeu-west-1%3A123456789012%3Astack/squelch-act1/x?X-Amz-Signature=abc")
 
 
 @pytest.fixture
-def cloudformation() -> Iterator[tuple[str, list[dict]]]:
+def cloudformation(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[dict]]]:
+    """A presigned S3 URL whose PUT reaches a local recorder instead of S3."""
     received: list[dict] = []
 
     class Recorder(BaseHTTPRequestHandler):
@@ -33,7 +39,10 @@ def cloudformation() -> Iterator[tuple[str, list[dict]]]:
 
     server = HTTPServer(("127.0.0.1", 0), Recorder)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/presigned?X-Amz-Signature=abc", received
+    local = f"http://127.0.0.1:{server.server_address[1]}/presigned"
+    send = cfn.send
+    monkeypatch.setattr(cfn, "send", lambda url, payload: send(local if url == PRESIGNED else url, payload))
+    yield PRESIGNED, received
     server.shutdown()
     server.server_close()
 
@@ -79,7 +88,40 @@ def test_failure_is_reported_with_its_reason(story: psycopg.Connection, cloudfor
     invoke("DatabaseMigrateFunction", request("Update", url))
     body = received[0]["body"]
     assert body["Status"] == "FAILED"
-    assert body["Reason"] == "RuntimeError: migration 0003 was edited after it was applied"
+    assert body["Reason"] == ("Preparing the database failed; the error is in CloudWatch log stream "
+                              "local/DatabaseMigrateFunction (request 0f9c5d2e-2b8f-4a61-9d0b-0a5c1e0d7a11).")
+    assert "0003" not in json.dumps(body)
+
+
+@pytest.mark.parametrize("url", [
+    "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=a",
+    "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x",
+    "https://s3.eu-central-1.amazonaws.com/bucket/x",
+    "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/x",
+    "https://bucket.s3.dualstack.us-west-2.amazonaws.com/x",
+    "https://bucket.s3-fips.us-gov-west-1.amazonaws.com/x",
+])
+def test_cloudformation_response_urls_are_accepted(url: str) -> None:
+    assert cfn.is_response_url(url)
+
+
+@pytest.mark.parametrize("url", [
+    "http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x",
+    "https://attacker.example/x",
+    "https://s3.amazonaws.com.attacker.example/x",
+    "https://bucket.s3.amazonaws.com:8443/x",
+    "https://user@bucket.s3.amazonaws.com/x",
+    "https://169.254.169.254/latest/meta-data/",
+    "https://bucket.s3.amazonaws.com.evil/x",
+    "file:///etc/passwd",
+    "https://sqs.eu-west-1.amazonaws.com/123456789012/q",
+])
+def test_any_other_response_url_gets_no_answer(story: psycopg.Connection, monkeypatch, url: str) -> None:
+    # Given someone invokes the function with a request naming another host
+    monkeypatch.setattr(cfn, "send", lambda *_: pytest.fail("must not send anything"))
+    monkeypatch.setattr(demo, "prepare_database", lambda: pytest.fail("must not touch the database"))
+    # Then it neither migrates nor answers
+    assert invoke("DatabaseMigrateFunction", request("Create", url)) is None
 
 
 def test_delete_does_nothing_to_the_database(story: psycopg.Connection, cloudformation, monkeypatch) -> None:
