@@ -27,6 +27,21 @@ def _prepare_environment() -> None:
     os.environ["DATABASE_URL"] = database_url()
 
 
+def _serve_as_runtime_login() -> None:
+    """On the embedded database, the routes connect as the API functions' login, as in AWS (rows
+    only, no DDL); a DATABASE_URL of your own is used as it is."""
+    from localdev.database import RUNTIME_LOGIN, runtime_url
+    from squelch import db
+    from squelch.db import roles
+    from squelch.settings import get_settings
+
+    if url := runtime_url():
+        roles.provision_login(db.connection(), RUNTIME_LOGIN, None)
+        db.close()
+        os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+
+
 def _invoke(function_id: str, event: dict) -> object:
     from localdev import runtime, template
 
@@ -40,6 +55,7 @@ def serve(host: str, port: int) -> None:
     from localdev.server import LocalServer
 
     summary = _invoke("DatabaseMigrateFunction", {})
+    _serve_as_runtime_login()
     print(f"database ready: {json.dumps(summary)}", flush=True)
     server = LocalServer(host, port)
     print(f"serving template.yaml's routes on http://{host}:{port}  (Ctrl-C stops)", flush=True)

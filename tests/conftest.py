@@ -26,7 +26,7 @@ from localdev import runtime, template
 from localdev.database import create_database, start_embedded
 from localdev.server import LocalServer
 from squelch import db
-from squelch.db import migrations
+from squelch.db import migrations, roles
 from squelch.domain import demo
 from squelch.settings import get_settings
 
@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 # D such that renewal (D+143) falls on the task list's 2026-04-15.
 DEMO_DAY = date(2025, 11, 23)
+RUNTIME_LOGIN = "squelch_app"  # the login migration 0003's squelch_runtime rights are granted to
 ZIP_TIMESTAMP = 315_532_800  # 1980-01-01, the date `sam deploy` gives every file it zips
 # The start of a script for a fresh interpreter, given a function's and a layer's folder as
 # sys.argv[1:3]: it records, in `compiled`, each module of those folders that had to be compiled
@@ -58,7 +59,9 @@ _bootstrap_external.SourceLoader.source_to_code = recording_source_to_code
 def admin_url() -> Iterator[str]:
     """A URL with the right to create databases on the server under test."""
     if os.environ.get("TEST_DATABASE_URL"):
-        yield os.environ["TEST_DATABASE_URL"]
+        url = os.environ["TEST_DATABASE_URL"]
+        # TLS when the server has it: the layer's own default (require) is tested in test_database_tls.py.
+        yield make_conninfo(url, sslmode=conninfo_to_dict(url).get("sslmode", "prefer"))
         return
     with tempfile.TemporaryDirectory(prefix="squelch-pg-") as scratch:
         url = start_embedded(Path(scratch) / "data", "postgres")
@@ -88,11 +91,19 @@ def empty_database(database_factory: Any) -> str:
 
 @pytest.fixture(scope="session")
 def app_database(database_factory: Any) -> str:
-    """One migrated database shared by the tests that reset the story before they use it."""
+    """One migrated database shared by the tests that reset the story before they use it, as its
+    owner (the migrator), with the API functions' login provisioned as the migrate function does."""
     url = database_factory()
     with psycopg.connect(url, autocommit=True) as conn:
         migrations.migrate(conn)
+        roles.provision_login(conn, RUNTIME_LOGIN, None)
     return url
+
+
+@pytest.fixture(scope="session")
+def runtime_url(app_database: str) -> str:
+    """The same database as the API functions' login: rows only, no DDL (the server trusts local logins)."""
+    return make_conninfo(app_database, user=RUNTIME_LOGIN)
 
 
 def use_environment(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
@@ -106,12 +117,13 @@ def use_environment(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
 
 
 @pytest.fixture
-def story(app_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[psycopg.Connection]:
-    """The demo story freshly seeded on DEMO_DAY, the clock frozen on that day, and a connection
-    for the test to look at the rows with."""
+def story(app_database: str, runtime_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[psycopg.Connection]:
+    """The demo story freshly seeded on DEMO_DAY, the clock frozen on that day, the functions
+    connecting as the API functions' login, and an owner's connection for the test to look at the
+    rows with."""
     use_environment(
         monkeypatch,
-        DATABASE_URL=app_database,
+        DATABASE_URL=runtime_url,
         DB_SECRET_ARN=None,
         DEMO_ANCHOR_DATE=DEMO_DAY.isoformat(),
         DEMO_TODAY=DEMO_DAY.isoformat(),
@@ -124,6 +136,13 @@ def story(app_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[psycop
         yield conn
     db.close()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def migrator(story: psycopg.Connection, app_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The story, with the functions connecting as the schema's owner: the migrate function's
+    connection (the stack gives it the owner's secret)."""
+    use_environment(monkeypatch, DATABASE_URL=app_database)
 
 
 def load_event(name: str, **overrides: Any) -> dict[str, Any]:

@@ -80,7 +80,7 @@ def test_database_down_is_a_503_json_error(story: psycopg.Connection, monkeypatc
     assert body_of(response)["error"]["code"] == "database_unavailable"
 
 
-def test_migrate_function_migrates_then_seeds_only_when_absent(app_database, story, monkeypatch) -> None:
+def test_migrate_function_migrates_then_seeds_only_when_absent(story, migrator) -> None:
     # Given the story is already there, when the migrate function runs
     summary = invoke("DatabaseMigrateFunction", load_event("database_migrate.json"))
     # Then nothing is pending and nothing is re-seeded

@@ -71,7 +71,7 @@ def test_credentials_from_an_rds_secret(story: psycopg.Connection, app_database:
         "dbname": parts["dbname"], "username": parts.get("user", "postgres"), "password": parts.get("password") or "",
     }
     arn = boto3.client("secretsmanager").create_secret(Name="squelch/db", SecretString=json.dumps(secret))["ARN"]
-    use_environment(monkeypatch, DATABASE_URL=None, DB_SECRET_ARN=arn)
+    use_environment(monkeypatch, DATABASE_URL=None, DB_SECRET_ARN=arn, DB_SSLMODE="prefer")  # test server: no TLS
     try:
         # When the container connects, then it reaches the database the secret names
         name = db.run(lambda conn: conn.execute("SELECT current_database() AS db").fetchone()["db"])
@@ -92,7 +92,8 @@ def test_rds_proxy_endpoint_replaces_the_secrets_host_and_disables_prepared_stat
     secret = {"host": "db.internal.invalid", "port": int(parts.get("port") or 5432), "dbname": parts["dbname"],
               "username": parts.get("user", "postgres"), "password": parts.get("password") or ""}
     arn = boto3.client("secretsmanager").create_secret(Name="squelch/proxy", SecretString=json.dumps(secret))["ARN"]
-    use_environment(monkeypatch, DATABASE_URL=None, DB_SECRET_ARN=arn, DB_PROXY_ENDPOINT=parts.get("host", "localhost"))
+    use_environment(monkeypatch, DATABASE_URL=None, DB_SECRET_ARN=arn, DB_PROXY_ENDPOINT=parts.get("host", "localhost"),
+                    DB_SSLMODE="prefer")
     try:
         assert db.run(lambda conn: conn.execute("SELECT 1 AS one").fetchone()["one"]) == 1
         assert db.connection().prepare_threshold is None

@@ -56,7 +56,8 @@ def request(kind: str, url: str) -> dict:
 
 
 @pytest.mark.parametrize("kind", ["Create", "Update"])
-def test_create_and_update_migrate_and_report_success(story: psycopg.Connection, cloudformation, kind: str) -> None:
+def test_create_and_update_migrate_and_report_success(story: psycopg.Connection, migrator, cloudformation,
+                                                       kind: str) -> None:
     url, received = cloudformation
     invoke("DatabaseMigrateFunction", request(kind, url))
     [answer] = received
@@ -70,7 +71,7 @@ def test_create_and_update_migrate_and_report_success(story: psycopg.Connection,
     assert answer["content_type"] == ""  # the presigned URL's signature covers an empty content type
 
 
-def test_create_seeds_an_empty_database(story: psycopg.Connection, cloudformation) -> None:
+def test_create_seeds_an_empty_database(story: psycopg.Connection, migrator, cloudformation) -> None:
     url, received = cloudformation
     story.execute("DELETE FROM demo_customers WHERE is_demo")
     invoke("DatabaseMigrateFunction", request("Create", url))
@@ -132,6 +133,6 @@ def test_delete_does_nothing_to_the_database(story: psycopg.Connection, cloudfor
     assert story.execute("SELECT count(*) AS n FROM demo_customers").fetchone()["n"] == 1
 
 
-def test_plain_invocation_returns_the_summary(story: psycopg.Connection) -> None:
+def test_plain_invocation_returns_the_summary(story: psycopg.Connection, migrator) -> None:
     assert invoke("DatabaseMigrateFunction", load_event("database_migrate.json")) == {
         "migrations_applied": [], "seeded": False, "anchor_date": "2025-11-23"}

@@ -39,7 +39,11 @@ def test_each_function_is_explicit_logged_and_has_a_sample_event(name: str) -> N
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_policies_are_least_privilege(name: str) -> None:
     policies = FUNCTIONS[name]["Properties"]["Policies"]
-    assert policies[0] == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "DbSecretArn"}}}
+    if name == "DatabaseMigrateFunction":
+        assert policies[0] == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "DbSecretArn"}}}
+        assert policies[1] == {"Ref": "RuntimeSecretRead"}
+        return
+    assert policies[0] == {"Ref": "RuntimeSecretRead"}
     for extra in policies[1:]:
         condition, statement, otherwise = extra["Fn::If"]
         assert condition == "UseBedrock" and otherwise == {"Ref": "AWS::NoValue"}
@@ -53,7 +57,8 @@ def test_globals_runtime_architecture_tracing_vpc_and_powertools() -> None:
     assert (glob["Runtime"], glob["Architectures"], glob["Tracing"]) == ("python3.12", ["arm64"], "Active")
     assert glob["VpcConfig"] == {"SubnetIds": {"Ref": "SubnetIds"}, "SecurityGroupIds": {"Ref": "SecurityGroupIds"}}
     env = glob["Environment"]["Variables"]
-    assert env["DB_SECRET_ARN"] == {"Ref": "DbSecretArn"} and env["DB_PROXY_ENDPOINT"] == {"Ref": "RdsProxyEndpoint"}
+    runtime_secret = {"Fn::If": ["CreateRuntimeSecret", {"Ref": "RuntimeDbSecret"}, {"Ref": "DbRuntimeSecretArn"}]}
+    assert env["DB_SECRET_ARN"] == runtime_secret and env["DB_PROXY_ENDPOINT"] == {"Ref": "RdsProxyEndpoint"}
     assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"} <= set(env)
 
 

@@ -13,6 +13,8 @@ def prepare() -> dict:
     result = demo.prepare_database()
     summary = {"migrations_applied": result.migrations_applied, "seeded": result.seeded,
                "anchor_date": result.anchor_date.isoformat()}
+    if result.runtime_login:
+        summary["runtime_login"] = result.runtime_login
     logger.info("database prepared", extra=summary)
     return summary
 

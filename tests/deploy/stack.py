@@ -100,10 +100,23 @@ class Stack:
         return found
 
     def statements(self, function: str) -> list[dict[str, Any]]:
-        """Every IAM statement of the function's execution role."""
+        """Every IAM statement of the function's execution role: its inline policies and the
+        stack's own managed policies attached to it (AWS's managed policies are left out)."""
         role = self.resources[f"{function}Role"]["Properties"]
-        return [statement for policy in role.get("Policies", [])
-                for statement in policy["PolicyDocument"]["Statement"]]
+        documents = [policy["PolicyDocument"] for policy in role.get("Policies", [])]
+        documents += [self.resources[arn["Ref"]]["Properties"]["PolicyDocument"]
+                      for arn in role.get("ManagedPolicyArns", []) if isinstance(arn, dict) and "Ref" in arn]
+        return [statement for document in documents for statement in document["Statement"]]
+
+    def granted(self, function: str, action: str) -> list[Any]:
+        """The resources on which the function's role is allowed action (without conditions)."""
+        found = []
+        for statement in self.statements(function):
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if statement["Effect"] == "Allow" and action in actions and "Condition" not in statement:
+                resources = statement["Resource"]
+                found += resources if isinstance(resources, list) else [resources]
+        return found
 
     def environment(self, function: str) -> dict[str, Any]:
         return self.resources[function]["Properties"].get("Environment", {}).get("Variables", {})

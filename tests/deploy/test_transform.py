@@ -122,3 +122,30 @@ def test_tracer_never_records_responses() -> None:
 def test_groups_claim_reaches_the_functions() -> None:
     stack = deploy(GroupsClaim="groups")
     assert stack.environment("DemoResetFunction")["DEMO_GROUPS_CLAIM"] == "groups"
+
+
+@pytest.mark.parametrize("runtime_secret", ["", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:squelch-app-XyZ"],
+                         ids=["generated", "given"])
+def test_only_the_migrate_function_reads_the_owners_secret(runtime_secret: str) -> None:
+    stack = deploy(DbRuntimeSecretArn=runtime_secret)
+    owner = stack.parameters["DbSecretArn"]
+    runtime = runtime_secret or {"Ref": "RuntimeDbSecret"}
+    assert ("RuntimeDbSecret" in stack.resources) == (runtime_secret == "")
+    for function in stack.of_type("AWS::Lambda::Function"):
+        reads = stack.granted(function, "secretsmanager:GetSecretValue")
+        writes = stack.granted(function, "secretsmanager:PutSecretValue")
+        if function == "DatabaseMigrateFunction":
+            assert sorted(map(json.dumps, reads)) == sorted(map(json.dumps, [owner, runtime]))
+            assert writes == [runtime]
+            assert stack.environment(function)["DB_SECRET_ARN"] == owner
+            assert stack.environment(function)["DB_RUNTIME_SECRET_ARN"] == runtime
+        else:
+            assert (reads, writes) == ([runtime], []), function
+            assert stack.environment(function)["DB_SECRET_ARN"] == runtime, function
+
+
+@pytest.mark.parametrize("bundle", ["", "/opt/python/certs/global-bundle.pem"])
+def test_database_tls_settings_reach_every_function(bundle: str) -> None:
+    stack = deploy(DbCaBundlePath=bundle)
+    for function in stack.of_type("AWS::Lambda::Function"):
+        assert stack.environment(function)["DB_SSLROOTCERT"] == bundle, function

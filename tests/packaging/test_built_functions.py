@@ -66,14 +66,16 @@ def deployed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(("function", "folder"), built_functions())
-def test_built_function_runs_its_sample_event(story: psycopg.Connection, app_database: str, deployed_build: Path,
-                                              function: str, folder: str) -> None:
+def test_built_function_runs_its_sample_event(story: psycopg.Connection, app_database: str, runtime_url: str,
+                                              deployed_build: Path, function: str, folder: str) -> None:
     story.execute(
         "INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps, current_step) "
         "VALUES ('wf-example-session-0001', 'aco-001', 'strategic_planning', 5, 1)"
     )
     build = deployed_build
-    env = {"PATH": os.environ["PATH"], "DATABASE_URL": app_database, "DEMO_ANCHOR_DATE": "2025-11-23",
+    # The migrate function connects as the schema's owner, every other function as the runtime login.
+    database = app_database if function == "DatabaseMigrateFunction" else runtime_url
+    env = {"PATH": os.environ["PATH"], "DATABASE_URL": database, "DEMO_ANCHOR_DATE": "2025-11-23",
            "DEMO_TODAY": "2025-11-23", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
            "POWERTOOLS_SERVICE_NAME": "squelch", "AWS_REGION": "us-east-1"}
     answer = subprocess.run(

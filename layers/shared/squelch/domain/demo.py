@@ -11,11 +11,12 @@ from importlib import resources
 from aws_lambda_powertools.metrics import MetricUnit
 
 from squelch import clock, db
-from squelch.db import Connection, migrations
+from squelch.db import Connection, credentials, migrations, roles
 from squelch.domain.customers import DEMO_CUSTOMER_ID
 from squelch.domain.errors import BadRequest
 from squelch.models.demo import ResetResponse
 from squelch.observability import logger, metrics
+from squelch.settings import get_settings
 from squelch.queries import demo as queries
 
 # pg_advisory_xact_lock key: two resets (or a reset and a first seed) never interleave.
@@ -92,11 +93,18 @@ class PrepareResult:
     migrations_applied: list[str]
     seeded: bool
     anchor_date: date
+    runtime_login: str | None = None
 
 
 def prepare_database() -> PrepareResult:
-    """What the migrate function does: apply pending migrations, then seed the story if absent."""
+    """What the migrate function does, as the schema's owner: apply pending migrations, provision
+    the API functions' login when a runtime secret is configured, then seed the story if absent."""
     conn = db.connection()
     applied = migrations.migrate(conn)
+    login = None
+    if secret_arn := get_settings().db_runtime_secret_arn:
+        info = conn.info
+        login, password = credentials.runtime_login(secret_arn, info.host, info.port, info.dbname)
+        roles.provision_login(conn, login, password)
     anchor = clock.demo_anchor()
-    return PrepareResult(applied, seed_if_absent(conn, anchor), anchor)
+    return PrepareResult(applied, seed_if_absent(conn, anchor), anchor, login)
