@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run test migrate invoke openapi demo-token lint-template build package-test check-deploy python312 fuzz bench clean help
+.PHONY: run test migrate invoke openapi demo-token lint-template build package-test check-deploy python312 fuzz bench clean help \
+	client
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -84,7 +85,19 @@ bench: $(VENV)/.run-deps  ## benchmarks: cold start, warm latency, reset, scale,
 	$(BIN)/python -m localdev.bench
 
 clean:  ## remove the virtual environment, build output and local data
-	rm -rf $(VENV) .venv-deploy .venv-fuzz .aws-sam .data
+	rm -rf $(VENV) .venv-deploy .venv-fuzz .aws-sam .data $(CLIENT)/node_modules
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m localdev.openapi
+
+# ---- TypeScript client for front ends (clients/typescript): npm packages pinned by its package-lock.json
+CLIENT     := clients/typescript
+# The one generation command; --default-non-nullable false keeps request fields that have a default optional.
+OPENAPI_TS := $(CLIENT)/node_modules/.bin/openapi-typescript docs/openapi.json --default-non-nullable false
+
+$(CLIENT)/node_modules/.installed: $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+client: $(CLIENT)/node_modules/.installed  ## TypeScript types for front ends: docs/openapi.json → clients/typescript/src/schema.d.ts
+	$(OPENAPI_TS) -o $(CLIENT)/src/schema.d.ts
