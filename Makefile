@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 3000
 
 .PHONY: run test migrate invoke openapi demo-token lint-template build package-test check-deploy python312 fuzz bench clean help \
-	client
+	client client-example
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -85,13 +85,14 @@ bench: $(VENV)/.run-deps  ## benchmarks: cold start, warm latency, reset, scale,
 	$(BIN)/python -m localdev.bench
 
 clean:  ## remove the virtual environment, build output and local data
-	rm -rf $(VENV) .venv-deploy .venv-fuzz .aws-sam .data $(CLIENT)/node_modules
+	rm -rf $(VENV) .venv-deploy .venv-fuzz .aws-sam .data $(CLIENT)/node_modules $(CLIENT)/.build
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m localdev.openapi
 
 # ---- TypeScript client for front ends (clients/typescript): npm packages pinned by its package-lock.json
 CLIENT     := clients/typescript
+BASE_URL   ?= http://127.0.0.1:$(PORT)
 # The one generation command; --default-non-nullable false keeps request fields that have a default optional.
 OPENAPI_TS := $(CLIENT)/node_modules/.bin/openapi-typescript docs/openapi.json --default-non-nullable false
 
@@ -101,3 +102,6 @@ $(CLIENT)/node_modules/.installed: $(CLIENT)/package.json $(CLIENT)/package-lock
 
 client: $(CLIENT)/node_modules/.installed  ## TypeScript types for front ends: docs/openapi.json → clients/typescript/src/schema.d.ts
 	$(OPENAPI_TS) -o $(CLIENT)/src/schema.d.ts
+
+client-example: $(CLIENT)/node_modules/.installed $(VENV)/.run-deps  ## call every route through the TypeScript client (against make run; resets the demo)
+	cd $(CLIENT) && SQUELCH_TOKEN="$$(cd $(CURDIR) && $(BIN)/python -m localdev token)" npm run -s example -- $(BASE_URL)
