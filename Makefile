@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 3000
 
 .PHONY: run test migrate invoke openapi demo-token lint-template build package-test check-deploy python312 fuzz bench clean help \
-	client client-example
+	client client-check client-example
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -102,6 +102,14 @@ $(CLIENT)/node_modules/.installed: $(CLIENT)/package.json $(CLIENT)/package-lock
 
 client: $(CLIENT)/node_modules/.installed  ## TypeScript types for front ends: docs/openapi.json → clients/typescript/src/schema.d.ts
 	$(OPENAPI_TS) -o $(CLIENT)/src/schema.d.ts
+
+client-check: $(CLIENT)/node_modules/.installed  ## fail if the client's types are stale; tsc --noEmit over the client and its example
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(OPENAPI_TS) -o "$$tmp/schema.d.ts" >/dev/null 2>"$$tmp/log" || { cat "$$tmp/log"; exit 1; }; \
+	diff -u $(CLIENT)/src/schema.d.ts "$$tmp/schema.d.ts" \
+		|| { echo "$(CLIENT)/src/schema.d.ts is stale: docs/openapi.json changed; run make client and commit it"; exit 1; }
+	cd $(CLIENT) && npm run -s typecheck
+	@echo "TypeScript client: types up to date, client and example type-check"
 
 client-example: $(CLIENT)/node_modules/.installed $(VENV)/.run-deps  ## call every route through the TypeScript client (against make run; resets the demo)
 	cd $(CLIENT) && SQUELCH_TOKEN="$$(cd $(CURDIR) && $(BIN)/python -m localdev token)" npm run -s example -- $(BASE_URL)
