@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run test migrate invoke openapi demo-token lint-template transform-test build package-test check-deploy python312 fuzz bench clean help
+.PHONY: run test migrate invoke openapi demo-token lint-template transform-test build package-test check-deploy python312 fuzz \
+	bench clean help client client-check client-example
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -87,7 +88,31 @@ bench: $(VENV)/.run-deps  ## benchmarks: cold start, warm latency, reset, scale,
 	$(BIN)/python -m localdev.bench
 
 clean:  ## remove the virtual environment, build output and local data
-	rm -rf $(VENV) .venv-deploy .venv-fuzz .aws-sam .data
+	rm -rf $(VENV) .venv-deploy .venv-fuzz .aws-sam .data $(CLIENT)/node_modules $(CLIENT)/.build
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m localdev.openapi
+
+# ---- TypeScript client for front ends (clients/typescript): npm packages pinned by its package-lock.json
+CLIENT     := clients/typescript
+BASE_URL   ?= http://127.0.0.1:$(PORT)
+# The one generation command; --default-non-nullable false keeps request fields that have a default optional.
+OPENAPI_TS := $(CLIENT)/node_modules/.bin/openapi-typescript docs/openapi.json --default-non-nullable false
+
+$(CLIENT)/node_modules/.installed: $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+client: $(CLIENT)/node_modules/.installed  ## TypeScript types for front ends: docs/openapi.json → clients/typescript/src/schema.d.ts
+	$(OPENAPI_TS) -o $(CLIENT)/src/schema.d.ts
+
+client-check: $(CLIENT)/node_modules/.installed  ## fail if the client's types are stale; tsc --noEmit over the client and its example
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(OPENAPI_TS) -o "$$tmp/schema.d.ts" >/dev/null 2>"$$tmp/log" || { cat "$$tmp/log"; exit 1; }; \
+	diff -u $(CLIENT)/src/schema.d.ts "$$tmp/schema.d.ts" \
+		|| { echo "$(CLIENT)/src/schema.d.ts is stale: docs/openapi.json changed; run make client and commit it"; exit 1; }
+	cd $(CLIENT) && npm run -s typecheck
+	@echo "TypeScript client: types up to date, client and example type-check"
+
+client-example: $(CLIENT)/node_modules/.installed $(VENV)/.run-deps  ## call every route through the TypeScript client (against make run; resets the demo)
+	cd $(CLIENT) && SQUELCH_TOKEN="$$(cd $(CURDIR) && $(BIN)/python -m localdev token)" npm run -s example -- $(BASE_URL)
