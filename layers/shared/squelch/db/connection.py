@@ -51,28 +51,65 @@ def _open() -> Connection:
         raise Unavailable("database_unavailable", "The database is not reachable; try again shortly.") from error
 
 
+class _BrokenBeforeWork(Exception):
+    """The connection failed at BEGIN: nothing of the work was sent, so it can run again elsewhere."""
+
+
+LOST = "The database connection failed; try again."
+LOST_DURING_WRITE = ("The database connection was lost while saving; the change may have been applied. "
+                     "Read the current state before trying again.")
+
+
 def run(work: Callable[[Connection], T], *, read_only: bool = False) -> T:
     """Run work(conn) in one transaction and return its result.
 
     A connection the server dropped while the container was idle is only found broken on its next
-    use; then the work is retried once on a fresh connection. Nothing was committed by the failed
-    attempt, so the retry is safe. Read-only work runs in one REPEATABLE READ snapshot, so a read
-    of several tables never sees half of a concurrent reset.
+    use, at BEGIN, before any of the work is sent: then the work runs again on a fresh connection.
+    A failure after BEGIN may come after the server committed (the answer to COMMIT lost), so
+    writes are not run again: the caller gets a 503 saying the change may have been applied. Reads
+    may run again whenever the connection broke. Read-only work runs in one REPEATABLE READ
+    snapshot, so a read of several tables never sees half of a concurrent reset.
     """
     try:
         return _in_transaction(connection(), work, read_only)
+    except _BrokenBeforeWork:
+        pass
     except psycopg.OperationalError as error:
-        if not getattr(_local, "conn", None) or not _local.conn.broken:
-            raise Unavailable("database_unavailable", "The database connection failed; try again.") from error
-        close()
-        try:
-            return _in_transaction(connection(), work, read_only)
-        except psycopg.OperationalError as retry_error:
-            raise Unavailable("database_unavailable", "The database connection failed; try again.") from retry_error
+        if not (read_only and _broken()):
+            raise Unavailable("database_unavailable", LOST if read_only else LOST_DURING_WRITE) from error
+    close()
+    try:
+        return _in_transaction(connection(), work, read_only)
+    except (_BrokenBeforeWork, psycopg.OperationalError) as error:
+        raise Unavailable("database_unavailable", LOST) from error
+
+
+def run_idempotent(work: Callable[[Connection], T]) -> T:
+    """Run work(conn) that opens its own transactions and may safely run twice (the migration
+    runner: it skips what is applied); again on a fresh connection if the container's one broke."""
+    try:
+        return work(connection())
+    except psycopg.OperationalError:
+        if not _broken():
+            raise
+    close()
+    return work(connection())
+
+
+def _broken() -> bool:
+    conn: Connection | None = getattr(_local, "conn", None)
+    return conn is None or conn.broken
 
 
 def _in_transaction(conn: Connection, work: Callable[[Connection], T], read_only: bool) -> T:
-    with conn.transaction():
-        if read_only:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        return work(conn)
+    begun = False
+    try:
+        with conn.transaction():
+            begun = True
+            if read_only:
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            return work(conn)
+    except psycopg.OperationalError as error:
+        if not begun and conn.broken:
+            raise _BrokenBeforeWork from error
+        raise
