@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from conftest import invoke, load_event
 
-from squelch import cfn
+from squelch import cfn, db
 from squelch.domain import demo
 
 PRESIGNED = ("https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/"
@@ -136,3 +136,12 @@ def test_delete_does_nothing_to_the_database(story: psycopg.Connection, cloudfor
 def test_plain_invocation_returns_the_summary(story: psycopg.Connection, migrator) -> None:
     assert invoke("DatabaseMigrateFunction", load_event("database_migrate.json")) == {
         "migrations_applied": [], "seeded": False, "anchor_date": "2025-11-23"}
+
+
+def test_a_warm_migrate_function_reconnects_when_its_connection_was_dropped(story: psycopg.Connection,
+                                                                             migrator) -> None:
+    # Given a migrate function that ran once (a warm container) and whose connection the server then ended
+    invoke("DatabaseMigrateFunction", {})
+    story.execute("SELECT pg_terminate_backend(%s)", [db.connection().info.backend_pid])
+    # When CloudFormation invokes it again (a stack update), then it reconnects and succeeds
+    assert invoke("DatabaseMigrateFunction", {})["migrations_applied"] == []

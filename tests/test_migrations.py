@@ -119,3 +119,27 @@ def test_concurrent_runners_apply_each_migration_once(empty_database: str) -> No
     assert errors == []
     expected = [f"{m.version}_{m.name}" for m in migrations.discover()]
     assert sorted(results, key=len) == [[], [], [], expected]
+
+
+def test_refuses_a_new_file_numbered_below_an_applied_one(empty_database: str, tmp_path: Path) -> None:
+    # Given a database migrated up to the last file
+    directory = copy_migrations(tmp_path)
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        migrations.migrate(conn, directory)
+        # When a file appears whose number sorts before one already applied (a merge from an old branch)
+        (directory / "0000_late_arrival.sql").write_text("CREATE TABLE late_arrival (id integer);")
+        # Then the runner refuses it rather than applying it out of order
+        with pytest.raises(MigrationError, match="0000_late_arrival.*below.*applied"):
+            migrations.migrate(conn, directory)
+        assert "late_arrival" not in tables(conn)
+
+
+def test_a_connection_lost_during_a_migration_reports_that_error(empty_database: str, tmp_path: Path) -> None:
+    # Given a migration during which the server ends the runner's connection
+    directory = copy_migrations(tmp_path)
+    (directory / "9999_lose_the_connection.sql").write_text("SELECT pg_terminate_backend(pg_backend_pid());")
+    with psycopg.connect(empty_database, autocommit=True) as conn:
+        # Then the error is the lost connection, not a failure of the unlock that follows it
+        with pytest.raises(psycopg.OperationalError) as raised:
+            migrations.migrate(conn, directory)
+    assert isinstance(raised.value, psycopg.errors.AdminShutdown), repr(raised.value)

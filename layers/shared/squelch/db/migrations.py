@@ -5,7 +5,8 @@ do not refuse an applied migration whose file was edited, and the whole job is ~
 psycopg 3. The rules:
 - a session-level advisory lock serializes concurrent runners (two deploys, two cold starts);
 - applied migrations are recorded with a SHA-256 of their file in schema_migrations;
-- an applied file that changed, or vanished, stops the run before anything is applied;
+- an applied file that changed, or vanished, or a new file numbered below an applied one, stops
+  the run before anything is applied;
 - with nothing pending it changes nothing.
 """
 
@@ -73,6 +74,7 @@ def migrate(conn: psycopg.Connection, directory: Path | None = None) -> list[str
     """
     migrations = discover(directory)
     conn.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK_KEY])
+    failed = True
     try:
         conn.execute(CREATE_LEDGER)
         ledger = conn.cursor(row_factory=tuple_row).execute("SELECT version, checksum FROM schema_migrations")
@@ -88,13 +90,31 @@ def migrate(conn: psycopg.Connection, directory: Path | None = None) -> list[str
                     [migration.version, migration.name, migration.checksum, round((time.perf_counter() - started) * 1000)],
                 )
             done.append(f"{migration.version}_{migration.name}")
+        failed = False
         return done
     finally:
+        _unlock(conn, hide_errors=failed)
+
+
+def _unlock(conn: psycopg.Connection, hide_errors: bool) -> None:
+    """Release the runner's lock. After a failure the connection may be gone, and the lock with it:
+    an error here must not replace the one that stopped the run."""
+    try:
         conn.execute("SELECT pg_advisory_unlock(%s)", [MIGRATION_LOCK_KEY])
+    except psycopg.Error:
+        if not hide_errors:
+            raise
 
 
 def _check_history(migrations: list[Migration], applied: dict[str, str]) -> None:
     on_disk = {m.version: m for m in migrations}
+    latest = max(applied, default="")
+    for migration in migrations:
+        if migration.version not in applied and migration.version < latest:
+            raise MigrationError(
+                f"{migration.version}_{migration.name} is numbered below {latest}, which is already applied; "
+                "renumber it after the last applied migration so that every database applies files in one order"
+            )
     for version, checksum in sorted(applied.items()):
         if version not in on_disk:
             raise MigrationError(f"migration {version} is applied but its file is missing")

@@ -99,12 +99,14 @@ class PrepareResult:
 def prepare_database() -> PrepareResult:
     """What the migrate function does, as the schema's owner: apply pending migrations, provision
     the API functions' login when a runtime secret is configured, then seed the story if absent."""
-    conn = db.connection()
-    applied = migrations.migrate(conn)
-    login = None
-    if secret_arn := get_settings().db_runtime_secret_arn:
-        info = conn.info
-        login, password = credentials.runtime_login(secret_arn, info.host, info.port, info.dbname)
-        roles.provision_login(conn, login, password)
-    anchor = clock.demo_anchor()
-    return PrepareResult(applied, seed_if_absent(conn, anchor), anchor, login)
+    def prepare(conn: Connection) -> PrepareResult:
+        applied = migrations.migrate(conn)
+        login = None
+        if secret_arn := get_settings().db_runtime_secret_arn:
+            info = conn.info
+            login, password = credentials.runtime_login(secret_arn, info.host, info.port, info.dbname)
+            roles.provision_login(conn, login, password)
+        anchor = clock.demo_anchor()
+        return PrepareResult(applied, seed_if_absent(conn, anchor), anchor, login)
+
+    return db.run_idempotent(prepare)
