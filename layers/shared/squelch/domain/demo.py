@@ -19,9 +19,6 @@ from squelch.observability import logger, metrics
 from squelch.settings import get_settings
 from squelch.queries import demo as queries
 
-# pg_advisory_xact_lock key: two resets (or a reset and a first seed) never interleave.
-RESET_LOCK_KEY = 0x5351_4C43_5253_4554
-
 
 @dataclass(frozen=True)
 class ResetResult:
@@ -84,7 +81,7 @@ def reset_demo(confirm: object, requested_by: str, source_ip: str | None) -> Res
 
 
 def _lock_and_anchor(conn: Connection, anchor: date) -> None:
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", [RESET_LOCK_KEY])
+    queries.lock_story_for_reset(conn)
     conn.execute("SELECT set_config('squelch.demo_anchor', %s, true)", [anchor.isoformat()])
 
 

@@ -18,6 +18,7 @@ from squelch.domain.errors import Conflict, Invalid, NotFound
 from squelch.domain.health import risk_level
 from squelch.models.workflows import SavedStep, StartedWorkflow, WorkflowContext
 from squelch.queries import customers as customer_queries
+from squelch.queries import demo as demo_queries
 from squelch.queries import workflows as queries
 
 
@@ -67,6 +68,7 @@ def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]
     kind = _workflow_type(workflow_type)
 
     def unit(conn: Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        demo_queries.lock_story_for_write(conn)
         customer = customer_queries.resolve(conn, customer_ref)
         if customer is None:
             raise customer_not_found(customer_ref)
@@ -88,6 +90,7 @@ def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]
 
 def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
     def unit(conn: Connection) -> SavedStep:
+        demo_queries.lock_story_for_write(conn)
         saved = queries.save_step(conn, session_id, step, data)
         if saved is None:
             _explain_refusal(queries.session(conn, session_id), session_id, step)
