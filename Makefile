@@ -45,12 +45,22 @@ DEPLOY_BIN := .venv-deploy/bin
 # A real python3.12 (pyenv's shim answers only when 3.12 is the selected version).
 PY312 ?= $(shell for p in $$(command -v -a python3.12 2>/dev/null) $(HOME)/.pyenv/versions/3.12*/bin/python3.12; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
-SAM = PATH="$(dir $(PY312)):$$PATH" SAM_CLI_TELEMETRY=0 $(DEPLOY_BIN)/sam
+# sam build runs `python3.12 -m pip` from PATH: a venv of PY312 with the locked pip. lambda-builders
+# downloads the layer's arm64 wheels by name==version, outside the hashed -r file, so PIP_CONSTRAINT
+# hands the lock's hashes to those downloads too and PIP_REQUIRE_HASHES refuses any file without one.
+BUILD_BIN := .venv-build/bin
+SAM = PATH="$(CURDIR)/$(BUILD_BIN):$$PATH" SAM_CLI_TELEMETRY=0 \
+	PIP_CONSTRAINT="$(CURDIR)/layers/shared/requirements.txt" PIP_REQUIRE_HASHES=1 $(DEPLOY_BIN)/sam
 
 $(DEPLOY_BIN)/.deps: requirements/pip.txt requirements/deploy.txt
 	$(PYTHON) -m venv .venv-deploy
 	$(DEPLOY_BIN)/pip install -q --require-hashes -r requirements/pip.txt
 	$(DEPLOY_BIN)/pip install -q --require-hashes -r requirements/deploy.txt
+	touch $@
+
+$(BUILD_BIN)/.deps: requirements/pip.txt | python312
+	$(PY312) -m venv .venv-build
+	$(BUILD_BIN)/pip install -q --require-hashes -r requirements/pip.txt
 	touch $@
 
 python312:
@@ -60,13 +70,13 @@ lint-template: $(DEPLOY_BIN)/.deps  ## cfn-lint and sam validate --lint, no warn
 	$(DEPLOY_BIN)/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 $(DEPLOY_BIN)/sam validate --lint
 
-build: $(DEPLOY_BIN)/.deps python312  ## sam build for Lambda (python3.12, arm64), its bytecode, then check the layer's binaries
+build: $(DEPLOY_BIN)/.deps $(BUILD_BIN)/.deps  ## sam build for Lambda (python3.12, arm64), its bytecode, then check the layer's binaries
 	$(SAM) build --parallel
 	$(PY312) -m localdev.bytecode .aws-sam/build
 	@! find .aws-sam/build/SharedLayer -name '*.so*' -exec file {} + | grep ELF | grep -v aarch64
 	@echo "layer binaries: all aarch64"
 
-package-test: $(DEPLOY_BIN)/.deps $(VENV)/.test-deps python312  ## build for this machine and run every built function
+package-test: $(DEPLOY_BIN)/.deps $(BUILD_BIN)/.deps $(VENV)/.test-deps  ## build for this machine and run every built function
 	sed 's/arm64/$(shell uname -m | sed s/aarch64/arm64/)/g' template.yaml > .template-host.yaml
 	$(SAM) build --template-file .template-host.yaml --build-dir .aws-sam/build-host \
 		--cache-dir .aws-sam/cache-host --parallel; status=$$?; rm -f .template-host.yaml; exit $$status
@@ -117,7 +127,7 @@ lock-check: $(LOCK_BIN)/.deps  ## fail when a locked requirements file is stale 
 	test -z "$$changed" || { echo "stale:$$changed (run make lock and commit)"; exit 1; }; echo "locks up to date"
 
 clean:  ## remove the virtual environments, build output and local data
-	rm -rf $(VENV) .venv-deploy .venv-fuzz .venv-lock .aws-sam .data
+	rm -rf $(VENV) .venv-deploy .venv-fuzz .venv-build .venv-lock .aws-sam .data
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m localdev.openapi
