@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 3000
 
 .PHONY: run test migrate invoke openapi demo-token lint-template transform-test build package-test check-deploy python312 fuzz \
-	bench clean help client client-check client-example
+	bench lock lock-check clean help client client-check client-example
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -13,15 +13,17 @@ help:  ## list the targets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 
-# Stamps re-run pip only when a requirements file changes.
-$(VENV)/.run-deps: requirements/run.txt layers/shared/requirements.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements/run.txt
+# Stamps re-run pip only when a requirements file changes. Every environment installs hash-locked
+# files (`make lock` writes them from the *.in beside them), the locked pip first: pip checks every
+# download against the hashes.
+$(VENV)/.run-deps: requirements/pip.txt requirements/run.txt | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements/pip.txt
+	$(BIN)/pip install -q --require-hashes -r requirements/run.txt
 	touch $@
 
 $(VENV)/.test-deps: requirements/test.txt $(VENV)/.run-deps
-	$(BIN)/pip install -q -r requirements/test.txt
+	$(BIN)/pip install -q --require-hashes -r requirements/test.txt
 	touch $@
 
 run: $(VENV)/.run-deps  ## serve the API on http://127.0.0.1:$(PORT) (embedded PostgreSQL unless DATABASE_URL)
@@ -44,11 +46,22 @@ DEPLOY_BIN := .venv-deploy/bin
 # A real python3.12 (pyenv's shim answers only when 3.12 is the selected version).
 PY312 ?= $(shell for p in $$(command -v -a python3.12 2>/dev/null) $(HOME)/.pyenv/versions/3.12*/bin/python3.12; do \
 	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
-SAM = PATH="$(dir $(PY312)):$$PATH" SAM_CLI_TELEMETRY=0 $(DEPLOY_BIN)/sam
+# sam build runs `python3.12 -m pip` from PATH: a venv of PY312 with the locked pip. lambda-builders
+# downloads the layer's arm64 wheels by name==version, outside the hashed -r file, so PIP_CONSTRAINT
+# hands the lock's hashes to those downloads too and PIP_REQUIRE_HASHES refuses any file without one.
+BUILD_BIN := .venv-build/bin
+SAM = PATH="$(CURDIR)/$(BUILD_BIN):$$PATH" SAM_CLI_TELEMETRY=0 \
+	PIP_CONSTRAINT="$(CURDIR)/layers/shared/requirements.txt" PIP_REQUIRE_HASHES=1 $(DEPLOY_BIN)/sam
 
-$(DEPLOY_BIN)/.deps: requirements/deploy.txt
+$(DEPLOY_BIN)/.deps: requirements/pip.txt requirements/deploy.txt
 	$(PYTHON) -m venv .venv-deploy
-	$(DEPLOY_BIN)/pip install -q -r requirements/deploy.txt
+	$(DEPLOY_BIN)/pip install -q --require-hashes -r requirements/pip.txt
+	$(DEPLOY_BIN)/pip install -q --require-hashes -r requirements/deploy.txt
+	touch $@
+
+$(BUILD_BIN)/.deps: requirements/pip.txt | python312
+	$(PY312) -m venv .venv-build
+	$(BUILD_BIN)/pip install -q --require-hashes -r requirements/pip.txt
 	touch $@
 
 python312:
@@ -58,13 +71,13 @@ lint-template: $(DEPLOY_BIN)/.deps  ## cfn-lint and sam validate --lint, no warn
 	$(DEPLOY_BIN)/cfn-lint template.yaml
 	SAM_CLI_TELEMETRY=0 $(DEPLOY_BIN)/sam validate --lint
 
-build: $(DEPLOY_BIN)/.deps python312  ## sam build for Lambda (python3.12, arm64), its bytecode, then check the layer's binaries
+build: $(DEPLOY_BIN)/.deps $(BUILD_BIN)/.deps  ## sam build for Lambda (python3.12, arm64), its bytecode, then check the layer's binaries
 	$(SAM) build --parallel
 	$(PY312) -m localdev.bytecode .aws-sam/build
 	@! find .aws-sam/build/SharedLayer -name '*.so*' -exec file {} + | grep ELF | grep -v aarch64
 	@echo "layer binaries: all aarch64"
 
-package-test: $(DEPLOY_BIN)/.deps $(VENV)/.test-deps python312  ## build for this machine and run every built function
+package-test: $(DEPLOY_BIN)/.deps $(BUILD_BIN)/.deps $(VENV)/.test-deps  ## build for this machine and run every built function
 	sed 's/arm64/$(shell uname -m | sed s/aarch64/arm64/)/g' template.yaml > .template-host.yaml
 	$(SAM) build --template-file .template-host.yaml --build-dir .aws-sam/build-host \
 		--cache-dir .aws-sam/cache-host --parallel; status=$$?; rm -f .template-host.yaml; exit $$status
@@ -76,9 +89,10 @@ transform-test: $(DEPLOY_BIN)/.deps  ## the SAM transform (as CloudFormation run
 
 check-deploy: lint-template transform-test build package-test  ## everything that can be proven about deploying, offline
 
-.venv-fuzz/bin/.deps: requirements/fuzz.txt
+.venv-fuzz/bin/.deps: requirements/pip.txt requirements/fuzz.txt
 	$(PYTHON) -m venv .venv-fuzz
-	.venv-fuzz/bin/pip install -q -r requirements/fuzz.txt
+	.venv-fuzz/bin/pip install -q --require-hashes -r requirements/pip.txt
+	.venv-fuzz/bin/pip install -q --require-hashes -r requirements/fuzz.txt
 	touch $@
 
 fuzz: $(VENV)/.run-deps .venv-fuzz/bin/.deps  ## schemathesis against the served OpenAPI document (FUZZ_EXAMPLES=40)
@@ -87,8 +101,37 @@ fuzz: $(VENV)/.run-deps .venv-fuzz/bin/.deps  ## schemathesis against the served
 bench: $(VENV)/.run-deps  ## benchmarks: cold start, warm latency, reset, scale, throughput (BENCH_QUICK=1 is faster)
 	$(BIN)/python -m localdev.bench
 
-clean:  ## remove the virtual environment, build output and local data
-	rm -rf $(VENV) .venv-deploy .venv-fuzz .aws-sam .data $(CLIENT)/node_modules $(CLIENT)/.build
+# ---- hash-locked requirements: people edit the *.in files, `make lock` writes each *.txt beside them
+# with uv (pinned in requirements/lock.in): one universal lock per environment, every package with its
+# hashes, valid from Python 3.11 on any platform (the venvs here: 3.11 on x86_64; the layer: 3.12 on arm64).
+LOCK_BIN := .venv-lock/bin
+LOCKED   := layers/shared/requirements requirements/run requirements/test requirements/deploy \
+	requirements/fuzz requirements/pip requirements/lock
+UV_COMPILE = $(LOCK_BIN)/uv pip compile --quiet --no-config --python $(LOCK_BIN)/python --no-python-downloads \
+	--universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock'
+
+$(LOCK_BIN)/.deps: requirements/pip.txt requirements/lock.txt
+	$(PYTHON) -m venv .venv-lock
+	$(LOCK_BIN)/pip install -q --require-hashes -r requirements/pip.txt
+	$(LOCK_BIN)/pip install -q --require-hashes -r requirements/lock.txt
+	touch $@
+
+# Each lock is compiled into a temporary copy of itself, so its pins are the preferred versions (an
+# unchanged input gives the same file), then copied back only if it changed (stamps see no change).
+# lock-check only compares: any difference means an input changed, or a lock was edited, since `make lock`.
+LOCK_EACH = tmp=$$(mktemp -d); changed=; for f in $(LOCKED); do mkdir -p "$$tmp/$$(dirname $$f)"; \
+		{ test ! -f $$f.txt || cp $$f.txt "$$tmp/$$f.txt"; } && $(UV_COMPILE) $$f.in -o "$$tmp/$$f.txt" || { rm -rf "$$tmp"; exit 1; }; \
+		cmp -s $$f.txt "$$tmp/$$f.txt" || { changed="$$changed $$f.txt"; $(1); }; done; rm -rf "$$tmp"
+
+lock: $(LOCK_BIN)/.deps  ## regenerate every hash-locked requirements *.txt from its *.in (keeps unchanged pins)
+	@$(call LOCK_EACH,cp "$$tmp/$$f.txt" $$f.txt); echo "locked, changed:$${changed:- nothing}"
+
+lock-check: $(LOCK_BIN)/.deps  ## fail when a locked requirements file is stale relative to its input
+	@$(call LOCK_EACH,diff -u $$f.txt "$$tmp/$$f.txt"); \
+	test -z "$$changed" || { echo "stale:$$changed (run make lock and commit)"; exit 1; }; echo "locks up to date"
+
+clean:  ## remove the virtual environments, build output and local data
+	rm -rf $(VENV) .venv-deploy .venv-fuzz .venv-build .venv-lock .aws-sam .data $(CLIENT)/node_modules $(CLIENT)/.build
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m localdev.openapi
