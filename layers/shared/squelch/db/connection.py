@@ -45,8 +45,11 @@ def _open() -> Connection:
     # prepare_threshold=None keeps psycopg from preparing any, so the proxy can multiplex.
     prepare_threshold = None if settings.db_proxy_endpoint else 5
     try:
-        return psycopg.connect(conninfo(settings), autocommit=True, row_factory=dict_row,
+        conn = psycopg.connect(conninfo(settings), autocommit=True, row_factory=dict_row,
                                prepare_threshold=prepare_threshold)
+        if settings.db_proxy_endpoint:  # the proxy refuses the TimeZone startup option conninfo gives otherwise
+            conn.execute("SET TIME ZONE 'UTC'")
+        return conn
     except psycopg.OperationalError as error:
         raise Unavailable("database_unavailable", "The database is not reachable; try again shortly.") from error
 

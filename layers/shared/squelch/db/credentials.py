@@ -19,25 +19,34 @@ def _secrets_client() -> Any:
     return boto3.client("secretsmanager")
 
 
+# Dates and instants must not depend on the server's default zone (the embedded server takes the
+# machine's zone at initdb): every session works in UTC.
+UTC_SESSION = "-c TimeZone=UTC"
+
+
 def conninfo(settings: Settings) -> str:
     """A libpq connection string with the settings' timeout and TLS; secrets are read on every
     (re)connect, so a rotated password is picked up the next time a connection is opened.
 
     TLS is required unless the URL or DB_SSLMODE says otherwise (a local server without TLS says
     sslmode=disable): libpq's own default, prefer, would fall back to plaintext and check no
-    certificate. With a CA bundle configured the server's certificate and name are verified."""
+    certificate. With a CA bundle configured the server's certificate and name are verified. The
+    session's time zone is UTC."""
     if settings.database_url:
         base = settings.database_url
     elif settings.db_secret_arn:
         base = _conninfo_from_secret(settings.db_secret_arn, settings.db_proxy_endpoint)
     else:
         raise Unavailable("database_not_configured", "Set DATABASE_URL or DB_SECRET_ARN.")
-    tls: dict[str, str] = {}
-    if "sslmode" not in conninfo_to_dict(base):
-        tls["sslmode"] = settings.db_sslmode or ("verify-full" if settings.db_sslrootcert else "require")
+    given = conninfo_to_dict(base)
+    extra: dict[str, str] = {}
+    if "sslmode" not in given:
+        extra["sslmode"] = settings.db_sslmode or ("verify-full" if settings.db_sslrootcert else "require")
     if settings.db_sslrootcert:
-        tls["sslrootcert"] = settings.db_sslrootcert
-    return make_conninfo(base, connect_timeout=settings.db_connect_timeout, application_name="squelch", **tls)
+        extra["sslrootcert"] = settings.db_sslrootcert
+    if not settings.db_proxy_endpoint:  # RDS Proxy refuses startup options: connection.py sets the zone instead
+        extra["options"] = f"{given.get('options', '')} {UTC_SESSION}".strip()
+    return make_conninfo(base, connect_timeout=settings.db_connect_timeout, application_name="squelch", **extra)
 
 
 def _secret(secret_arn: str) -> dict[str, Any]:
