@@ -132,12 +132,36 @@ def test_tickets_of_the_past_two_weeks_with_the_spike(story: psycopg.Connection)
     }
 
 
-def add_ticket(conn: psycopg.Connection, ticket_id: str, days_ago: int, customer: str = "aco-001") -> None:
-    filed = datetime.combine(DEMO_DAY - timedelta(days=days_ago), time(23, 59), UTC)
+def add_ticket(conn: psycopg.Connection, ticket_id: str, days_ago: int, customer: str = "aco-001",
+               at: time = time(23, 59), priority: str = "low") -> None:
+    filed = datetime.combine(DEMO_DAY - timedelta(days=days_ago), at, UTC)
     conn.execute(
-        "INSERT INTO demo_support_tickets VALUES (%s, %s, 'Edge', 'bug', 'low', NULL, 'frustrated', %s)",
-        [ticket_id, customer, filed],
+        "INSERT INTO demo_support_tickets VALUES (%s, %s, 'Edge', 'bug', %s, NULL, 'frustrated', %s)",
+        [ticket_id, customer, priority, filed],
     )
+
+
+LAST_INSTANT = time(23, 59, 59, 999999)
+
+
+@pytest.mark.parametrize(("days_ago", "at", "in_window"), [
+    (14, time(0, 0), True), (14, LAST_INSTANT, True), (15, LAST_INSTANT, False), (15, time(0, 0), False),
+    (0, time(0, 0), True), (0, LAST_INSTANT, True), (-1, time(0, 0), False), (-1, time(12, 0), False),
+], ids=lambda value: str(value))
+def test_the_window_runs_from_the_first_instant_of_day_14_to_the_last_of_today(
+        story: psycopg.Connection, days_ago: int, at: time, in_window: bool) -> None:
+    add_ticket(story, "edge", days_ago, at=at)
+    summary = ok("TicketsListFunction")
+    assert ("edge" in [t["ticket_id"] for t in summary["tickets"]]) == in_window
+    assert summary["summary"]["total_tickets_2_weeks"] == 5 + in_window
+
+
+@pytest.mark.parametrize(("days_ago", "counted"), [(0, True), (364, True), (365, False), (380, False), (-1, False)])
+def test_critical_failures_count_the_past_twelve_months_through_today(story: psycopg.Connection, days_ago: int,
+                                                                        counted: bool) -> None:
+    # DEMO_DAY is 2025-11-23: the past twelve months are 2024-11-24 through 2025-11-23 (365 days)
+    add_ticket(story, "edge-failure", days_ago, at=time(12, 0), priority="critical")
+    assert ok("HealthGetFunction")["critical_failures_12_months"] == 3 + counted
 
 
 def test_window_edges_fourteen_days_in_fifteen_out(story: psycopg.Connection) -> None:

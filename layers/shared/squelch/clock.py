@@ -6,7 +6,7 @@ day D the demo story is seeded around (the brief's demo clock).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from squelch.settings import get_settings
 
@@ -22,3 +22,8 @@ def demo_anchor() -> date:
 def start_of(day: date) -> datetime:
     """Midnight UTC at the start of day: the edge of date-based windows over timestamps."""
     return datetime.combine(day, time(), UTC)
+
+
+def end_of(day: date) -> datetime:
+    """Midnight UTC after day: the exclusive end of a window that includes all of day."""
+    return start_of(day + timedelta(days=1))

@@ -125,7 +125,7 @@ def email_text(f: AccountFacts, contact: dict) -> tuple[EmailText, list[Source]]
 
 def _ownership(f: AccountFacts, sources: list[Source]) -> tuple[str, str]:
     year = f.contract_year()
-    sources.append(_customer_source(f, customer_since=f.customer["created_at"].date(), contract_year=year))
+    sources.append(_customer_source(f, customer_since=f.customer_since, contract_year=year))
     owned = []
     if worst := f.most_costly_failure():
         owned.append(f"The {worst['name']} incident cost you {wording.money(worst['cost_impact'])} and should never "

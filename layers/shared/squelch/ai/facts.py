@@ -7,20 +7,18 @@ the data says too. Each fact used is listed in the answer's `sources`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from squelch import clock
 from squelch.db import Connection
-from squelch.domain import health, tickets
+from squelch.domain import health, periods, tickets
 from squelch.domain.customers import Customer, read_for_customer
 from squelch.models.tickets import TicketSummary
 from squelch.queries import contacts as contact_queries
 from squelch.queries import customers as customer_queries
 from squelch.queries import operations as operation_queries
 from squelch.queries import opportunities as opportunity_queries
-
-YEAR_DAYS = 365
 
 
 @dataclass(frozen=True)
@@ -51,15 +49,17 @@ class AccountFacts:
         return (self.today - day).days if day else None
 
     def most_costly_failure(self) -> dict[str, Any] | None:
-        """The failed operation of the past year that cost the customer most."""
-        failed = [o for o in self.operations if o["status"] == "failed" and o["cost_impact"]
-                  and (self.today - o["date"]).days <= YEAR_DAYS]
+        """The failed operation of the past twelve months that cost the customer most."""
+        since = periods.twelve_months_before(self.today)
+        failed = [o for o in self.operations if o["status"] == "failed" and o["cost_impact"] and o["date"] >= since]
         return max(failed, key=lambda o: o["cost_impact"], default=None)
 
     def communication_gap(self) -> tuple[int, dict[str, Any]] | None:
         """Days between the last contact before the current CSM took over and the takeover."""
         takeover = self.customer.get("csm_assigned_on")
-        before = [c for c in self.contacts if c["last_contact"] and takeover and c["last_contact"] <= takeover]
+        if takeover is None or takeover > self.today:
+            return None
+        before = [c for c in self.contacts if c["last_contact"] and c["last_contact"] <= takeover]
         if not before:
             return None
         last = max(before, key=lambda c: c["last_contact"])
@@ -84,8 +84,12 @@ class AccountFacts:
 
     def contract_year(self) -> int:
         """Which year of the relationship this is: 1 in the first twelve months."""
+        return periods.year_of(self.customer_since, self.today)
+
+    @property
+    def customer_since(self) -> date:
         created: datetime = self.customer["created_at"]
-        return max(0, (self.today - created.date()).days) // YEAR_DAYS + 1
+        return created.astimezone(UTC).date()
 
 
 def _plain_name(name: str) -> str:
@@ -102,8 +106,8 @@ def gather(ref: str) -> AccountFacts:
         return AccountFacts(
             today=today,
             customer=customer,
-            contacts=contact_queries.list_for(conn, customer_id),
-            operations=operation_queries.list_for(conn, customer_id),
+            contacts=contact_queries.list_for(conn, customer_id, today),
+            operations=operation_queries.list_for(conn, customer_id, today),
             critical_failures=health.critical_failures(conn, customer_id, today),
             tickets=tickets.spike(conn, customer_id, today).summary,
             opportunities=opportunity_queries.list_for(conn, customer_id),

@@ -9,8 +9,8 @@ from squelch.queries import contacts as queries
 
 
 def of_customer(ref: str) -> ContactList:
-    rows = read_for_customer(ref, lambda conn, customer: queries.list_for(conn, customer["customer_id"]))
     today = clock.today()
+    rows = read_for_customer(ref, lambda conn, customer: queries.list_for(conn, customer["customer_id"], today))
     return ContactList.model_validate(
         {"contacts": [
             {**row, "days_since_contact": (today - row["last_contact"]).days if row["last_contact"] else None}

@@ -7,12 +7,13 @@ At the demo's 4.2 that gives 68 % and "high".
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from squelch import clock
 from squelch.ai import canned
 from squelch.db import Connection
+from squelch.domain import periods
 from squelch.domain.customers import Customer, read_for_customer
 from squelch.models.health import ComponentScores, Health, RiskLevel
 from squelch.queries import health as queries
@@ -24,7 +25,6 @@ CHURN_RULE = (
 RISK_BANDS: tuple[tuple[Decimal, RiskLevel], ...] = (
     (Decimal(3), "critical"), (Decimal(5), "high"), (Decimal(7), "medium"),
 )
-FAILURE_LOOKBACK = timedelta(days=365)
 
 
 def churn_probability(health_score: Decimal) -> int:
@@ -37,8 +37,9 @@ def risk_level(health_score: Decimal) -> RiskLevel:
 
 
 def critical_failures(conn: Connection, customer_id: str, today: date) -> int:
-    """Critical tickets (service failures) filed in the 365 days up to today."""
-    return queries.critical_failures_since(conn, customer_id, clock.start_of(today - FAILURE_LOOKBACK))
+    """Critical tickets (service failures) filed in the past twelve months, today included."""
+    return queries.critical_failures_between(conn, customer_id, clock.start_of(periods.twelve_months_before(today)),
+                                             clock.end_of(today))
 
 
 def of_customer(ref: str) -> Health:

@@ -29,7 +29,7 @@ def spike(conn: Connection, customer_id: str, today: date) -> TicketList:
     """The window's tickets and the spike summary, read on conn."""
     window_start = today - timedelta(days=WINDOW_DAYS)
     baseline_start = window_start - timedelta(days=WINDOW_DAYS * BASELINE_PERIODS)
-    window = queries.in_period(conn, customer_id, clock.start_of(window_start), clock.start_of(today + timedelta(days=1)))
+    window = queries.in_period(conn, customer_id, clock.start_of(window_start), clock.end_of(today))
     baseline = queries.count_in_period(conn, customer_id, clock.start_of(baseline_start), clock.start_of(window_start))
     # The multiplier divides by the rate as shown, so a reader can redo the sum: 5 / 1.5 = 3.3.
     normal_rate = _one_decimal(Decimal(baseline) / BASELINE_PERIODS)
