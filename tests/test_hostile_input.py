@@ -26,6 +26,9 @@ BODIES = [
     b'{"step": 1, "data": ' + b'{"a":' * 40 + b"1" + b"}" * 40 + b"}",
     b"[" * 100_000 + b"]" * 100_000,
     b'{"confirm": "yes"}',
+    b'{"customer_id": "aco\\ud800", "workflow_type": "strategic_planning", "recipient": "\\udfff"}',
+    b'{"step": 1, "data": {"k": "\\ud800"}, "customer_id": 1' + b"9" * 5000 + b'}',
+    b'{"step": 1' + b"0" * 4400 + b', "data": {}}',
     b'{"pad": "' + b"x" * (256 * 1024) + b'"}',
 ]
 CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/xml"]
@@ -99,9 +102,16 @@ def test_step_data_that_postgres_cannot_store_is_a_422(server: str, story: psyco
                                  Content_Type="application/json")[2])["session_id"]
     before = database_hash(story)
     for body in (b'{"step": 1, "data": {"k": "\\u0000"}}', b'{"step": 1, "data": {"\\u0000": 1}}',
+                 b'{"step": 1, "data": {"k": "\\ud800"}}', b'{"step": 1, "data": {"\\udc00x": 1}}',
+                 b'{"step": 1, "data": {"k": ["a\\udbff"]}}',
                  b'{"step": 1, "data": {"k": NaN}}', b'{"step": 1, "data": {"k": [1e999]}}',
                  b'{"step": 99999999999999999999, "data": {}}'):
         answer = http_request(f"{server}/api/workflows/{session}/step", "PUT", body, Content_Type="application/json")
         assert_client_error(answer, repr(body))
         assert answer[0] == 422
+    # An integer too long for Python's int() (over 4,300 digits) is not JSON we can take: 400
+    answer = http_request(f"{server}/api/workflows/{session}/step", "PUT",
+                          b'{"step": 1, "data": {"k": 1' + b"0" * 4400 + b'}}', Content_Type="application/json")
+    assert_client_error(answer, "4,400-digit integer")
+    assert answer[0] == 400 and json.loads(answer[2])["error"]["code"] == "malformed_json"
     assert database_hash(story) == before

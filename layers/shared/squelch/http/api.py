@@ -41,11 +41,16 @@ def _refusal(event: dict[str, Any]) -> Response | None:
 
 
 def _parse_json(text: str) -> Any:
-    """json.loads, with nesting too deep for the parser reported as malformed JSON, not a crash."""
+    """json.loads, with what it cannot take reported as malformed JSON, not a crash: nesting too deep
+    for the parser, and integers longer than Python converts (4,300 digits), which raise ValueError."""
     try:
         return json.loads(text)
     except RecursionError:
         raise json.JSONDecodeError("nested too deeply", text[:100], 0) from None
+    except ValueError as error:
+        if isinstance(error, json.JSONDecodeError):
+            raise
+        raise json.JSONDecodeError(str(error), text[:100], 0) from None
 
 
 def _body_size(event: dict[str, Any]) -> int:

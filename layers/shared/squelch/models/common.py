@@ -4,6 +4,7 @@ YYYY-MM-DD, path parameters bounded, and no string PostgreSQL cannot store."""
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -42,27 +43,31 @@ SessionId = Annotated[
 ]
 
 
-def _without_nul(value: str) -> str:
-    # PostgreSQL text and jsonb cannot hold U+0000; refuse it at the door rather than fail in the driver.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL (U+0000) characters")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable_text(value: str) -> str:
+    # PostgreSQL text and jsonb hold neither U+0000 nor a lone surrogate (JSON can say "\ud800", UTF-8
+    # cannot encode it); refuse them at the door rather than fail in the driver.
+    if UNSTORABLE.search(value):
+        raise ValueError("must not contain NUL (U+0000) or unpaired surrogate (U+D800-U+DFFF) characters")
     return value
 
 
-Text = Annotated[str, AfterValidator(_without_nul)]
+Text = Annotated[str, AfterValidator(_storable_text)]
 
 
 def storable_json(value: Any, depth: int = 0) -> Any:
-    """A JSON value PostgreSQL's jsonb can store: no NUL in strings or keys, no NaN or infinities,
-    at most 32 levels deep."""
+    """A JSON value PostgreSQL's jsonb can store: no NUL or lone surrogate in strings or keys, no NaN
+    or infinities, at most 32 levels deep."""
     if depth > 32:
         raise ValueError("is nested more than 32 levels deep")
     if isinstance(value, str):
-        return _without_nul(value)
+        return _storable_text(value)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("must not contain NaN or infinite numbers")
     if isinstance(value, dict):
-        return {_without_nul(k): storable_json(v, depth + 1) for k, v in value.items()}
+        return {_storable_text(k): storable_json(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
         return [storable_json(v, depth + 1) for v in value]
     return value
