@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
+from time import tzset
 from typing import Any
 
 import psycopg
@@ -258,9 +259,27 @@ def test_seed_if_absent_never_overwrites(story: psycopg.Connection) -> None:
     assert one(story, "SELECT operatives FROM demo_customers")["operatives"] == 451
 
 
+class HalfPastMidnightUtc(datetime):
+    """2026-03-01 00:30 UTC, which is still 28 February in America, whatever zone is asked for."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+        instant = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
+        return instant.astimezone(tz) if tz else instant.astimezone().replace(tzinfo=None)
+
+
 def test_demo_anchor_defaults_to_todays_utc_date(monkeypatch) -> None:
+    # Given half past midnight UTC, on a machine whose local zone is still on the day before
     use_environment(monkeypatch, DEMO_ANCHOR_DATE=None, DEMO_TODAY=None)
-    assert clock.demo_anchor() == clock.today() == datetime.now(UTC).date()
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    tzset()
+    monkeypatch.setattr(clock, "datetime", HalfPastMidnightUtc)
+    try:
+        # Then today, and the anchor, are the UTC date
+        assert clock.demo_anchor() == clock.today() == date(2026, 3, 1)
+    finally:
+        monkeypatch.undo()
+        tzset()
 
 
 def test_pinned_anchor_and_frozen_today_are_independent(monkeypatch) -> None:

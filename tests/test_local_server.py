@@ -18,12 +18,21 @@ import pytest
 from conftest import ROOT, http_request
 
 from localdev import template
+from localdev.auth import issue_token
 from localdev.server import free_port
 
 
-def test_serves_every_route_declared_in_the_template() -> None:
-    declared = {(r.method, r.path) for f in template.load().values() for r in f.routes}
-    assert ("GET", "/api/customers/{customer_ref}") in declared
+def test_serves_every_route_declared_in_the_template(server: str, caplog: pytest.LogCaptureFixture) -> None:
+    # Each route of template.yaml, asked over HTTP, reaches the function the template names for it
+    routes = [(r.method, r.path, f.logical_id) for f in template.load().values() for r in f.routes]
+    assert len(routes) == 13
+    for method, path, function in routes:
+        url = server + path.replace("{customer_ref}", "aco").replace("{session_id}", "wf-unknown")
+        with caplog.at_level(logging.INFO, logger="localdev"):
+            status, _, _ = http_request(url, method, b"{}" if method != "GET" else None,
+                                        Content_Type="application/json", Authorization=f"Bearer {issue_token()}")
+        assert status not in (404, 405) or function.startswith("Workflow"), (method, path, status)
+        assert caplog.messages[-1].split()[-1] == function, (method, path, caplog.messages[-1])
 
 
 def test_profile_over_http(server: str, caplog: pytest.LogCaptureFixture) -> None:
