@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from squelch.http.cors import cors_headers, preflight_headers
-
-from localdev import auth, docs_page, openapi, runtime
-from localdev.template import Function, Route, cors_configuration, routes
+from localdev import auth, cors, docs_page, openapi, runtime
+from localdev.template import Function, Route, routes
 
 JSON = "application/json"
 
@@ -114,15 +112,13 @@ def handle(request: HttpRequest) -> HttpResponse:
     # HTTP API hands functions the percent-decoded path, in rawPath and in the routing alike.
     request.path = unquote(request.path)
     response = _route(request)
-    response.headers.update({k.lower(): v for k, v in cors_headers(request.headers).items()})
+    response.headers.update(cors.response_headers(request.headers))
     return response
 
 
 def _route(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
-        cors = cors_configuration()
-        headers = preflight_headers(request.headers, cors.methods, cors.headers, cors.max_age)
-        return HttpResponse(204, {k.lower(): v for k, v in headers.items()}, b"")
+        return HttpResponse(204, cors.preflight_headers(request.headers), b"")
     if request.method in ("GET", "HEAD") and (reference := _reference(request.path)) is not None:
         return reference
     found = find_route(request.method, request.path)

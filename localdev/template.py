@@ -101,6 +101,7 @@ def routes() -> list[tuple[Route, Function]]:
 
 @dataclass(frozen=True)
 class CorsConfiguration:
+    origins: tuple[str, ...]
     methods: tuple[str, ...]
     headers: tuple[str, ...]
     max_age: int
@@ -108,9 +109,9 @@ class CorsConfiguration:
 
 @cache
 def cors_configuration(template: Path = TEMPLATE) -> CorsConfiguration:
-    """The HttpApi's CorsConfiguration; its origins come from a parameter, so the local server
-    takes them from CORS_ALLOW_ORIGINS like the functions do."""
+    """The HttpApi's CorsConfiguration, its origins from the CorsAllowOrigins parameter's default."""
     doc = _document(template)
     api = next(r for r in doc["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi")
     cors = api["Properties"]["CorsConfiguration"]
-    return CorsConfiguration(tuple(cors["AllowMethods"]), tuple(cors["AllowHeaders"]), int(cors["MaxAge"]))
+    origins = tuple(_resolve(cors["AllowOrigins"], doc).split(","))
+    return CorsConfiguration(origins, tuple(cors["AllowMethods"]), tuple(cors["AllowHeaders"]), int(cors["MaxAge"]))

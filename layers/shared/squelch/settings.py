@@ -7,10 +7,7 @@ from datetime import date
 from typing import Literal
 from functools import cache
 
-from pydantic import BaseModel, Field, field_validator
-
-LOCAL_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*"]
-
+from pydantic import BaseModel, Field
 
 class Settings(BaseModel):
     database_url: str | None = Field(None, description="libpq URL; wins over db_secret_arn")
@@ -30,15 +27,6 @@ class Settings(BaseModel):
     ai_timeout_seconds: float = Field(4.0, gt=0, le=30, description="Bedrock read timeout before falling back")
     demo_group: str = Field("demo", description="token group whose members may reset the demo")
     demo_groups_claim: str = Field("cognito:groups", description="token claim that lists the caller's groups")
-    cors_allow_origins: list[str] = Field(
-        default_factory=lambda: list(LOCAL_ORIGINS),
-        description="browser origins allowed; * matches any run of host or port characters",
-    )
-
-    @field_validator("cors_allow_origins", mode="before")
-    @classmethod
-    def _split_commas(cls, value: object) -> object:
-        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -1,5 +1,6 @@
-"""The resolver every route function builds at module level: validation, errors, body limit and
-CORS live here once, so a handler holds nothing but its route."""
+"""The resolver every route function builds at module level: validation, errors and the body limit
+live here once, so a handler holds nothing but its route. CORS is API Gateway's (the HttpApi's
+CorsConfiguration): it ignores CORS headers a function sends."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from squelch.http.cors import cors_headers
 from squelch.http.errors import error_response, register_error_handlers
 
 MAX_BODY_BYTES = 256 * 1024
@@ -19,9 +19,7 @@ JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNOR
 class Api(APIGatewayHttpResolver):
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         refusal = _refusal(event)
-        response = _as_event_response(refusal) if refusal else super().resolve(event, context)
-        response.setdefault("headers", {}).update(cors_headers(event.get("headers") or {}))
-        return response
+        return _as_event_response(refusal) if refusal else super().resolve(event, context)
 
 
 def create_api() -> Api:
