@@ -73,7 +73,7 @@ lint-template: $(DEPLOY_BIN)/.deps  ## cfn-lint and sam validate --lint, no warn
 
 build: $(DEPLOY_BIN)/.deps $(BUILD_BIN)/.deps  ## sam build for Lambda (python3.12, arm64), its bytecode, then check the layer's binaries
 	$(SAM) build --parallel
-	$(PY312) -m localdev.bytecode .aws-sam/build
+	$(PY312) -m tools.bytecode .aws-sam/build
 	@! find .aws-sam/build/SharedLayer -name '*.so*' -exec file {} + | grep ELF | grep -v aarch64
 	@echo "layer binaries: all aarch64"
 
@@ -81,7 +81,7 @@ package-test: $(DEPLOY_BIN)/.deps $(BUILD_BIN)/.deps $(VENV)/.test-deps  ## buil
 	sed 's/arm64/$(shell uname -m | sed s/aarch64/arm64/)/g' template.yaml > .template-host.yaml
 	$(SAM) build --template-file .template-host.yaml --build-dir .aws-sam/build-host \
 		--cache-dir .aws-sam/cache-host --parallel; status=$$?; rm -f .template-host.yaml; exit $$status
-	$(PY312) -m localdev.bytecode .aws-sam/build-host
+	$(PY312) -m tools.bytecode .aws-sam/build-host
 	SQUELCH_BUILD_DIR=.aws-sam/build-host SQUELCH_LAMBDA_PYTHON=$(PY312) $(BIN)/python -m pytest tests/packaging -q
 
 transform-test: $(DEPLOY_BIN)/.deps  ## the SAM transform (as CloudFormation runs it) over every parameter choice
@@ -96,10 +96,10 @@ check-deploy: lint-template transform-test build package-test  ## everything tha
 	touch $@
 
 fuzz: $(VENV)/.run-deps .venv-fuzz/bin/.deps  ## schemathesis against the served OpenAPI document (FUZZ_EXAMPLES=40)
-	$(BIN)/python -m localdev.fuzz
+	$(BIN)/python -m tools.fuzz
 
 bench: $(VENV)/.run-deps  ## benchmarks: cold start, warm latency, reset, scale, throughput (BENCH_QUICK=1 is faster)
-	$(BIN)/python -m localdev.bench
+	$(BIN)/python -m tools.bench
 
 # ---- hash-locked requirements: people edit the *.in files, `make lock` writes each *.txt beside them
 # with uv (pinned in requirements/lock.in): one universal lock per environment, every package with its
@@ -134,7 +134,7 @@ clean:  ## remove the virtual environments, build output and local data
 	rm -rf $(VENV) .venv-deploy .venv-fuzz .venv-build .venv-lock .aws-sam .data $(CLIENT)/node_modules $(CLIENT)/.build
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
-	$(BIN)/python -m localdev.openapi
+	$(BIN)/python -m tools.openapi
 
 # ---- TypeScript client for front ends (clients/typescript): npm packages pinned by its package-lock.json
 CLIENT     := clients/typescript

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from localdev import auth, cors, docs_page, openapi, runtime
-from localdev.template import Function, Route, routes
+from localdev import auth, cors, docs_page, runtime
+from localdev.template import ROOT, Function, Route, routes
 
 JSON = "application/json"
+OPENAPI_DOCUMENT = ROOT / "docs" / "openapi.json"
 
 
 @dataclass
@@ -145,9 +146,10 @@ def _route(request: HttpRequest) -> HttpResponse:
 
 
 def _reference(path: str) -> HttpResponse | None:
-    """The OpenAPI document and the browsable reference, which only the local server serves."""
+    """The OpenAPI document (docs/openapi.json: `make openapi` writes it, a test keeps it current) and
+    the browsable reference, which only the local server serves."""
     if path == "/api/openapi.json":
-        return HttpResponse(200, {"content-type": JSON}, openapi.render().encode())
+        return HttpResponse(200, {"content-type": JSON}, OPENAPI_DOCUMENT.read_bytes())
     if path in ("/api/docs", "/api/docs/"):
         return HttpResponse(200, {"content-type": "text/html; charset=utf-8"}, docs_page.PAGE.encode())
     if path.startswith("/api/docs/") and (found := docs_page.asset(path.removeprefix("/api/docs/"))):

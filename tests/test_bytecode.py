@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import RECORD_COMPILED, ZIP_TIMESTAMP
 
-from localdev import bytecode
+from tools import bytecode
 
 IMPORTER = RECORD_COMPILED + """
 sys.path[:0] = sys.argv[1:3]

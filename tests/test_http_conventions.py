@@ -12,7 +12,8 @@ import pytest
 from conftest import ROOT, http_request
 from openapi_spec_validator import validate
 
-from localdev import openapi, template
+from localdev import template
+from tools import openapi
 
 
 def assert_error(status_and_body: tuple, status: int, code: str) -> None:

@@ -28,7 +28,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from localdev import bytecode, runtime, template
+from localdev import runtime, template
+from tools import bytecode
 from localdev.database import start_embedded
 from localdev.server import free_port
 from localdev.template import ROOT

@@ -4,7 +4,7 @@
 this every cold start compiles every module it imports and throws the result away. The bytecode
 is hash-based (PEP 552): `sam deploy` zips every file with a 1980 timestamp, which would make
 ordinary timestamp-based .pyc files stale on arrival. Run it with the runtime's Python
-(`$(PY312) -m localdev.bytecode .aws-sam/build`): bytecode is specific to a Python minor version.
+(`$(PY312) -m tools.bytecode .aws-sam/build`): bytecode is specific to a Python minor version.
 """
 
 from __future__ import annotations
@@ -23,5 +23,5 @@ def compile_tree(folder: Path) -> bool:
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
-        sys.exit("usage: python3.12 -m localdev.bytecode BUILD_DIR")
+        sys.exit("usage: python3.12 -m tools.bytecode BUILD_DIR")
     sys.exit(0 if compile_tree(Path(sys.argv[1])) else 1)
