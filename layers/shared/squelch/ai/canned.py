@@ -37,7 +37,7 @@ def opportunity_insight(
     expansion = f"unlock the {wording.money(value)} expansion"
     if not key_requirement:
         return f"{whose} has no single deciding requirement on record. Address {threat} to {expansion}."
-    requirement = key_requirement[0].lower() + key_requirement[1:]
+    requirement = wording.mid_sentence(key_requirement)
     return (
         f"{whose} is driven by ONE feature: {requirement}. If Squelch commits to "
         f"{wording.quarter_after(today)} delivery, you neutralize {threat} and {expansion}."

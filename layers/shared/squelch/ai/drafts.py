@@ -156,7 +156,7 @@ def _introduction(f: AccountFacts, contact: dict, opportunity: dict | None, send
                   sources: list[Source]) -> tuple[str, str]:
     intro = f"I'm {sender}, the new Customer Success Manager for {f.name} at Squelch."
     if opportunity and opportunity["key_requirement"]:
-        requirement = opportunity["key_requirement"][0].lower() + opportunity["key_requirement"][1:]
+        requirement = wording.mid_sentence(opportunity["key_requirement"])
         quarter = wording.quarter_after(f.today)
         sources.append(Source(kind="opportunity", id=opportunity["opportunity_id"], facts={
             "name": opportunity["name"], "key_requirement": opportunity["key_requirement"], "delivery_quarter": quarter}))

@@ -47,10 +47,21 @@ def joined(items: Sequence[str], conjunction: str = "and") -> str:
 
 
 def a_or_an(n: int) -> str:
-    """The article before a number said aloud: an 8-, an 11-, an 18-, an 87-day gap; a 90-day gap."""
-    digits = str(n)
-    spoken_vowel = digits.startswith("8") or (len(digits) in (2, 5, 6) and digits[:2] in ("11", "18"))
+    """The article before a number said aloud, which starts with its leading thousands group:
+    an 8-, an 11-, an 18-, an 87-, an 800-day; a 110,000 ("a hundred and ten thousand"), an 11,000,000."""
+    leading_group = f"{n:,}".split(",")[0]
+    spoken_vowel = leading_group.startswith("8") or leading_group in ("11", "18")
     return "an" if spoken_vowel else "a"
+
+
+def mid_sentence(phrase: str) -> str:
+    """A phrase from the data as it reads inside a sentence: "Timezone-intelligent scheduling" becomes
+    "timezone-intelligent scheduling", while "SSO with Okta", "API rate limits", "OAuth scopes" and
+    "iOS mode" keep their case. Only an ordinary capitalised first word (an upper-case letter, then
+    lower case only) or the article "A" is lower-cased: anything else may be an acronym or a brand."""
+    first_word = phrase.split(" ", 1)[0]
+    ordinary = first_word[:1].isupper() and (first_word[1:].islower() or first_word == "A")
+    return phrase[0].lower() + phrase[1:] if ordinary else phrase
 
 
 ORDINAL_WORDS = ("One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten")
