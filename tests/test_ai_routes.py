@@ -133,13 +133,14 @@ def test_the_drafts_differ_and_are_not_campy(story: psycopg.Connection) -> None:
 
 
 def test_every_number_in_every_canned_text_is_in_its_sources(story: psycopg.Connection) -> None:
-    # The same guard the LLM's answers must pass: no number that the listed facts do not hold.
+    # The same guard the LLM's answers must pass: no number that the listed facts do not hold
+    # (tests/test_number_guard.py does this on every day of a year).
     f = facts.gather("aco")
     texts = [drafts.risk_text(f), drafts.opportunity_text(f)[::2],
              *(drafts.email_text(f, c) for c in f.contacts)]
     for text, sources in texts:
         prompt = insights._prompt_facts(f, sources)
-        assert bedrock.invented_numbers(text.model_dump_json(), prompt) == set(), text
+        assert bedrock.invented_numbers(bedrock.prose(text), prompt) == set(), text
 
 
 def test_texts_follow_the_data(story: psycopg.Connection, monkeypatch) -> None:
@@ -317,6 +318,11 @@ def test_bedrock_answer_is_used_when_valid(bedrock_stub: Stubber) -> None:
         (tool_answer({"insight": "wrong shape"}), "bedrock_invalid_answer"),
         (tool_answer({"insights": ["Renewal odds are 41%; they lost $9.4M."], "recommendation": "Call."}),
          "bedrock_invented_numbers"),
+        # digits of the facts' dates (2025-11-20, 2025-11-23) are not numbers the facts hold
+        (tool_answer({"insights": ["23 operatives quit; renewal is in 20 days."], "recommendation": "Call."}),
+         "bedrock_invented_numbers"),
+        (tool_answer({"insights": ["Blackout cost $0.9M, about 1.7 billion less than the initiative."],
+                      "recommendation": "Call."}), "bedrock_invented_numbers"),
     ],
 )
 def test_bad_bedrock_answers_fall_back_to_canned(bedrock_stub: Stubber, response: dict, reason: str) -> None:
