@@ -364,6 +364,20 @@ def test_email_from_bedrock_is_validated_with_the_same_model(bedrock_stub: Stubb
     assert body["provider"] == "bedrock" and body["subject"] == "Year Two"
 
 
+def test_the_callers_context_is_shown_to_the_model_but_is_no_fact(bedrock_stub: Stubber) -> None:
+    # context and purpose are the caller's words, not the database's: a number taken from them is invented
+    prompts: list[str] = []
+    bedrock.client().meta.events.register(
+        "provide-client-params.bedrock-runtime.Converse",
+        lambda params, **_: prompts.append(params["messages"][0]["content"][0]["text"]))
+    bedrock_stub.add_response("converse", tool_answer({
+        "subject": "Your renewal", "body": "Marcus, we can offer a 20% discount on renewal. Sarah Chen"}))
+    body = ok(email("Marcus Castellan", context="he asked for a 20% discount", purpose="a 20% discount"))
+    assert (body["provider"], body["fallback_reason"]) == ("canned", "bedrock_invented_numbers")
+    assert "he asked for a 20% discount" in prompts[0]
+    assert body["body"] == MARCUS_BODY
+
+
 def test_bedrock_without_a_model_id_falls_back(bedrock_stub: Stubber, monkeypatch) -> None:
     use_environment(monkeypatch, BEDROCK_MODEL_ID=None)
     assert ok(risk())["fallback_reason"] == "bedrock_model_not_configured"

@@ -53,11 +53,15 @@ def client() -> Any:
     return boto3.client("bedrock-runtime", config=config)
 
 
-def write(task: str, facts: dict[str, Any], model: type[T], example: T) -> T:
+def write(task: str, facts: dict[str, Any], model: type[T], example: T, request: dict[str, str] | None = None) -> T:
+    """The model's answer, written from the facts; request is the caller's own wording (an e-mail's
+    context and purpose): shown to the model but not a fact, so the guard allows no number from it."""
     model_id = get_settings().bedrock_model_id
     if not model_id:
         raise ProviderFailure("bedrock_model_not_configured")
-    prompt = (f"{task}\n\nFacts (JSON):\n{json.dumps(facts, default=str)}\n\n"
+    asked = (f"The request, in the caller's words (not facts: take no number from it):\n{json.dumps(request)}\n\n"
+             if request else "")
+    prompt = (f"{task}\n\nFacts (JSON):\n{json.dumps(facts, default=str)}\n\n{asked}"
               f"A plain version of the answer, for shape and tone:\n{example.model_dump_json()}")
     try:
         response = client().converse(

@@ -24,13 +24,15 @@ def _prompt_facts(f: AccountFacts, sources: list[Source], **extra: Any) -> dict[
             **extra}
 
 
-def _written(task: str, f: AccountFacts, sources: list[Source], canned: T, **extra: Any) -> tuple[T, Provider, str | None]:
+def _written(task: str, f: AccountFacts, sources: list[Source], canned: T, request: dict[str, str] | None = None,
+             **extra: Any) -> tuple[T, Provider, str | None]:
     if get_settings().ai_provider != "bedrock":
         return canned, "canned", None
     from squelch.ai import bedrock  # boto3 is imported only when the LLM is in use
 
     try:
-        return bedrock.write(task, _prompt_facts(f, sources, **extra), type(canned), canned), "bedrock", None
+        written = bedrock.write(task, _prompt_facts(f, sources, **extra), type(canned), canned, request)
+        return written, "bedrock", None
     except bedrock.ProviderFailure as failure:
         logger.warning("AI provider failed; canned answer used", extra={"reason": failure.reason})
         metrics.add_metric(name="AIFallbacks", unit=MetricUnit.Count, value=1)
@@ -84,7 +86,7 @@ def email_draft(recipient: str, context: str, purpose: str, customer_ref: str | 
     canned, sources = drafts.email_text(f, contact)
     text, provider, reason = _written(
         "Draft a professional email from the CSM to the recipient: subject and body, signed by the CSM.",
-        f, sources, canned, recipient=contact["name"], context=context, purpose=purpose)
+        f, sources, canned, {"context": context, "purpose": purpose}, recipient=contact["name"])
     return EmailDraft(customer_id=f.customer["customer_id"], recipient={"contact_id": contact["contact_id"],
                       "name": contact["name"]}, subject=text.subject, body=text.body, provider=provider,
                       fallback_reason=reason, sources=sources)
