@@ -137,6 +137,8 @@ def test_fact_values_in_their_written_forms_pass(story: psycopg.Connection, text
         ({"a": 2}, "It turns on ONE feature; no one else wants it; one of them; one-on-one.", True),
         ({"a": 2}, "It has been one day.", False),
         ({"a": 2}, "Day One", False),
+        ({"a": 2, "about": "operation"}, "One operation failed.", False),  # a string fact is no cover for a count
+        ({"name": "Day One Ventures"}, "Day One Ventures renewed.", True),
         ({"delta": -3}, "It moved -3, \u22123 or minus three.", True),
         ({"delta": -3}, "It moved 3.", False),
         ({"delta": -850000}, "A loss of $-850K, or -$850K.", True),
@@ -198,3 +200,20 @@ def test_every_canned_text_passes_for_a_customer_worth_billions(story: psycopg.C
     texts = " ".join(text for _, text, _ in canned_texts(f))
     assert "$1.5B" in texts and "$2.25B" in texts
     assert invented_in_canned_texts(f) == []
+
+
+def test_names_with_numbers_in_them_are_cited_whole(story: psycopg.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Digits and number words inside names and the requirement are the data's; the texts cite them whole
+    # (the requirement lower-cased mid-sentence).
+    story.execute("UPDATE demo_customers SET name = 'Area 51 Logistics', csm_name = 'Agent 47'")
+    story.execute("UPDATE demo_opportunities SET name = 'Initiative 2030', "
+                  "key_requirement = 'Sub-100ms failover for twenty-four facilities'")
+    story.execute("UPDATE demo_operations SET name = 'Operation Nine Lives' WHERE operation_id = 'op-blackout'")
+    f = gathered_on(DEMO_DAY, monkeypatch)
+    texts = " ".join(text for _, text, _ in canned_texts(f))
+    assert "Area 51 Logistics" in texts and "Agent 47" in texts and "Operation Nine Lives" in texts
+    assert "sub-100ms failover for twenty-four facilities" in texts and "Initiative 2030" in texts
+    assert invented_in_canned_texts(f) == []
+    # and their numbers are not allowed on their own
+    assert bedrock.invented_numbers("51 facilities, 47 days, 100ms, nine lives", all_facts_of_the_day(f)) == {
+        "51", "47", "100", "nine"}

@@ -169,8 +169,10 @@ class Citable:
             else:
                 strings.add(leaf.strip())
                 days.update(_day_of(leaf))
-        # The longest string first: "Q1 2026" is masked whole before a shorter fact "Q1" could be.
-        phrases = [re.escape(s) for s in sorted(strings - {""}, key=len, reverse=True)]
+        # Only strings with a figure in them need masking (masking "operation" would hide the noun of
+        # "one operation"), the longest first: "Q1 2026" whole before a shorter fact "Q1" could be.
+        with_figures = [s for s in strings if FIGURE.search(s)]
+        phrases = [re.escape(s) for s in sorted(with_figures, key=len, reverse=True)]
         phrases += [_date_in_prose(day) for day in sorted(days)]
         quoted = re.compile(rf"(?<!\w)(?:{'|'.join(phrases)})(?!\w)", re.IGNORECASE) if phrases else None
         return cls(frozenset(values), quoted)
