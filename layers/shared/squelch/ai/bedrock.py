@@ -144,6 +144,8 @@ UNIT_NOUNS = {"second", "minute", "hour", "day", "week", "fortnight", "month", "
 
 @dataclass(frozen=True)
 class Figure:
+    """A number a text states: as written, and the value it reads as ($1.7M is 1700000)."""
+
     written: str
     value: Decimal
     percent: bool = False
@@ -194,7 +196,8 @@ def invented_numbers(text: str, facts: Any) -> set[str]:
     value, which must equal a fact's: $1.23M is not $1,234,567. A string of the facts (a date, an id, a
     name, a quarter label such as Q1 2026) may be cited whole, and a date also in prose (April 15, 2026;
     15 April 2026; April 15; April 2026); the digits inside them are not numbers of the text, nor
-    allowed anywhere else.
+    allowed anywhere else. Numbers in words are read from zero to the billions; a lone "one" counts
+    only next to a unit-like noun (UNIT_NOUNS: "one day", "Year One"), not in "no one" or "ONE feature".
     """
     citable = Citable.of(facts)
     return {figure.written for figure in figures(citable.unquoted(text)) if not citable.holds(figure)}
