@@ -133,13 +133,14 @@ def test_the_drafts_differ_and_are_not_campy(story: psycopg.Connection) -> None:
 
 
 def test_every_number_in_every_canned_text_is_in_its_sources(story: psycopg.Connection) -> None:
-    # The same guard the LLM's answers must pass: no number that the listed facts do not hold.
+    # The same guard the LLM's answers must pass: no number that the listed facts do not hold
+    # (tests/test_number_guard.py does this on every day of a year).
     f = facts.gather("aco")
     texts = [drafts.risk_text(f), drafts.opportunity_text(f)[::2],
              *(drafts.email_text(f, c) for c in f.contacts)]
     for text, sources in texts:
         prompt = insights._prompt_facts(f, sources)
-        assert bedrock.invented_numbers(text.model_dump_json(), prompt) == set(), text
+        assert bedrock.invented_numbers(bedrock.prose(text), prompt) == set(), text
 
 
 def test_texts_follow_the_data(story: psycopg.Connection, monkeypatch) -> None:
@@ -210,6 +211,71 @@ def test_unknown_recipient_lists_the_contacts(story: psycopg.Connection) -> None
     assert "Marcus Castellan (aco-marcus)" in message and "Dr. Elena Voss (aco-elena)" in message
 
 
+def add_contact(story: psycopg.Connection, contact_id: str, name: str, **columns: Any) -> None:
+    """Another contact of the demo customer, as a CRM import would add one."""
+    row = {"contact_id": contact_id, "customer_id": "aco-001", "name": name, "satisfaction": "neutral", **columns}
+    story.execute(f"INSERT INTO demo_contacts ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+                  list(row.values()))
+
+
+def test_two_contacts_with_the_same_name_are_a_conflict_listing_both(story: psycopg.Connection) -> None:
+    # Given a second Marcus Castellan at the account (the first is the primary contact)
+    add_contact(story, "aco-marcus-2", "Marcus Castellan", title="Facilities Lead")
+    # When an e-mail is asked for by that name
+    response = email("Marcus Castellan")
+    # Then nobody is picked silently: a 409 names both, so the caller can resend with the contact_id
+    assert response["statusCode"] == 409, response["body"]
+    error = body_of(response)["error"]
+    assert error["code"] == "ambiguous_recipient"
+    assert "Marcus Castellan (aco-marcus)" in error["message"] and "Marcus Castellan (aco-marcus-2)" in error["message"]
+    assert "contact_id" in error["message"]
+    assert error["details"] == [{"contact_id": "aco-marcus", "name": "Marcus Castellan"},
+                                {"contact_id": "aco-marcus-2", "name": "Marcus Castellan"}]
+    assert ok(email("aco-marcus-2"))["recipient"] == {"contact_id": "aco-marcus-2", "name": "Marcus Castellan"}
+    assert ok(email("aco-marcus"))["recipient"] == {"contact_id": "aco-marcus", "name": "Marcus Castellan"}
+
+
+def test_names_that_differ_only_by_honorific_or_case_are_ambiguous_too(story: psycopg.Connection) -> None:
+    add_contact(story, "aco-elena-2", "ELENA VOSS")
+    error = body_of(email("Elena Voss"))["error"]
+    assert error["code"] == "ambiguous_recipient"
+    assert [d["contact_id"] for d in error["details"]] == ["aco-elena", "aco-elena-2"]
+
+
+@pytest.mark.parametrize(
+    ("stored", "asked"),
+    [("Zo\u00eb Park", "Zoe\u0308 Park"),  # composed in the database, decomposed in the request
+     ("Zoe\u0308 Park", "Zo\u00eb Park"),  # and the other way round
+     ("Zo\u00eb Park", "ZO\u00cb PARK"),
+     ("Greta Strau\u00df", "Greta Strauss"),  # casefold: ß is ss
+     ("Greta Strauss", "Ms. Greta Strau\u00df"),
+     ("\u00c5sa Lindstr\u00f6m", "A\u030asa Lindstro\u0308m")],
+)
+def test_a_name_matches_in_any_unicode_form_and_case(story: psycopg.Connection, stored: str, asked: str) -> None:
+    add_contact(story, "aco-new", stored)
+    assert ok(email(asked))["recipient"] == {"contact_id": "aco-new", "name": stored}
+
+
+@pytest.mark.parametrize("recipient", ["ACO-ELENA", "Aco-Elena", " aco-elena "])
+def test_a_contact_id_matches_case_aside(story: psycopg.Connection, recipient: str) -> None:
+    assert ok(email(recipient))["recipient"]["contact_id"] == "aco-elena"
+
+
+def test_an_exact_contact_id_wins_over_one_that_differs_only_by_case(story: psycopg.Connection) -> None:
+    add_contact(story, "ACO-MARCUS", "Marc Castle")
+    assert ok(email("ACO-MARCUS"))["recipient"]["name"] == "Marc Castle"
+    assert ok(email("aco-marcus"))["recipient"]["name"] == "Marcus Castellan"
+    assert body_of(email("Aco-Marcus"))["error"]["code"] == "ambiguous_recipient"
+
+
+def test_the_409_is_in_the_openapi_document() -> None:
+    from localdev import openapi
+
+    committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    for document in (openapi.build(), committed):
+        assert "409" in document["paths"]["/api/ai/email-draft"]["post"]["responses"]
+
+
 # ---- the Bedrock provider, through botocore's Stubber ----
 
 @pytest.fixture
@@ -252,6 +318,11 @@ def test_bedrock_answer_is_used_when_valid(bedrock_stub: Stubber) -> None:
         (tool_answer({"insight": "wrong shape"}), "bedrock_invalid_answer"),
         (tool_answer({"insights": ["Renewal odds are 41%; they lost $9.4M."], "recommendation": "Call."}),
          "bedrock_invented_numbers"),
+        # digits of the facts' dates (2025-11-20, 2025-11-23) are not numbers the facts hold
+        (tool_answer({"insights": ["23 operatives quit; renewal is in 20 days."], "recommendation": "Call."}),
+         "bedrock_invented_numbers"),
+        (tool_answer({"insights": ["Blackout cost $0.9M, about 1.7 billion less than the initiative."],
+                      "recommendation": "Call."}), "bedrock_invented_numbers"),
     ],
 )
 def test_bad_bedrock_answers_fall_back_to_canned(bedrock_stub: Stubber, response: dict, reason: str) -> None:
@@ -291,6 +362,20 @@ def test_email_from_bedrock_is_validated_with_the_same_model(bedrock_stub: Stubb
     bedrock_stub.add_response("converse", tool_answer({"subject": "Year Two", "body": "Marcus, ... Sarah Chen"}))
     body = ok(email("Marcus Castellan"))
     assert body["provider"] == "bedrock" and body["subject"] == "Year Two"
+
+
+def test_the_callers_context_is_shown_to_the_model_but_is_no_fact(bedrock_stub: Stubber) -> None:
+    # context and purpose are the caller's words, not the database's: a number taken from them is invented
+    prompts: list[str] = []
+    bedrock.client().meta.events.register(
+        "provide-client-params.bedrock-runtime.Converse",
+        lambda params, **_: prompts.append(params["messages"][0]["content"][0]["text"]))
+    bedrock_stub.add_response("converse", tool_answer({
+        "subject": "Your renewal", "body": "Marcus, we can offer a 20% discount on renewal. Sarah Chen"}))
+    body = ok(email("Marcus Castellan", context="he asked for a 20% discount", purpose="a 20% discount"))
+    assert (body["provider"], body["fallback_reason"]) == ("canned", "bedrock_invented_numbers")
+    assert "he asked for a 20% discount" in prompts[0]
+    assert body["body"] == MARCUS_BODY
 
 
 def test_bedrock_without_a_model_id_falls_back(bedrock_stub: Stubber, monkeypatch) -> None:

@@ -8,7 +8,15 @@ from squelch.observability import observed
 app = create_api()
 
 
-@app.post("/api/ai/email-draft", summary="Draft an email to a contact, in the CSM's name.", tags=["ai"])
+@app.post(
+    "/api/ai/email-draft",
+    summary="Draft an email to a contact, in the CSM's name.",
+    tags=["ai"],
+    responses={
+        200: {"description": "The draft.", "content": {"application/json": {"model": EmailDraft}}},
+        409: {"description": "The recipient names several contacts; resend with one of their contact_ids."},
+    },
+)
 def draft_email(request: EmailDraftRequest) -> EmailDraft:
     return insights.email_draft(request.recipient, request.context, request.purpose, request.customer_id)
 

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from squelch.ai import wording
 
+# How people say the 365 days of health.FAILURE_LOOKBACK; a fact of the text's source, like any number in it.
+FAILURE_WINDOW_MONTHS = 12
 OUTLOOK = {
     "critical": "Without intervention, renewal is unlikely.",
     "high": "Without intervention, renewal is unlikely.",
@@ -19,9 +21,9 @@ OUTLOOK = {
 def health_insight(customer_name: str, critical_failures: int, risk_level: str | None) -> str:
     if critical_failures:
         failures = wording.count(critical_failures, "critical service failure")
-        history = f"{customer_name} experienced {failures} in the past 12 months."
+        history = f"{customer_name} experienced {failures} in the past {FAILURE_WINDOW_MONTHS} months."
     else:
-        history = f"{customer_name} had no critical service failures in the past 12 months."
+        history = f"{customer_name} had no critical service failures in the past {FAILURE_WINDOW_MONTHS} months."
     return f"{history} {OUTLOOK[risk_level]}" if risk_level else history
 
 
@@ -37,7 +39,7 @@ def opportunity_insight(
     expansion = f"unlock the {wording.money(value)} expansion"
     if not key_requirement:
         return f"{whose} has no single deciding requirement on record. Address {threat} to {expansion}."
-    requirement = key_requirement[0].lower() + key_requirement[1:]
+    requirement = wording.mid_sentence(key_requirement)
     return (
         f"{whose} is driven by ONE feature: {requirement}. If Squelch commits to "
         f"{wording.quarter_after(today)} delivery, you neutralize {threat} and {expansion}."

@@ -4,8 +4,9 @@ the sources it used. They are also the fallback whenever the LLM provider fails.
 from __future__ import annotations
 
 from squelch.ai import wording
-from squelch.ai.canned import OUTLOOK, health_insight, opportunity_insight
+from squelch.ai.canned import FAILURE_WINDOW_MONTHS, OUTLOOK, health_insight, opportunity_insight
 from squelch.ai.facts import AccountFacts
+from squelch.domain.tickets import WINDOW_DAYS
 from squelch.models.ai import EmailText, OpportunityText, RiskText, Source
 
 
@@ -23,7 +24,8 @@ def risk_text(f: AccountFacts) -> tuple[RiskText, list[Source]]:
     sources = [_customer_source(f, health_score=f.customer["health_score"], risk_level=f.risk_level)]
     insights = [health_insight(f.name, f.critical_failures, None)]
     sources.append(Source(kind="tickets", id=f"{f.customer['customer_id']}:critical-12-months",
-                          facts={"critical_tickets_past_365_days": f.critical_failures}))
+                          facts={"critical_tickets_past_365_days": f.critical_failures,
+                                 "window_months": FAILURE_WINDOW_MONTHS}))
     if worst := f.most_costly_failure():
         insights.append(f"Most severe: {worst['name']} directly cost {f.name} {wording.money(worst['cost_impact'])} "
                         "and damaged trust.")
@@ -37,11 +39,14 @@ def risk_text(f: AccountFacts) -> tuple[RiskText, list[Source]]:
         sources.append(Source(kind="contact", id=last["contact_id"], facts={"last_contact": last["last_contact"]}))
     spike = f.tickets
     if spike.spike_multiplier and spike.spike_multiplier > 1:
-        insights.append(f"Support tickets spiked to {spike.total_tickets_2_weeks} in the past two weeks, "
+        weeks = WINDOW_DAYS // 7
+        insights.append(f"Support tickets spiked to {spike.total_tickets_2_weeks} in the past "
+                        f"{wording.count(weeks, 'week', spelled=True)}, "
                         f"{spike.spike_multiplier}x the normal rate of {spike.normal_rate}.")
         sources.append(Source(kind="tickets", id=f"{f.customer['customer_id']}:spike",
                               facts={"total_tickets_2_weeks": spike.total_tickets_2_weeks,
-                                     "normal_rate": spike.normal_rate, "spike_multiplier": spike.spike_multiplier}))
+                                     "normal_rate": spike.normal_rate, "spike_multiplier": spike.spike_multiplier,
+                                     "window_days": WINDOW_DAYS, "window_weeks": weeks}))
     if f.risk_level:
         insights.append(OUTLOOK[f.risk_level])
     return RiskText(insights=insights, recommendation=_priority(f, sources)), sources
@@ -125,7 +130,8 @@ def email_text(f: AccountFacts, contact: dict) -> tuple[EmailText, list[Source]]
 
 def _ownership(f: AccountFacts, sources: list[Source]) -> tuple[str, str]:
     year = f.contract_year()
-    sources.append(_customer_source(f, customer_since=f.customer_since, contract_year=year))
+    sources.append(_customer_source(f, customer_since=f.customer_since, contract_year=year,
+                                    next_contract_year=year + 1))
     owned = []
     if worst := f.most_costly_failure():
         owned.append(f"The {worst['name']} incident cost you {wording.money(worst['cost_impact'])} and should never "
@@ -156,7 +162,7 @@ def _introduction(f: AccountFacts, contact: dict, opportunity: dict | None, send
                   sources: list[Source]) -> tuple[str, str]:
     intro = f"I'm {sender}, the new Customer Success Manager for {f.name} at Squelch."
     if opportunity and opportunity["key_requirement"]:
-        requirement = opportunity["key_requirement"][0].lower() + opportunity["key_requirement"][1:]
+        requirement = wording.mid_sentence(opportunity["key_requirement"])
         quarter = wording.quarter_after(f.today)
         sources.append(Source(kind="opportunity", id=opportunity["opportunity_id"], facts={
             "name": opportunity["name"], "key_requirement": opportunity["key_requirement"], "delivery_quarter": quarter}))

@@ -6,6 +6,7 @@ the data says too. Each fact used is listed in the answer's `sources`.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -65,11 +66,16 @@ class AccountFacts:
         last = max(before, key=lambda c: c["last_contact"])
         return (takeover - last["last_contact"]).days, last
 
-    def contact(self, recipient: str) -> dict[str, Any] | None:
-        """A contact by id or by name (case and honorifics aside)."""
-        wanted = _plain_name(recipient)
-        return next((c for c in self.contacts if recipient == c["contact_id"] or _plain_name(c["name"]) == wanted),
-                    None)
+    def contacts_matching(self, recipient: str) -> list[dict[str, Any]]:
+        """The contacts a recipient names: the one whose contact_id it is, else those whose id it is
+        case aside, else those whose name it is (Unicode form, case and honorifics aside). More than
+        one means the recipient is ambiguous; the caller must not pick one."""
+        wanted = recipient.strip()
+        if exact := [c for c in self.contacts if c["contact_id"] == wanted]:
+            return exact
+        if same_id := [c for c in self.contacts if _folded(c["contact_id"]) == _folded(wanted)]:
+            return same_id
+        return [c for c in self.contacts if _plain_name(c["name"]) == _plain_name(wanted)]
 
     def sponsored(self, contact_id: str) -> dict[str, Any] | None:
         return next((o for o in self.opportunities if o["sponsor_contact_id"] == contact_id), None)
@@ -92,10 +98,16 @@ class AccountFacts:
         return created.astimezone(UTC).date()
 
 
+def _folded(text: str) -> str:
+    """Text as compared, whatever its Unicode form and case: "Zoe\u0308" is "Zoë", "Strauß" is "strauss".
+    NFC again after casefold, which can leave a string decomposed (ǰ folds to j + combining caron)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
 def _plain_name(name: str) -> str:
     from squelch.ai.wording import HONORIFICS
 
-    return " ".join(p for p in name.lower().split() if p not in HONORIFICS)
+    return " ".join(p for p in _folded(name).split() if p not in HONORIFICS)
 
 
 def gather(ref: str) -> AccountFacts:

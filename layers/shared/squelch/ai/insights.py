@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from squelch.ai import drafts, facts
 from squelch.ai.facts import AccountFacts
 from squelch.domain.customers import DEMO_CUSTOMER_ID
-from squelch.domain.errors import NotFound
+from squelch.domain.errors import Conflict, NotFound
 from squelch.models.ai import EmailDraft, OpportunityAnalysis, Provider, RiskAnalysis, Source
 from squelch.observability import logger, metrics
 from squelch.settings import get_settings
@@ -24,13 +24,15 @@ def _prompt_facts(f: AccountFacts, sources: list[Source], **extra: Any) -> dict[
             **extra}
 
 
-def _written(task: str, f: AccountFacts, sources: list[Source], canned: T, **extra: Any) -> tuple[T, Provider, str | None]:
+def _written(task: str, f: AccountFacts, sources: list[Source], canned: T, request: dict[str, str] | None = None,
+             **extra: Any) -> tuple[T, Provider, str | None]:
     if get_settings().ai_provider != "bedrock":
         return canned, "canned", None
     from squelch.ai import bedrock  # boto3 is imported only when the LLM is in use
 
     try:
-        return bedrock.write(task, _prompt_facts(f, sources, **extra), type(canned), canned), "bedrock", None
+        written = bedrock.write(task, _prompt_facts(f, sources, **extra), type(canned), canned, request)
+        return written, "bedrock", None
     except bedrock.ProviderFailure as failure:
         logger.warning("AI provider failed; canned answer used", extra={"reason": failure.reason})
         metrics.add_metric(name="AIFallbacks", unit=MetricUnit.Count, value=1)
@@ -59,16 +61,32 @@ def opportunity_analysis(customer_ref: str) -> OpportunityAnalysis:
                                fallback_reason=reason, sources=sources)
 
 
+def _recipient(f: AccountFacts, recipient: str) -> dict[str, Any]:
+    """The one contact the recipient names; a 404 listing the contacts when none, a 409 listing the
+    candidates when several (two people may share a name: the caller resends with a contact_id)."""
+    matching = f.contacts_matching(recipient)
+    if not matching:
+        known = _listed(f.contacts) or "none"
+        raise NotFound("recipient_not_found", f"{recipient!r} is not a contact of {f.name}; contacts: {known}.")
+    if len(matching) > 1:
+        raise Conflict("ambiguous_recipient",
+                       f"{recipient!r} names {len(matching)} contacts of {f.name}: {_listed(matching)}; "
+                       "send the contact_id of the one you mean as recipient.",
+                       [{"contact_id": c["contact_id"], "name": c["name"]} for c in matching])
+    return matching[0]
+
+
+def _listed(contacts: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{c['name']} ({c['contact_id']})" for c in contacts)
+
+
 def email_draft(recipient: str, context: str, purpose: str, customer_ref: str | None) -> EmailDraft:
     f = facts.gather(customer_ref or DEMO_CUSTOMER_ID)
-    contact = f.contact(recipient)
-    if contact is None:
-        known = ", ".join(f"{c['name']} ({c['contact_id']})" for c in f.contacts) or "none"
-        raise NotFound("recipient_not_found", f"{recipient!r} is not a contact of {f.name}; contacts: {known}.")
+    contact = _recipient(f, recipient)
     canned, sources = drafts.email_text(f, contact)
     text, provider, reason = _written(
         "Draft a professional email from the CSM to the recipient: subject and body, signed by the CSM.",
-        f, sources, canned, recipient=contact["name"], context=context, purpose=purpose)
+        f, sources, canned, {"context": context, "purpose": purpose}, recipient=contact["name"])
     return EmailDraft(customer_id=f.customer["customer_id"], recipient={"contact_id": contact["contact_id"],
                       "name": contact["name"]}, subject=text.subject, body=text.body, provider=provider,
                       fallback_reason=reason, sources=sources)

@@ -22,8 +22,9 @@ def _trim(value: Decimal) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def count(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+def count(n: int, singular: str, plural: str | None = None, *, spelled: bool = False) -> str:
+    """3 critical service failures; spelled: two weeks (numbers up to ten in words)."""
+    return f"{in_words(n) if spelled else n} {singular if n == 1 else plural or singular + 's'}"
 
 
 def first_name(full_name: str) -> str:
@@ -47,15 +48,38 @@ def joined(items: Sequence[str], conjunction: str = "and") -> str:
 
 
 def a_or_an(n: int) -> str:
-    """The article before a number said aloud: an 8-, an 11-, an 18-, an 87-day gap; a 90-day gap."""
-    digits = str(n)
-    spoken_vowel = digits.startswith("8") or (len(digits) in (2, 5, 6) and digits[:2] in ("11", "18"))
+    """The article before a number said aloud, which starts with its leading thousands group:
+    an 8-, an 11-, an 18-, an 87-, an 800-day; a 110,000 ("a hundred and ten thousand"), an 11,000,000."""
+    leading_group = f"{n:,}".split(",")[0]
+    spoken_vowel = leading_group.startswith("8") or leading_group in ("11", "18")
     return "an" if spoken_vowel else "a"
 
 
-ORDINAL_WORDS = ("One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten")
+def mid_sentence(phrase: str) -> str:
+    """A phrase from the data as it reads inside a sentence: "Timezone-intelligent scheduling" becomes
+    "timezone-intelligent scheduling", while "SSO with Okta", "API rate limits", "OAuth scopes" and
+    "iOS mode" keep their case. Only an ordinary capitalised first word (an upper-case letter, then
+    lower case only) or the article "A" is lower-cased: anything else may be an acronym or a brand."""
+    first_word = phrase.split(" ", 1)[0]
+    ordinary = first_word[:1].isupper() and (first_word[1:].islower() or first_word == "A")
+    return phrase[0].lower() + phrase[1:] if ordinary else phrase
+
+
+# Numbers in words, as the canned text writes them and the number guard reads them.
+SMALL_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+                      "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+                      "nineteen")
+TENS_WORDS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+              "ninety": 90}
+SCALE_WORDS = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+SPELLED_OUT_UP_TO = 10  # one to ten in words, 11 and up in digits, as style guides have it
+
+
+def in_words(n: int) -> str:
+    """two (weeks), but 14 (days)."""
+    return SMALL_NUMBER_WORDS[n] if 0 <= n <= SPELLED_OUT_UP_TO else str(n)
 
 
 def year_name(n: int) -> str:
-    """Year One, Year Two, ... as contracts are talked about."""
-    return f"Year {ORDINAL_WORDS[n - 1] if 1 <= n <= len(ORDINAL_WORDS) else n}"
+    """Year One, Year Two, ... as contracts are talked about; Year 11 on."""
+    return f"Year {in_words(n).capitalize()}" if n >= 1 else f"Year {n}"
