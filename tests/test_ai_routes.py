@@ -269,7 +269,7 @@ def test_an_exact_contact_id_wins_over_one_that_differs_only_by_case(story: psyc
 
 
 def test_the_409_is_in_the_openapi_document() -> None:
-    from localdev import openapi
+    from tools import openapi
 
     committed = json.loads((ROOT / "docs" / "openapi.json").read_text())
     for document in (openapi.build(), committed):

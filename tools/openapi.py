@@ -31,6 +31,7 @@ SECURITY_SCHEMES = {
     )
 }
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+POWERTOOLS_DESCRIPTIONS = ("Successful Response", "Validation Error", "Response Validation Error")
 ERROR_DESCRIPTIONS = {
     "400": "Malformed request: the body is not valid JSON, or a required confirmation is missing.",
     "401": "Missing or invalid bearer token.",
@@ -85,8 +86,11 @@ def build() -> dict[str, Any]:
             operation["operationId"] = operation["operationId"].split("_api_")[0]
             responses = operation.setdefault("responses", {})
             for status in _error_statuses(operation):
+                # A route's own words for an error win over ours; Powertools' generic ones do not.
+                described = responses.get(status, {}).get("description")
                 responses[status] = {
-                    "description": ERROR_DESCRIPTIONS[status],
+                    "description": described if described not in (None, *POWERTOOLS_DESCRIPTIONS) else (
+                        ERROR_DESCRIPTIONS[status]),
                     "content": {"application/json": {"schema": ERROR_REF}},
                 }
             operation["responses"] = dict(sorted(responses.items()))

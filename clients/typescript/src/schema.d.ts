@@ -979,7 +979,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description The draft. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -999,6 +999,15 @@ export interface operations {
             };
             /** @description No such customer, session or other named thing. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The recipient names several contacts; resend with one of their contact_ids. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1884,7 +1893,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The request conflicts with the current state. */
+            /** @description The session is completed. */
             409: {
                 headers: {
                     [name: string]: unknown;
