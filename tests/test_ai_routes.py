@@ -17,7 +17,8 @@ import pytest
 from botocore.stub import Stubber
 from conftest import DEMO_DAY, ROOT, body_of, invoke, load_event, use_environment
 
-from squelch.ai import bedrock, drafts, facts, insights
+from squelch.ai import bedrock, drafts, number_guard
+from squelch.domain import insights
 
 MARCUS_BODY = """Marcus,
 
@@ -135,12 +136,12 @@ def test_the_drafts_differ_and_are_not_campy(story: psycopg.Connection) -> None:
 def test_every_number_in_every_canned_text_is_in_its_sources(story: psycopg.Connection) -> None:
     # The same guard the LLM's answers must pass: no number that the listed facts do not hold
     # (tests/test_number_guard.py does this on every day of a year).
-    f = facts.gather("aco")
+    f = insights.gather("aco")
     texts = [drafts.risk_text(f), drafts.opportunity_text(f)[::2],
              *(drafts.email_text(f, c) for c in f.contacts)]
     for text, sources in texts:
         prompt = insights._prompt_facts(f, sources)
-        assert bedrock.invented_numbers(bedrock.prose(text), prompt) == set(), text
+        assert number_guard.invented_numbers(number_guard.prose(text), prompt) == set(), text
 
 
 def test_texts_follow_the_data(story: psycopg.Connection, monkeypatch) -> None:

@@ -22,7 +22,7 @@ from psycopg.conninfo import conninfo_to_dict
 from localdev.server import free_port
 from squelch import db
 from squelch.db import credentials
-from squelch.domain.errors import Unavailable
+from squelch.errors import Unavailable
 from squelch.settings import get_settings
 
 

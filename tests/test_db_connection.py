@@ -15,7 +15,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from squelch import db
 from squelch.db import credentials
-from squelch.domain.errors import Unavailable
+from squelch.errors import Unavailable
 from squelch.settings import Settings
 
 

@@ -179,9 +179,11 @@ def read_like_a_route(conn: psycopg.Connection, between: Callable[[], None]) -> 
     """Days from Marcus's last contact to the renewal, read in two statements as the routes read
     (the customer first, then its contacts); `between` runs between them. 233 in any one story."""
     customer = customer_queries.resolve(conn, "aco")
+    assert customer and customer.renewal_date
     between()
-    [marcus] = [c for c in contact_queries.list_for(conn, customer["customer_id"], DEMO_DAY) if c["is_primary"]]
-    return (customer["renewal_date"] - marcus["last_contact"]).days
+    [marcus] = [c for c in contact_queries.list_for(conn, customer.customer_id, DEMO_DAY) if c.is_primary]
+    assert marcus.last_contact
+    return (customer.renewal_date - marcus.last_contact).days
 
 
 @pytest.mark.parametrize(("read_only", "days"), [(True, 233), (False, 233 - 7)], ids=["snapshot", "no-snapshot"])

@@ -1,4 +1,4 @@
-"""The number guard (bedrock.invented_numbers), in both directions: it rejects every number the facts
+"""The number guard (number_guard.invented_numbers), in both directions: it rejects every number the facts
 do not hold as a value (fragments of dates and ids, numbers in words, signs, rounded or invented
 money), and it passes every canned text of the three AI routes, on every day of a year."""
 
@@ -12,7 +12,8 @@ import pytest
 from conftest import DEMO_DAY
 
 from squelch import clock
-from squelch.ai import bedrock, drafts, facts, insights
+from squelch.ai import drafts, number_guard
+from squelch.domain import insights
 from squelch.ai.facts import AccountFacts
 from squelch.domain import demo
 from squelch.models.ai import Source
@@ -26,9 +27,9 @@ def canned_texts(f: AccountFacts) -> list[tuple[str, str, dict[str, Any]]]:
                ("opportunity", opportunity, insights._prompt_facts(f, opportunity_sources))]
     for contact in f.contacts:
         email, sources = drafts.email_text(f, contact)
-        written.append((f"email to {contact['contact_id']}", email,
-                        insights._prompt_facts(f, sources, recipient=contact["name"])))
-    return [(route, bedrock.prose(text), prompt) for route, text, prompt in written]
+        written.append((f"email to {contact.contact_id}", email,
+                        insights._prompt_facts(f, sources, recipient=contact.name)))
+    return [(route, number_guard.prose(text), prompt) for route, text, prompt in written]
 
 
 def all_facts_of_the_day(f: AccountFacts) -> dict[str, Any]:
@@ -36,17 +37,17 @@ def all_facts_of_the_day(f: AccountFacts) -> dict[str, Any]:
     sources: list[Source] = [*drafts.risk_text(f)[1], *drafts.opportunity_text(f)[2]]
     for contact in f.contacts:
         sources += drafts.email_text(f, contact)[1]
-    return insights._prompt_facts(f, sources, recipient=", ".join(c["name"] for c in f.contacts))
+    return insights._prompt_facts(f, sources, recipient=", ".join(c.name for c in f.contacts))
 
 
 def gathered_on(today: date, monkeypatch: pytest.MonkeyPatch) -> AccountFacts:
     monkeypatch.setattr(clock, "today", lambda: today)
-    return facts.gather("aco")
+    return insights.gather("aco")
 
 
 def invented_in_canned_texts(f: AccountFacts) -> list[tuple[str, str, set[str]]]:
     return [(route, text, invented) for route, text, prompt in canned_texts(f)
-            if (invented := bedrock.invented_numbers(text, prompt))]
+            if (invented := number_guard.invented_numbers(text, prompt))]
 
 
 # ---- numbers a text may not contain, though their digits appear somewhere in the demo's facts ----
@@ -88,7 +89,7 @@ REJECTED_ON_THE_DEMO_DAY = [
 def test_numbers_that_are_not_values_of_the_facts_are_rejected(story: psycopg.Connection, text: str,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     loosest = all_facts_of_the_day(gathered_on(DEMO_DAY, monkeypatch))
-    assert bedrock.invented_numbers(text, loosest), text
+    assert number_guard.invented_numbers(text, loosest), text
 
 
 PASSED_ON_THE_DEMO_DAY = [
@@ -109,7 +110,7 @@ PASSED_ON_THE_DEMO_DAY = [
 def test_fact_values_in_their_written_forms_pass(story: psycopg.Connection, text: str,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     loosest = all_facts_of_the_day(gathered_on(DEMO_DAY, monkeypatch))
-    assert bedrock.invented_numbers(text, loosest) == set()
+    assert number_guard.invented_numbers(text, loosest) == set()
 
 
 # ---- the written forms of a value, on hand-made facts ----
@@ -163,7 +164,7 @@ def test_fact_values_in_their_written_forms_pass(story: psycopg.Connection, text
     ],
 )
 def test_written_forms(fact_values: dict[str, Any], text: str, passes: bool) -> None:
-    invented = bedrock.invented_numbers(text, {"facts": [{"kind": "customer", "id": "c", "facts": fact_values}]})
+    invented = number_guard.invented_numbers(text, {"facts": [{"kind": "customer", "id": "c", "facts": fact_values}]})
     assert (invented == set()) is passes, invented
 
 
@@ -215,5 +216,5 @@ def test_names_with_numbers_in_them_are_cited_whole(story: psycopg.Connection, m
     assert "sub-100ms failover for twenty-four facilities" in texts and "Initiative 2030" in texts
     assert invented_in_canned_texts(f) == []
     # and their numbers are not allowed on their own
-    assert bedrock.invented_numbers("51 facilities, 47 days, 100ms, nine lives", all_facts_of_the_day(f)) == {
+    assert number_guard.invented_numbers("51 facilities, 47 days, 100ms, nine lives", all_facts_of_the_day(f)) == {
         "51", "47", "100", "nine"}

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from squelch.domain.periods import twelve_months_before, year_of, years_later
+from squelch.periods import twelve_months_before, year_of, years_later
 
 
 @pytest.mark.parametrize(("start", "today", "year"), [

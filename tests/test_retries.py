@@ -18,7 +18,7 @@ from test_demo_reset import reset_event, resets_logged
 from test_workflows import save, start
 
 from squelch import db
-from squelch.domain.errors import Unavailable
+from squelch.errors import Unavailable
 
 
 @pytest.fixture

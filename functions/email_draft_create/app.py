@@ -1,6 +1,6 @@
 """POST /api/ai/email-draft: an email from the CSM to one of the customer's contacts."""
 
-from squelch.ai import insights
+from squelch.domain import insights
 from squelch.http import create_api
 from squelch.models.ai import EmailDraft, EmailDraftRequest
 from squelch.observability import observed

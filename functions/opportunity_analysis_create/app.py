@@ -1,6 +1,6 @@
 """POST /api/ai/opportunity-analysis: the account's expansion opportunities and what to do next."""
 
-from squelch.ai import insights
+from squelch.domain import insights
 from squelch.http import create_api
 from squelch.models.ai import CustomerRequest, OpportunityAnalysis
 from squelch.observability import observed

@@ -1,6 +1,6 @@
 """POST /api/ai/risk-analysis: the account's risks in a few sentences, every figure from the data."""
 
-from squelch.ai import insights
+from squelch.domain import insights
 from squelch.http import create_api
 from squelch.models.ai import CustomerRequest, RiskAnalysis
 from squelch.observability import observed

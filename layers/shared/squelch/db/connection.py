@@ -14,7 +14,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from squelch.db.credentials import conninfo
-from squelch.domain.errors import Unavailable
+from squelch.errors import Unavailable
 from squelch.settings import get_settings
 
 T = TypeVar("T")

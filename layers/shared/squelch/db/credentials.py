@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from squelch.domain.errors import Unavailable
+from squelch.errors import Unavailable
 from squelch.settings import Settings
 
 

@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from squelch import clock, db
 from squelch.db import Connection
-from squelch.domain.errors import NotFound
+from squelch.errors import NotFound
+from squelch.models.common import from_row
 from squelch.models.customers import CustomerProfile
 from squelch.queries import customers as queries
+from squelch.queries.customers import Customer
+from squelch.queries.customers import CustomerProfile as ProfileRow
 
 T = TypeVar("T")
+C = TypeVar("C", bound=Customer)
 DEMO_CUSTOMER_ID = "aco-001"  # Obsidian Black, the demo's customer
-Customer = dict[str, Any]
 
 
 def customer_not_found(ref: str) -> NotFound:
     return NotFound("customer_not_found", f"No customer has the id or slug {ref!r}.")
 
 
-Finder = Callable[[Connection, str], Customer | None]
-
-
-def read_for_customer(ref: str, work: Callable[[Connection, Customer], T], find: Finder = queries.resolve) -> T:
-    """Find a customer by reference (id or slug) with find, and run work(conn, customer) in the same
-    read-only snapshot; unknown references raise NotFound. Routes that need the whole profile pass
-    queries.fetch_profile as find, so the customer is read once."""
-
+def _read(ref: str, find: Callable[[Connection, str], C | None], work: Callable[[Connection, C], T]) -> T:
     def unit(conn: Connection) -> T:
         customer = find(conn, ref)
         if customer is None:
@@ -37,9 +33,18 @@ def read_for_customer(ref: str, work: Callable[[Connection, Customer], T], find:
     return db.run(unit, read_only=True)
 
 
+def read_for_customer(ref: str, work: Callable[[Connection, Customer], T]) -> T:
+    """Find a customer by reference (id or slug) and run work(conn, customer) in the same read-only
+    snapshot; an unknown reference raises NotFound."""
+    return _read(ref, queries.resolve, work)
+
+
+def read_for_profile(ref: str, work: Callable[[Connection, ProfileRow], T]) -> T:
+    """read_for_customer with the whole profile, for the routes that need it: read once."""
+    return _read(ref, queries.fetch_profile, work)
+
+
 def profile(ref: str) -> CustomerProfile:
-    row = read_for_customer(ref, lambda conn, customer: customer, find=queries.fetch_profile)
-    renewal = row["renewal_date"]
-    return CustomerProfile.model_validate(
-        {**row, "days_to_renewal": (renewal - clock.today()).days if renewal else None}
-    )
+    row = read_for_profile(ref, lambda conn, customer: customer)
+    renewal = row.renewal_date
+    return from_row(CustomerProfile, row, days_to_renewal=(renewal - clock.today()).days if renewal else None)

@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from squelch import clock, db
 from squelch.db import Connection, credentials, migrations, roles
 from squelch.domain.customers import DEMO_CUSTOMER_ID
-from squelch.domain.errors import BadRequest
+from squelch.errors import BadRequest
 from squelch.models.demo import ResetResponse
 from squelch.observability import logger, metrics
 from squelch.settings import get_settings

@@ -13,10 +13,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from squelch import clock
 from squelch.ai import canned
 from squelch.db import Connection
-from squelch.domain import periods
-from squelch.domain.customers import Customer, read_for_customer
-from squelch.models.health import ComponentScores, Health, RiskLevel
+from squelch import periods
+from squelch.domain.customers import read_for_customer
+from squelch.models.common import from_row
+from squelch.models.health import ComponentScores, Health, HealthComponent, RiskLevel
 from squelch.queries import health as queries
+from squelch.queries.customers import Customer
 
 CHURN_RULE = (
     "churn_probability = 110 - 10 x health score, rounded, within 1-99 %; "
@@ -45,22 +47,22 @@ def critical_failures(conn: Connection, customer_id: str, today: date) -> int:
 def of_customer(ref: str) -> Health:
     today = clock.today()
 
-    def read(conn: Connection, customer: Customer) -> tuple[Customer, list[dict], int]:
-        customer_id = customer["customer_id"]
+    def read(conn: Connection, customer: Customer) -> tuple[Customer, list[queries.HealthComponent], int]:
+        customer_id = customer.customer_id
         return customer, queries.components_for(conn, customer_id), critical_failures(conn, customer_id, today)
 
     customer, components, failures = read_for_customer(ref, read)
-    score: Decimal | None = customer["health_score"]
+    score = customer.health_score
     risk = risk_level(score) if score is not None else None
-    by_name = {c["component"]: c["score"] for c in components}
+    by_name = {c.component: c.score for c in components}
     return Health(
-        customer_id=customer["customer_id"],
+        customer_id=customer.customer_id,
         overall_health_score=score,
         component_scores=ComponentScores.model_validate({name: by_name.get(name) for name in ComponentScores.model_fields}),
-        components=[{**c, "contribution": c["score"] * c["weight"]} for c in components],
+        components=[from_row(HealthComponent, c) for c in components],
         churn_probability=churn_probability(score) if score is not None else None,
         risk_level=risk,
         churn_rule=CHURN_RULE,
         critical_failures_12_months=failures,
-        ai_insight=canned.health_insight(customer["name"], failures, risk),
+        ai_insight=canned.health_insight(customer.name, failures, risk),
     )

@@ -14,7 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from squelch import clock
 from squelch.db import Connection
 from squelch.domain.customers import read_for_customer
-from squelch.models.tickets import TicketList, TicketSummary
+from squelch.models.common import from_row
+from squelch.models.tickets import Ticket, TicketList, TicketSummary
 from squelch.queries import tickets as queries
 
 WINDOW_DAYS = 14
@@ -37,19 +38,18 @@ def spike(conn: Connection, customer_id: str, today: date) -> TicketList:
         total_tickets_2_weeks=len(window),
         normal_rate=float(normal_rate),
         spike_multiplier=float(_one_decimal(len(window) / normal_rate)) if normal_rate else None,
-        frustrated_count=sum(1 for t in window if t["sentiment"] == "frustrated"),
+        frustrated_count=sum(1 for t in window if t.sentiment == "frustrated"),
         window_start=window_start,
         window_end=today,
         baseline_start=baseline_start,
         baseline_end=window_start - timedelta(days=1),
     )
-    rows = [
-        {**t, "created_at": t["filed_at"].astimezone(UTC).date(), "resolved": t["resolution_time_hours"] is not None}
+    return TicketList(tickets=[
+        from_row(Ticket, t, created_at=t.filed_at.astimezone(UTC).date(), resolved=t.resolution_time_hours is not None)
         for t in window
-    ]
-    return TicketList.model_validate({"tickets": rows, "summary": summary})
+    ], summary=summary)
 
 
 def of_customer(ref: str) -> TicketList:
     today = clock.today()
-    return read_for_customer(ref, lambda conn, customer: spike(conn, customer["customer_id"], today))
+    return read_for_customer(ref, lambda conn, customer: spike(conn, customer.customer_id, today))

@@ -14,12 +14,14 @@ from typing import Any, NoReturn
 from squelch import clock, db
 from squelch.db import Connection
 from squelch.domain.customers import customer_not_found
-from squelch.domain.errors import Conflict, Invalid, NotFound
+from squelch.errors import Conflict, Invalid, NotFound
 from squelch.domain.health import risk_level
-from squelch.models.workflows import SavedStep, StartedWorkflow, WorkflowContext
+from squelch.models.common import from_row
+from squelch.models.workflows import CustomerContext, SavedStep, StartedWorkflow, WorkflowContext
 from squelch.queries import customers as customer_queries
 from squelch.queries import demo as demo_queries
 from squelch.queries import workflows as queries
+from squelch.queries.customers import Customer
 
 
 @dataclass(frozen=True)
@@ -48,26 +50,18 @@ def _workflow_type(name: str) -> WorkflowType:
     return WORKFLOW_TYPES[name]
 
 
-def _customer_context(customer: dict[str, Any]) -> dict[str, Any]:
-    score = customer["health_score"]
-    renewal = customer["renewal_date"]
-    return {
-        "customer_id": customer["customer_id"],
-        "name": customer["name"],
-        "customer_name": customer["name"],
-        "health_score": score,
-        "risk_level": risk_level(score) if score is not None else None,
-        "arr": customer["arr"],
-        "renewal_date": renewal,
-        "days_to_renewal": (renewal - clock.today()).days if renewal else None,
-    }
+def _customer_context(customer: Customer) -> CustomerContext:
+    score, renewal = customer.health_score, customer.renewal_date
+    return from_row(CustomerContext, customer, customer_name=customer.name,
+                    risk_level=risk_level(score) if score is not None else None,
+                    days_to_renewal=(renewal - clock.today()).days if renewal else None)
 
 
 def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]:
     """The open session of this customer and type, created if there is none. True when created."""
     kind = _workflow_type(workflow_type)
 
-    def unit(conn: Connection) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    def unit(conn: Connection) -> tuple[Customer, queries.Session, bool]:
         demo_queries.lock_story_for_write(conn)
         customer = customer_queries.resolve(conn, customer_ref)
         if customer is None:
@@ -75,17 +69,17 @@ def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]
         for _ in range(START_ATTEMPTS):
             # Each statement sees what committed before it: a concurrent start that won the
             # insert is found by the select; one that completed in between lets the next insert win.
-            created = queries.insert_session(conn, new_session_id(), customer["customer_id"], workflow_type,
+            created = queries.insert_session(conn, new_session_id(), customer.customer_id, workflow_type,
                                              kind.total_steps)
             if created:
                 return customer, created, True
-            existing = queries.open_session(conn, customer["customer_id"], workflow_type)
+            existing = queries.open_session(conn, customer.customer_id, workflow_type)
             if existing:
                 return customer, existing, False
         raise Conflict("start_contended", "The session changed while starting; try again.")
 
     customer, session, created = db.run(unit)
-    return StartedWorkflow.model_validate({**session, "context": _customer_context(customer)}), created
+    return from_row(StartedWorkflow, session, context=_customer_context(customer)), created
 
 
 def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
@@ -94,20 +88,20 @@ def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
         saved = queries.save_step(conn, session_id, step, data)
         if saved is None:
             _explain_refusal(queries.session(conn, session_id), session_id, step)
-        if saved["completed"] and saved["workflow_type"] == "strategic_planning":
-            queries.complete_latest_plan(conn, saved["customer_id"])
-        return SavedStep.model_validate(saved)
+        if saved.completed and saved.workflow_type == "strategic_planning":
+            queries.complete_latest_plan(conn, saved.customer_id)
+        return from_row(SavedStep, saved)
 
     return db.run(unit)
 
 
-def _explain_refusal(session: dict[str, Any] | None, session_id: str, step: int) -> NoReturn:
+def _explain_refusal(session: queries.Session | None, session_id: str, step: int) -> NoReturn:
     """Why the conditional UPDATE matched no row: 404, 409 or 422."""
     if session is None:
         raise session_not_found(session_id)
-    if session["completed"]:
+    if session.completed:
         raise Conflict("session_completed", f"Session {session_id} is completed; start a new one.")
-    total, current = session["total_steps"], session["current_step"]
+    total, current = session.total_steps, session.current_step
     if not 1 <= step <= total:
         message = f"step must be between 1 and {total}."
     else:
@@ -120,15 +114,15 @@ def session_not_found(session_id: str) -> NotFound:
 
 
 def context(session_id: str) -> WorkflowContext:
-    def unit(conn: Connection) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    def unit(conn: Connection) -> tuple[queries.Session, Customer, queries.Plan | None]:
         session = queries.session(conn, session_id)
         if session is None:
             raise session_not_found(session_id)
-        customer = customer_queries.resolve(conn, session["customer_id"])
-        planning = session["workflow_type"] == "strategic_planning"
-        return session, customer, queries.latest_plan(conn, session["customer_id"]) if planning else None
+        customer = customer_queries.resolve(conn, session.customer_id)
+        if customer is None:  # the foreign key keeps a session's customer; only a broken database gets here
+            raise customer_not_found(session.customer_id)
+        planning = session.workflow_type == "strategic_planning"
+        return session, customer, queries.latest_plan(conn, session.customer_id) if planning else None
 
     session, customer, plan = db.run(unit, read_only=True)
-    return WorkflowContext.model_validate(
-        {**session, "customer_context": _customer_context(customer), "strategic_plan": plan}
-    )
+    return from_row(WorkflowContext, session, customer_context=_customer_context(customer), strategic_plan=plan)

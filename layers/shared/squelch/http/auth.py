@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from squelch.domain.errors import Forbidden, Unauthenticated
+from squelch.errors import Forbidden, Unauthenticated
 from squelch.settings import get_settings
 
 # Claims that every JWT the authorizer accepts carries, so the header's token can be recognised.

@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
 
-from squelch.domain.errors import (
+from squelch.errors import (
     BadRequest,
     Conflict,
     DomainError,

@@ -6,10 +6,19 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, PlainSerializer, WithJsonSchema
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def from_row(model: type[M], row: object, **computed: object) -> M:
+    """The answer model of a typed row (a query's dataclass, read by attribute, nested ones too),
+    with the fields the row does not carry computed by the caller."""
+    present = {name: getattr(row, name) for name in model.model_fields if hasattr(row, name)}
+    return model.model_validate(present | computed, from_attributes=True)
 
 
 def json_number(value: Decimal) -> int | float:

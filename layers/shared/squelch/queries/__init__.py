@@ -1,1 +1,2 @@
-"""SQL, one module per concern; functions take a connection and return rows as dicts."""
+"""SQL, one module per concern. Each function takes a connection and returns typed rows: frozen
+dataclasses filled by psycopg's class_row, one per query shape, named for what a row is."""

@@ -1,18 +1,32 @@
-"""SQL of customer lookups."""
+"""SQL of customer lookups: the one way every route finds its customer, and the profile."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from psycopg.rows import class_row
 
 from squelch.db import Connection
 
-# A customer reference is either the id (aco-001) or the slug (aco); both are unique.
-PROFILE = """
-SELECT c.customer_id, c.slug, c.name, c.industry, c.operatives, c.facilities, c.arr,
-       c.renewal_date, c.health_score, c.opportunity_score, c.csm_name, c.csm_assigned_on, c.is_demo,
-       c.created_at,
+# A reference is an id (aco-001) or a slug (aco); migration 0004 makes sure it names one customer.
+BY_REFERENCE = "c.customer_id = %(ref)s OR c.slug = %(ref)s"
+
+RESOLVE = f"""
+SELECT c.customer_id, c.name, c.health_score, c.arr, c.renewal_date
+FROM demo_customers c
+WHERE {BY_REFERENCE}
+"""
+
+PROFILE = f"""
+SELECT c.customer_id, c.name, c.health_score, c.arr, c.renewal_date,
+       c.slug, c.industry, c.operatives, c.facilities, c.opportunity_score, c.csm_name, c.csm_assigned_on,
+       c.is_demo, c.created_at,
        p.name AS primary_contact, p.contact_id AS primary_contact_id,
-       CASE WHEN k.contract_id IS NULL THEN NULL ELSE to_jsonb(k) END AS contract
+       k.contract_id, k.start_date AS contract_start_date, k.end_date AS contract_end_date,
+       k.arr AS contract_arr, k.auto_renew AS contract_auto_renew, k.sla_uptime AS contract_sla_uptime,
+       k.status AS contract_status
 FROM demo_customers c
 LEFT JOIN demo_contacts p ON p.customer_id = c.customer_id AND p.is_primary
 LEFT JOIN LATERAL (
@@ -22,20 +36,69 @@ LEFT JOIN LATERAL (
     ORDER BY status = 'active' DESC, end_date DESC
     LIMIT 1
 ) k ON true
-WHERE c.customer_id = %(ref)s OR c.slug = %(ref)s
+WHERE {BY_REFERENCE}
 """
 
 
-def fetch_profile(conn: Connection, ref: str) -> dict[str, Any] | None:
-    return conn.execute(PROFILE, {"ref": ref}).fetchone()
+@dataclass(frozen=True)
+class Customer:
+    """What every customer route needs to know about its customer."""
 
-# What every customer route needs to know about its customer, workflows' context included.
-RESOLVE = """
-SELECT customer_id, name, health_score, arr, renewal_date
-FROM demo_customers
-WHERE customer_id = %(ref)s OR slug = %(ref)s
-"""
+    customer_id: str
+    name: str
+    health_score: Decimal | None
+    arr: Decimal
+    renewal_date: date | None
 
 
-def resolve(conn: Connection, ref: str) -> dict[str, Any] | None:
-    return conn.execute(RESOLVE, {"ref": ref}).fetchone()
+@dataclass(frozen=True)
+class Contract:
+    contract_id: str
+    start_date: date
+    end_date: date
+    arr: Decimal
+    auto_renew: bool
+    sla_uptime: Decimal | None
+    status: str
+
+
+@dataclass(frozen=True)
+class CustomerProfile(Customer):
+    """The whole customer: the profile route's and the AI routes' view of it."""
+
+    slug: str
+    industry: str | None
+    operatives: int | None
+    facilities: int | None
+    opportunity_score: Decimal | None
+    csm_name: str | None
+    csm_assigned_on: date | None
+    is_demo: bool
+    created_at: datetime
+    primary_contact: str | None
+    primary_contact_id: str | None
+    contract_id: str | None
+    contract_start_date: date | None
+    contract_end_date: date | None
+    contract_arr: Decimal | None
+    contract_auto_renew: bool | None
+    contract_sla_uptime: Decimal | None
+    contract_status: str | None
+
+    @property
+    def contract(self) -> Contract | None:
+        """The current contract: the active one, else the latest. Its columns are NOT NULL, so they
+        are all present or, without a contract, all absent."""
+        id_, start, end, arr, auto_renew, status = (self.contract_id, self.contract_start_date, self.contract_end_date,
+                                                    self.contract_arr, self.contract_auto_renew, self.contract_status)
+        if id_ is None or start is None or end is None or arr is None or auto_renew is None or status is None:
+            return None
+        return Contract(id_, start, end, arr, auto_renew, self.contract_sla_uptime, status)
+
+
+def resolve(conn: Connection, ref: str) -> Customer | None:
+    return conn.cursor(row_factory=class_row(Customer)).execute(RESOLVE, {"ref": ref}).fetchone()
+
+
+def fetch_profile(conn: Connection, ref: str) -> CustomerProfile | None:
+    return conn.cursor(row_factory=class_row(CustomerProfile)).execute(PROFILE, {"ref": ref}).fetchone()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from decimal import Decimal
+
+from psycopg.rows import class_row
 
 from squelch.db import Connection
 
@@ -15,6 +18,18 @@ ORDER BY date DESC, operation_id
 """
 
 
-def list_for(conn: Connection, customer_id: str, today: date) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    name: str
+    status: str
+    failure_reason: str | None
+    cost_impact: Decimal | None
+    quarter: str
+    date: date
+
+
+def list_for(conn: Connection, customer_id: str, today: date) -> list[Operation]:
     """The operations that have begun by today, newest first."""
-    return conn.execute(LIST, {"customer_id": customer_id, "today": today}).fetchall()
+    cursor = conn.cursor(row_factory=class_row(Operation))
+    return cursor.execute(LIST, {"customer_id": customer_id, "today": today}).fetchall()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from decimal import Decimal
+
+from psycopg.rows import class_row
 
 from squelch.db import Connection
 
@@ -16,5 +19,20 @@ ORDER BY o.value DESC, o.opportunity_id
 """
 
 
-def list_for(conn: Connection, customer_id: str) -> list[dict[str, Any]]:
-    return conn.execute(LIST, {"customer_id": customer_id}).fetchall()
+@dataclass(frozen=True)
+class Opportunity:
+    opportunity_id: str
+    name: str
+    sponsor: str | None
+    sponsor_contact_id: str | None
+    value: Decimal
+    status: str
+    key_requirement: str | None
+    competitors_evaluating: list[str]
+    urgency: str
+    probability: Decimal | None
+
+
+def list_for(conn: Connection, customer_id: str) -> list[Opportunity]:
+    """The customer's opportunities, largest first."""
+    return conn.cursor(row_factory=class_row(Opportunity)).execute(LIST, {"customer_id": customer_id}).fetchall()

@@ -2,30 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+
+from psycopg.rows import class_row, scalar_row
 
 from squelch.db import Connection
 
 IN_PERIOD = """
-SELECT ticket_id, subject, category, priority, sentiment, created_at AS filed_at,
-       resolution_time_hours
+SELECT ticket_id, subject, category, priority, sentiment, created_at AS filed_at, resolution_time_hours
 FROM demo_support_tickets
 WHERE customer_id = %(customer_id)s AND created_at >= %(start)s AND created_at < %(end)s
 ORDER BY created_at DESC, ticket_id DESC
 """
 
 COUNT_IN_PERIOD = """
-SELECT count(*) AS tickets
+SELECT count(*)
 FROM demo_support_tickets
 WHERE customer_id = %(customer_id)s AND created_at >= %(start)s AND created_at < %(end)s
 """
 
 
-def in_period(conn: Connection, customer_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    return conn.execute(IN_PERIOD, {"customer_id": customer_id, "start": start, "end": end}).fetchall()
+@dataclass(frozen=True)
+class Ticket:
+    ticket_id: str
+    subject: str
+    category: str
+    priority: str
+    sentiment: str
+    filed_at: datetime
+    resolution_time_hours: int | None
+
+
+def in_period(conn: Connection, customer_id: str, start: datetime, end: datetime) -> list[Ticket]:
+    """Tickets filed from start (inclusive) to end (exclusive), newest first."""
+    params = {"customer_id": customer_id, "start": start, "end": end}
+    return conn.cursor(row_factory=class_row(Ticket)).execute(IN_PERIOD, params).fetchall()
 
 
 def count_in_period(conn: Connection, customer_id: str, start: datetime, end: datetime) -> int:
-    row = conn.execute(COUNT_IN_PERIOD, {"customer_id": customer_id, "start": start, "end": end}).fetchone()
-    return int(row["tickets"]) if row else 0
+    params = {"customer_id": customer_id, "start": start, "end": end}
+    return int(conn.cursor(row_factory=scalar_row).execute(COUNT_IN_PERIOD, params).fetchone() or 0)

@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from psycopg import Cursor
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from squelch.db import Connection
 
-SESSION_COLUMNS = """session_id, customer_id, workflow_type, current_step, total_steps, completed, data,
-                     created_at, updated_at"""
-
 # The partial unique index demo_workflow_state_one_open_idx makes a duplicate start a no-op.
-INSERT_SESSION = f"""
+INSERT_SESSION = """
 INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps)
 VALUES (%(session_id)s, %(customer_id)s, %(workflow_type)s, %(total_steps)s)
 ON CONFLICT (customer_id, workflow_type) WHERE NOT completed DO NOTHING
-RETURNING {SESSION_COLUMNS}
+RETURNING session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
 """
 
-OPEN_SESSION = f"""
-SELECT {SESSION_COLUMNS}
+OPEN_SESSION = """
+SELECT session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
 FROM demo_workflow_state
 WHERE customer_id = %(customer_id)s AND workflow_type = %(workflow_type)s AND NOT completed
 """
 
-SESSION = f"SELECT {SESSION_COLUMNS} FROM demo_workflow_state WHERE session_id = %(session_id)s"
+SESSION = """
+SELECT session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
+FROM demo_workflow_state
+WHERE session_id = %(session_id)s
+"""
 
 # One statement: the row lock serializes concurrent saves, each merging its own step_<n> key into
 # the data the previous one left. Refused (no row) when the session is missing or completed, or
@@ -40,7 +46,7 @@ WHERE session_id = %(session_id)s
   AND NOT completed
   AND %(step)s::integer BETWEEN 1 AND total_steps
   AND %(step)s::integer <= current_step + 1
-RETURNING session_id, customer_id, workflow_type, current_step, total_steps, completed
+RETURNING session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
 """
 
 COMPLETE_LATEST_PLAN = """
@@ -60,29 +66,84 @@ LIMIT 1
 """
 
 
-def insert_session(
-    conn: Connection, session_id: str, customer_id: str, workflow_type: str, total_steps: int
-) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Session:
+    session_id: str
+    customer_id: str
+    workflow_type: str
+    current_step: int
+    total_steps: int
+    completed: bool
+    data: dict[str, Any]  # free-form: what each step chose to keep, as step_<n>
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class PlanTask:
+    task: str
+    due: str
+    status: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    plan_id: str
+    phase_1_tasks: list[PlanTask]
+    phase_2_tasks: list[PlanTask]
+    phase_3_tasks: list[PlanTask]
+    success_probability: Decimal | None
+    completed: bool
+
+
+def _session_cursor(conn: Connection) -> Cursor[Session]:
+    return conn.cursor(row_factory=class_row(Session))
+
+
+def insert_session(conn: Connection, session_id: str, customer_id: str, workflow_type: str,
+                   total_steps: int) -> Session | None:
+    """The new session, or None when an open one of this customer and type exists."""
     params = {"session_id": session_id, "customer_id": customer_id, "workflow_type": workflow_type,
               "total_steps": total_steps}
-    return conn.execute(INSERT_SESSION, params).fetchone()
+    return _session_cursor(conn).execute(INSERT_SESSION, params).fetchone()
 
 
-def open_session(conn: Connection, customer_id: str, workflow_type: str) -> dict[str, Any] | None:
-    return conn.execute(OPEN_SESSION, {"customer_id": customer_id, "workflow_type": workflow_type}).fetchone()
+def open_session(conn: Connection, customer_id: str, workflow_type: str) -> Session | None:
+    params = {"customer_id": customer_id, "workflow_type": workflow_type}
+    return _session_cursor(conn).execute(OPEN_SESSION, params).fetchone()
 
 
-def session(conn: Connection, session_id: str) -> dict[str, Any] | None:
-    return conn.execute(SESSION, {"session_id": session_id}).fetchone()
+def session(conn: Connection, session_id: str) -> Session | None:
+    return _session_cursor(conn).execute(SESSION, {"session_id": session_id}).fetchone()
 
 
-def save_step(conn: Connection, session_id: str, step: int, data: dict[str, Any]) -> dict[str, Any] | None:
-    return conn.execute(SAVE_STEP, {"session_id": session_id, "step": step, "data": Jsonb(data)}).fetchone()
+def save_step(conn: Connection, session_id: str, step: int, data: dict[str, Any]) -> Session | None:
+    """The session after the step is saved; None when the rules in SAVE_STEP refused it."""
+    params = {"session_id": session_id, "step": step, "data": Jsonb(data)}
+    return _session_cursor(conn).execute(SAVE_STEP, params).fetchone()
 
 
 def complete_latest_plan(conn: Connection, customer_id: str) -> None:
     conn.execute(COMPLETE_LATEST_PLAN, {"customer_id": customer_id})
 
 
-def latest_plan(conn: Connection, customer_id: str) -> dict[str, Any] | None:
-    return conn.execute(LATEST_PLAN, {"customer_id": customer_id}).fetchone()
+@dataclass(frozen=True)
+class _PlanRow:
+    plan_id: str
+    phase_1_tasks: list[dict[str, str]]
+    phase_2_tasks: list[dict[str, str]]
+    phase_3_tasks: list[dict[str, str]]
+    success_probability: Decimal | None
+    completed: bool
+
+
+def latest_plan(conn: Connection, customer_id: str) -> Plan | None:
+    row = conn.cursor(row_factory=class_row(_PlanRow)).execute(LATEST_PLAN, {"customer_id": customer_id}).fetchone()
+    if row is None:
+        return None
+
+    def tasks(phase: list[dict[str, str]]) -> list[PlanTask]:
+        return [PlanTask(task=t["task"], due=t["due"], status=t["status"]) for t in phase]
+
+    return Plan(row.plan_id, tasks(row.phase_1_tasks), tasks(row.phase_2_tasks), tasks(row.phase_3_tasks),
+                row.success_probability, row.completed)

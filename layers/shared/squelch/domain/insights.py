@@ -8,15 +8,45 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
-from squelch.ai import drafts, facts
+from squelch import clock
+from squelch.ai import drafts
 from squelch.ai.facts import AccountFacts
-from squelch.domain.customers import DEMO_CUSTOMER_ID
-from squelch.domain.errors import Conflict, NotFound
-from squelch.models.ai import EmailDraft, OpportunityAnalysis, Provider, RiskAnalysis, Source
+from squelch.db import Connection
+from squelch.domain import health, tickets
+from squelch.domain.customers import DEMO_CUSTOMER_ID, read_for_profile
+from squelch.errors import Conflict, NotFound
+from squelch.models.ai import EmailDraft, OpportunityAnalysis, Provider, Recipient, RiskAnalysis, Source
 from squelch.observability import logger, metrics
+from squelch.queries import contacts as contact_queries
+from squelch.queries import operations as operation_queries
+from squelch.queries import opportunities as opportunity_queries
+from squelch.queries.contacts import Contact
+from squelch.queries.customers import CustomerProfile
 from squelch.settings import get_settings
 
 T = TypeVar("T", bound=BaseModel)
+
+
+def gather(ref: str) -> AccountFacts:
+    """Everything the AI routes may say about a customer, read in one snapshot, as of today."""
+    today = clock.today()
+
+    def read(conn: Connection, customer: CustomerProfile) -> AccountFacts:
+        customer_id, score = customer.customer_id, customer.health_score
+        return AccountFacts(
+            today=today,
+            customer=customer,
+            contacts=contact_queries.list_for(conn, customer_id, today),
+            operations=operation_queries.list_for(conn, customer_id, today),
+            critical_failures=health.critical_failures(conn, customer_id, today),
+            tickets=tickets.spike(conn, customer_id, today).summary,
+            ticket_window_days=tickets.WINDOW_DAYS,
+            opportunities=opportunity_queries.list_for(conn, customer_id),
+            risk_level=health.risk_level(score) if score is not None else None,
+            churn_probability=health.churn_probability(score) if score is not None else None,
+        )
+
+    return read_for_profile(ref, read)
 
 
 def _prompt_facts(f: AccountFacts, sources: list[Source], **extra: Any) -> dict[str, Any]:
@@ -40,28 +70,28 @@ def _written(task: str, f: AccountFacts, sources: list[Source], canned: T, reque
 
 
 def risk_analysis(customer_ref: str) -> RiskAnalysis:
-    f = facts.gather(customer_ref)
+    f = gather(customer_ref)
     canned, sources = drafts.risk_text(f)
     text, provider, reason = _written(
         "Write a risk analysis of this account: 3 to 5 short insights and one prioritized recommendation.",
         f, sources, canned)
-    return RiskAnalysis(customer_id=f.customer["customer_id"], overall_health_score=f.customer["health_score"],
+    return RiskAnalysis(customer_id=f.customer_id, overall_health_score=f.customer.health_score,
                         churn_probability=f.churn_probability, risk_level=f.risk_level, insights=text.insights,
                         recommendation=text.recommendation, provider=provider, fallback_reason=reason, sources=sources)
 
 
 def opportunity_analysis(customer_ref: str) -> OpportunityAnalysis:
-    f = facts.gather(customer_ref)
+    f = gather(customer_ref)
     canned, analyzed, sources = drafts.opportunity_text(f)
     text, provider, reason = _written(
         "Write one insight on the account's expansion opportunity and one actionable recommendation.",
         f, sources, canned)
-    return OpportunityAnalysis(customer_id=f.customer["customer_id"], opportunities=analyzed,
-                               ai_insight=text.ai_insight, recommendation=text.recommendation, provider=provider,
-                               fallback_reason=reason, sources=sources)
+    return OpportunityAnalysis(customer_id=f.customer_id, opportunities=analyzed, ai_insight=text.ai_insight,
+                               recommendation=text.recommendation, provider=provider, fallback_reason=reason,
+                               sources=sources)
 
 
-def _recipient(f: AccountFacts, recipient: str) -> dict[str, Any]:
+def _recipient(f: AccountFacts, recipient: str) -> Contact:
     """The one contact the recipient names; a 404 listing the contacts when none, a 409 listing the
     candidates when several (two people may share a name: the caller resends with a contact_id)."""
     matching = f.contacts_matching(recipient)
@@ -72,21 +102,21 @@ def _recipient(f: AccountFacts, recipient: str) -> dict[str, Any]:
         raise Conflict("ambiguous_recipient",
                        f"{recipient!r} names {len(matching)} contacts of {f.name}: {_listed(matching)}; "
                        "send the contact_id of the one you mean as recipient.",
-                       [{"contact_id": c["contact_id"], "name": c["name"]} for c in matching])
+                       [{"contact_id": c.contact_id, "name": c.name} for c in matching])
     return matching[0]
 
 
-def _listed(contacts: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{c['name']} ({c['contact_id']})" for c in contacts)
+def _listed(contacts: list[Contact]) -> str:
+    return ", ".join(f"{c.name} ({c.contact_id})" for c in contacts)
 
 
 def email_draft(recipient: str, context: str, purpose: str, customer_ref: str | None) -> EmailDraft:
-    f = facts.gather(customer_ref or DEMO_CUSTOMER_ID)
+    f = gather(customer_ref or DEMO_CUSTOMER_ID)
     contact = _recipient(f, recipient)
     canned, sources = drafts.email_text(f, contact)
     text, provider, reason = _written(
         "Draft a professional email from the CSM to the recipient: subject and body, signed by the CSM.",
-        f, sources, canned, {"context": context, "purpose": purpose}, recipient=contact["name"])
-    return EmailDraft(customer_id=f.customer["customer_id"], recipient={"contact_id": contact["contact_id"],
-                      "name": contact["name"]}, subject=text.subject, body=text.body, provider=provider,
-                      fallback_reason=reason, sources=sources)
+        f, sources, canned, {"context": context, "purpose": purpose}, recipient=contact.name)
+    return EmailDraft(customer_id=f.customer_id, recipient=Recipient(contact_id=contact.contact_id, name=contact.name),
+                      subject=text.subject, body=text.body, provider=provider, fallback_reason=reason,
+                      sources=sources)
