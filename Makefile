@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run test migrate invoke openapi demo-token lint-template transform-test build package-test check-deploy python312 fuzz \
+.PHONY: run lint test migrate invoke openapi demo-token lint-template transform-test build package-test check-deploy python312 fuzz \
 	bench lock lock-check clean help client client-check client-example
 .DEFAULT_GOAL := help
 
@@ -28,6 +28,12 @@ $(VENV)/.test-deps: requirements/test.txt $(VENV)/.run-deps
 
 run: $(VENV)/.run-deps  ## serve the API on http://127.0.0.1:$(PORT) (embedded PostgreSQL unless DATABASE_URL)
 	PORT=$(PORT) $(BIN)/python -m localdev serve
+
+lint: $(VENV)/.test-deps  ## ruff (check and format), mypy (strict on the layer and functions), import-linter
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	PYTHONPATH=layers/shared $(BIN)/lint-imports
 
 test: $(VENV)/.test-deps  ## run the tests against a real PostgreSQL (embedded unless TEST_DATABASE_URL)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

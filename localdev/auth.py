@@ -33,11 +33,23 @@ def signing_key(path: Path = KEY_FILE) -> bytes:
     return path.read_text().strip().encode()
 
 
-def issue_token(username: str = "presenter@squelch.local", groups: tuple[str, ...] = ("demo",),
-                ttl_seconds: int = 12 * 3600, **claims: Any) -> str:
+def issue_token(
+    username: str = "presenter@squelch.local",
+    groups: tuple[str, ...] = ("demo",),
+    ttl_seconds: int = 12 * 3600,
+    **claims: Any,
+) -> str:
     now = int(time.time())
-    payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": username, "cognito:username": username,
-               "cognito:groups": list(groups), "iat": now, "exp": now + ttl_seconds, **claims}
+    payload = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": username,
+        "cognito:username": username,
+        "cognito:groups": list(groups),
+        "iat": now,
+        "exp": now + ttl_seconds,
+        **claims,
+    }
     return jwt.encode(payload, signing_key(), algorithm=ALGORITHM)
 
 
@@ -46,14 +58,21 @@ def verify(authorization: str | None) -> dict[str, Any]:
     if scheme.lower() != "bearer" or not token:
         raise InvalidToken("no bearer token")
     try:
-        return jwt.decode(token.strip(), signing_key(), algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
-                          options={"require": ["exp", "iss", "aud", "sub"]})
+        return jwt.decode(
+            token.strip(),
+            signing_key(),
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
     except jwt.PyJWTError as error:
         raise InvalidToken(type(error).__name__) from error
 
 
 def as_gateway_claims(claims: dict[str, Any]) -> dict[str, str]:
     """HTTP APIs pass every claim as a string, arrays as "[a b]"."""
+
     def text(value: Any) -> str:
         if isinstance(value, list):
             return "[" + " ".join(map(str, value)) + "]"

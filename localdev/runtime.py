@@ -47,7 +47,8 @@ def load_module(function: Function) -> ModuleType:
         if function.logical_id not in _modules:
             path = function.code_dir / f"{function.module}.py"
             spec = importlib.util.spec_from_file_location(f"functions.{function.logical_id}", path)
-            assert spec and spec.loader, path
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {path}")
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             _modules[function.logical_id] = module

@@ -6,11 +6,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import tempfile
 import threading
 import urllib.error
 import urllib.request
-import os
-import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -32,6 +32,9 @@ from squelch.settings import get_settings
 
 # tests/deploy runs in the deploy environment (`make transform-test`), with SAM CLI's own code.
 collect_ignore = ["deploy"]
+
+# The fixtures' connections hand rows over as dicts (psycopg's dict_row), as the functions' do.
+DictConnection = psycopg.Connection[dict[str, Any]]
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -117,7 +120,7 @@ def use_environment(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
 
 
 @pytest.fixture
-def story(app_database: str, runtime_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[psycopg.Connection]:
+def story(app_database: str, runtime_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[DictConnection]:
     """The demo story freshly seeded on DEMO_DAY, the clock frozen on that day, the functions
     connecting as the API functions' login, and an owner's connection for the test to look at the
     rows with."""
@@ -139,10 +142,17 @@ def story(app_database: str, runtime_url: str, monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.fixture
-def migrator(story: psycopg.Connection, app_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def migrator(story: DictConnection, app_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The story, with the functions connecting as the schema's owner: the migrate function's
     connection (the stack gives it the owner's secret)."""
     use_environment(monkeypatch, DATABASE_URL=app_database)
+
+
+def one(conn: DictConnection, query: str, *params: Any) -> dict[str, Any]:
+    """The one row a query must return."""
+    row = conn.execute(query, params).fetchone()
+    assert row is not None, query
+    return row
 
 
 def load_event(name: str, **overrides: Any) -> dict[str, Any]:
@@ -161,7 +171,7 @@ def body_of(response: dict[str, Any]) -> Any:
 
 
 def database_name(url: str) -> str:
-    return conninfo_to_dict(url)["dbname"]
+    return str(conninfo_to_dict(url)["dbname"])
 
 
 @pytest.fixture
@@ -176,12 +186,12 @@ def log_output() -> Iterator[io.StringIO]:
     logger.addHandler(handler)
     logger.setLevel("INFO")
     yield stream
-    logger.removeHandler(handler)
+    logger.removeHandler(handler)  # type: ignore[attr-defined]  # Powertools' Logger forwards it to logging
     logger.setLevel(previous)
 
 
 @pytest.fixture
-def server(story: psycopg.Connection) -> Iterator[str]:
+def server(story: DictConnection) -> Iterator[str]:
     """The local server on the story's database, in this process, on a free port."""
     local = LocalServer("127.0.0.1", 0, workers=4)
     threading.Thread(target=local.serve_forever, daemon=True).start()
@@ -190,11 +200,13 @@ def server(story: psycopg.Connection) -> Iterator[str]:
     local.server_close()
 
 
-def http_request(url: str, method: str = "GET", body: bytes | None = None,
-                 **headers: str) -> tuple[int, dict[str, str], bytes]:
+def http_request(
+    url: str, method: str = "GET", body: bytes | None = None, **headers: str
+) -> tuple[int, dict[str, str], bytes]:
     """(status, lower-cased headers, body); header keyword names use _ for - (Content_Type)."""
-    sent = urllib.request.Request(url, data=body, method=method,
-                                  headers={k.replace("_", "-"): v for k, v in headers.items()})
+    sent = urllib.request.Request(
+        url, data=body, method=method, headers={k.replace("_", "-"): v for k, v in headers.items()}
+    )
     try:
         with urllib.request.urlopen(sent, timeout=10) as response:
             return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()

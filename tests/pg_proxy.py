@@ -9,7 +9,7 @@ import socket
 import struct
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
@@ -17,10 +17,10 @@ READY_FOR_QUERY = b"Z"
 SIMPLE_QUERY = b"Q"
 
 
-def _target(url: str) -> tuple[int, object]:
+def _target(url: str) -> tuple[socket.AddressFamily, str | tuple[str, int]]:
     """(address family, address) of the server a libpq URL names, TCP or a Unix socket."""
     info = conninfo_to_dict(url)
-    host, port = info.get("host") or "localhost", int(info.get("port") or 5432)
+    host, port = str(info.get("host") or "localhost"), int(info.get("port") or 5432)
     if host.startswith("/"):
         return socket.AF_UNIX, f"{host}/.s.PGSQL.{port}"
     return socket.AF_INET, (host if host != "localhost" else "127.0.0.1", port)
@@ -38,7 +38,7 @@ def _messages(stream: socket.socket, startup: bool) -> Iterator[tuple[bytes, byt
             header = 4 if startup else 5
             if len(buffer) < header:
                 break
-            length = struct.unpack("!I", buffer[header - 4:header])[0]
+            length = struct.unpack("!I", buffer[header - 4 : header])[0]
             total = length + (0 if startup else 1)
             if len(buffer) < total:
                 break
@@ -62,9 +62,12 @@ class CommitDroppingProxy:
 
     def url(self, **overrides: str) -> str:
         """server_url, through the proxy (plaintext: the proxy reads the protocol)."""
-        info = conninfo_to_dict(self.server_url) | {"host": "127.0.0.1", "port": str(self.listener.getsockname()[1]),
-                                                     "sslmode": "disable"} | overrides
-        return make_conninfo(**info)
+        info = (
+            conninfo_to_dict(self.server_url)
+            | {"host": "127.0.0.1", "port": str(self.listener.getsockname()[1]), "sslmode": "disable"}
+            | overrides
+        )
+        return make_conninfo("", **info)
 
     def _accept(self) -> None:
         while True:
@@ -100,10 +103,8 @@ class CommitDroppingProxy:
         except OSError:
             pass
         for end in (client, server):
-            try:
+            with suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             end.close()
 
     def close(self) -> None:

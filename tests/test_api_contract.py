@@ -6,14 +6,16 @@ import json
 import re
 from typing import Any
 
-import psycopg
-from conftest import ROOT
+from conftest import ROOT, DictConnection
 
 from localdev import auth, gateway
 
 CONTRACT = (ROOT / "docs" / "API-CONTRACT.md").read_text()
-EXAMPLE = re.compile(r"<!-- example (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) -->\n"
-                     r"(?:```json request\n(?P<request>.*?)```\n+)?```json\n(?P<response>.*?)```", re.S)
+EXAMPLE = re.compile(
+    r"<!-- example (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3}) -->\n"
+    r"(?:```json request\n(?P<request>.*?)```\n+)?```json\n(?P<response>.*?)```",
+    re.S,
+)
 EXAMPLES = list(EXAMPLE.finditer(CONTRACT))
 # Values that differ on every run; the replay checks they are there, not what they are.
 VOLATILE = {"session_id", "created_at", "updated_at", "duration_ms", "reset_id"}
@@ -34,7 +36,7 @@ def test_the_contract_has_an_example_for_every_documented_route() -> None:
     assert len(EXAMPLES) >= 23
 
 
-def test_recorded_examples_match_real_answers(story: psycopg.Connection) -> None:
+def test_recorded_examples_match_real_answers(story: DictConnection) -> None:
     session_id = None
     for example in EXAMPLES:
         label = f"{example['method']} {example['path'][:70]} {example['status']}"

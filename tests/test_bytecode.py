@@ -13,11 +13,14 @@ from conftest import RECORD_COMPILED, ZIP_TIMESTAMP
 
 from tools import bytecode
 
-IMPORTER = RECORD_COMPILED + """
+IMPORTER = (
+    RECORD_COMPILED
+    + """
 sys.path[:0] = sys.argv[1:3]
 import app, greeting
 print(json.dumps(compiled))
 """
+)
 
 
 def make_build(root: Path) -> Path:
@@ -32,8 +35,21 @@ def make_build(root: Path) -> Path:
 def compiled_at_import(build: Path) -> list[str]:
     for path in build.rglob("*"):
         os.utime(path, (ZIP_TIMESTAMP, ZIP_TIMESTAMP))
-    out = subprocess.run([sys.executable, "-I", "-S", "-B", "-c", IMPORTER, str(build / "SomeFunction"),
-                          str(build / "SharedLayer" / "python")], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-B",
+            "-c",
+            IMPORTER,
+            str(build / "SomeFunction"),
+            str(build / "SharedLayer" / "python"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 

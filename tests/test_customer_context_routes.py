@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-import psycopg
 import pytest
-from conftest import DEMO_DAY, body_of, invoke, load_event, use_environment
+from conftest import DEMO_DAY, DictConnection, body_of, invoke, load_event, use_environment
 
 ROUTES = {
     "CustomerGetFunction": ("customer_get.json", ""),
@@ -38,30 +37,46 @@ def day(offset: int) -> str:
     return (DEMO_DAY + timedelta(days=offset)).isoformat()
 
 
-def test_contacts_are_the_task_lists_superset(story: psycopg.Connection) -> None:
+def test_contacts_are_the_task_lists_superset(story: DictConnection) -> None:
     contacts = ok("ContactsListFunction")["contacts"]
     assert contacts == [
         {
-            "contact_id": "aco-marcus", "customer_id": "aco-001", "name": "Marcus Castellan",
-            "title": "Chief Operating Officer", "villain_designation": "The Orchestrator",
-            "engagement_level": "high", "satisfaction": "low", "last_contact": day(-90), "days_since_contact": 90,
-            "is_evaluating_competitors": False, "initiative_value": None, "is_primary": True,
+            "contact_id": "aco-marcus",
+            "customer_id": "aco-001",
+            "name": "Marcus Castellan",
+            "title": "Chief Operating Officer",
+            "villain_designation": "The Orchestrator",
+            "engagement_level": "high",
+            "satisfaction": "low",
+            "last_contact": day(-90),
+            "days_since_contact": 90,
+            "is_evaluating_competitors": False,
+            "initiative_value": None,
+            "is_primary": True,
         },
         {
-            "contact_id": "aco-elena", "customer_id": "aco-001", "name": "Dr. Elena Voss",
-            "title": "VP of Technical Operations", "villain_designation": "Nightingale",
-            "engagement_level": "medium", "satisfaction": "neutral", "last_contact": None, "days_since_contact": None,
-            "is_evaluating_competitors": True, "initiative_value": 1700000, "is_primary": False,
+            "contact_id": "aco-elena",
+            "customer_id": "aco-001",
+            "name": "Dr. Elena Voss",
+            "title": "VP of Technical Operations",
+            "villain_designation": "Nightingale",
+            "engagement_level": "medium",
+            "satisfaction": "neutral",
+            "last_contact": None,
+            "days_since_contact": None,
+            "is_evaluating_competitors": True,
+            "initiative_value": 1700000,
+            "is_primary": False,
         },
     ]
 
 
-def test_days_since_contact_follows_the_clock(story: psycopg.Connection, monkeypatch) -> None:
+def test_days_since_contact_follows_the_clock(story: DictConnection, monkeypatch) -> None:
     use_environment(monkeypatch, DEMO_TODAY=day(7))
     assert ok("ContactsListFunction")["contacts"][0]["days_since_contact"] == 97
 
 
-def test_operations_newest_first_with_derived_quarters(story: psycopg.Connection) -> None:
+def test_operations_newest_first_with_derived_quarters(story: DictConnection) -> None:
     operations = ok("OperationsListFunction")["operations"]
     assert [(o["operation_id"], o["status"], o["date"], o["quarter"]) for o in operations] == [
         ("op-shadow-grid", "in_progress", day(-40), "Q4 2025"),
@@ -76,12 +91,15 @@ def test_operations_newest_first_with_derived_quarters(story: psycopg.Connection
     assert operations[0]["cost_impact"] is None and operations[0]["failure_reason"] is None
 
 
-def test_health_explains_the_score(story: psycopg.Connection) -> None:
+def test_health_explains_the_score(story: DictConnection) -> None:
     health = ok("HealthGetFunction")
     assert health["overall_health_score"] == 4.2
     assert health["component_scores"] == {
-        "product_performance": 3.1, "relationship_strength": 4.8, "strategic_alignment": 5.2,
-        "support_quality": 3.5, "executive_sponsorship": 6.0,
+        "product_performance": 3.1,
+        "relationship_strength": 4.8,
+        "strategic_alignment": 5.2,
+        "support_quality": 3.5,
+        "executive_sponsorship": 6.0,
     }
     assert health["churn_probability"] == 68 and health["risk_level"] == "high"
     contributions = {c["component"]: (c["weight"], c["contribution"]) for c in health["components"]}
@@ -96,16 +114,23 @@ def test_health_explains_the_score(story: psycopg.Connection) -> None:
 
 @pytest.mark.parametrize(
     ("score", "churn", "risk"),
-    [(4.2, 68, "high"), (0.0, 99, "critical"), (2.9, 81, "critical"), (5.0, 60, "medium"),
-     (6.9, 41, "medium"), (7.0, 40, "low"), (10.0, 10, "low")],
+    [
+        (4.2, 68, "high"),
+        (0.0, 99, "critical"),
+        (2.9, 81, "critical"),
+        (5.0, 60, "medium"),
+        (6.9, 41, "medium"),
+        (7.0, 40, "low"),
+        (10.0, 10, "low"),
+    ],
 )
-def test_churn_and_risk_follow_the_one_rule(story: psycopg.Connection, score: float, churn: int, risk: str) -> None:
+def test_churn_and_risk_follow_the_one_rule(story: DictConnection, score: float, churn: int, risk: str) -> None:
     story.execute("UPDATE demo_customers SET health_score = %s WHERE customer_id = 'aco-001'", [score])
     health = ok("HealthGetFunction")
     assert (health["churn_probability"], health["risk_level"]) == (churn, risk)
 
 
-def test_health_insight_counts_from_the_data(story: psycopg.Connection) -> None:
+def test_health_insight_counts_from_the_data(story: DictConnection) -> None:
     # Given one of the three critical failures is downgraded, the sentence follows the data
     story.execute("UPDATE demo_support_tickets SET priority = 'high' WHERE ticket_id = 'aco-3655'")
     assert ok("HealthGetFunction")["ai_insight"].startswith(
@@ -115,25 +140,46 @@ def test_health_insight_counts_from_the_data(story: psycopg.Connection) -> None:
     assert ok("HealthGetFunction")["ai_insight"].startswith("Obsidian Black had no critical service failures")
 
 
-def test_tickets_of_the_past_two_weeks_with_the_spike(story: psycopg.Connection) -> None:
+def test_tickets_of_the_past_two_weeks_with_the_spike(story: DictConnection) -> None:
     body = ok("TicketsListFunction")
     assert [(t["ticket_id"], t["created_at"]) for t in body["tickets"]] == [
-        ("aco-4891", day(-4)), ("aco-4856", day(-6)), ("aco-4823", day(-8)), ("aco-4801", day(-10)),
+        ("aco-4891", day(-4)),
+        ("aco-4856", day(-6)),
+        ("aco-4823", day(-8)),
+        ("aco-4801", day(-10)),
         ("aco-4728", day(-13)),
     ]
     assert body["tickets"][0] == {
-        "ticket_id": "aco-4891", "subject": "Dashboard not displaying real-time operational status",
-        "category": "ux", "priority": "medium", "sentiment": "neutral", "created_at": day(-4),
-        "filed_at": f"{day(-4)}T16:48:00Z", "resolution_time_hours": 24, "resolved": True,
+        "ticket_id": "aco-4891",
+        "subject": "Dashboard not displaying real-time operational status",
+        "category": "ux",
+        "priority": "medium",
+        "sentiment": "neutral",
+        "created_at": day(-4),
+        "filed_at": f"{day(-4)}T16:48:00Z",
+        "resolution_time_hours": 24,
+        "resolved": True,
     }
     assert body["summary"] == {
-        "total_tickets_2_weeks": 5, "normal_rate": 1.5, "spike_multiplier": 3.3, "frustrated_count": 4,
-        "window_start": day(-14), "window_end": day(0), "baseline_start": day(-98), "baseline_end": day(-15),
+        "total_tickets_2_weeks": 5,
+        "normal_rate": 1.5,
+        "spike_multiplier": 3.3,
+        "frustrated_count": 4,
+        "window_start": day(-14),
+        "window_end": day(0),
+        "baseline_start": day(-98),
+        "baseline_end": day(-15),
     }
 
 
-def add_ticket(conn: psycopg.Connection, ticket_id: str, days_ago: int, customer: str = "aco-001",
-               at: time = time(23, 59), priority: str = "low") -> None:
+def add_ticket(
+    conn: DictConnection,
+    ticket_id: str,
+    days_ago: int,
+    customer: str = "aco-001",
+    at: time = time(23, 59),
+    priority: str = "low",
+) -> None:
     filed = datetime.combine(DEMO_DAY - timedelta(days=days_ago), at, UTC)
     conn.execute(
         "INSERT INTO demo_support_tickets VALUES (%s, %s, 'Edge', 'bug', %s, NULL, 'frustrated', %s)",
@@ -144,12 +190,23 @@ def add_ticket(conn: psycopg.Connection, ticket_id: str, days_ago: int, customer
 LAST_INSTANT = time(23, 59, 59, 999999)
 
 
-@pytest.mark.parametrize(("days_ago", "at", "in_window"), [
-    (14, time(0, 0), True), (14, LAST_INSTANT, True), (15, LAST_INSTANT, False), (15, time(0, 0), False),
-    (0, time(0, 0), True), (0, LAST_INSTANT, True), (-1, time(0, 0), False), (-1, time(12, 0), False),
-], ids=lambda value: str(value))
+@pytest.mark.parametrize(
+    ("days_ago", "at", "in_window"),
+    [
+        (14, time(0, 0), True),
+        (14, LAST_INSTANT, True),
+        (15, LAST_INSTANT, False),
+        (15, time(0, 0), False),
+        (0, time(0, 0), True),
+        (0, LAST_INSTANT, True),
+        (-1, time(0, 0), False),
+        (-1, time(12, 0), False),
+    ],
+    ids=lambda value: str(value),
+)
 def test_the_window_runs_from_the_first_instant_of_day_14_to_the_last_of_today(
-        story: psycopg.Connection, days_ago: int, at: time, in_window: bool) -> None:
+    story: DictConnection, days_ago: int, at: time, in_window: bool
+) -> None:
     add_ticket(story, "edge", days_ago, at=at)
     summary = ok("TicketsListFunction")
     assert ("edge" in [t["ticket_id"] for t in summary["tickets"]]) == in_window
@@ -157,14 +214,15 @@ def test_the_window_runs_from_the_first_instant_of_day_14_to_the_last_of_today(
 
 
 @pytest.mark.parametrize(("days_ago", "counted"), [(0, True), (364, True), (365, False), (380, False), (-1, False)])
-def test_critical_failures_count_the_past_twelve_months_through_today(story: psycopg.Connection, days_ago: int,
-                                                                        counted: bool) -> None:
+def test_critical_failures_count_the_past_twelve_months_through_today(
+    story: DictConnection, days_ago: int, counted: bool
+) -> None:
     # DEMO_DAY is 2025-11-23: the past twelve months are 2024-11-24 through 2025-11-23 (365 days)
     add_ticket(story, "edge-failure", days_ago, at=time(12, 0), priority="critical")
     assert ok("HealthGetFunction")["critical_failures_12_months"] == 3 + counted
 
 
-def test_window_edges_fourteen_days_in_fifteen_out(story: psycopg.Connection) -> None:
+def test_window_edges_fourteen_days_in_fifteen_out(story: DictConnection) -> None:
     # Given tickets filed late on the days 14 and 15 days ago
     add_ticket(story, "edge-14", 14)
     add_ticket(story, "edge-15", 15)
@@ -176,25 +234,36 @@ def test_window_edges_fourteen_days_in_fifteen_out(story: psycopg.Connection) ->
     assert summary["spike_multiplier"] == 3.5  # 6 / 1.7, the rate as shown, so a reader can check it
 
 
-def test_zero_baseline_has_no_multiplier(story: psycopg.Connection) -> None:
-    story.execute("DELETE FROM demo_support_tickets WHERE created_at < %s", [datetime.combine(DEMO_DAY - timedelta(days=14), time(), UTC)])
+def test_zero_baseline_has_no_multiplier(story: DictConnection) -> None:
+    story.execute(
+        "DELETE FROM demo_support_tickets WHERE created_at < %s",
+        [datetime.combine(DEMO_DAY - timedelta(days=14), time(), UTC)],
+    )
     summary = ok("TicketsListFunction")["summary"]
     assert (summary["total_tickets_2_weeks"], summary["normal_rate"], summary["spike_multiplier"]) == (5, 0.0, None)
 
 
-def test_opportunity_insight_commits_to_the_next_quarter(story: psycopg.Connection) -> None:
-    assert ok("OpportunitiesListFunction")["opportunities"] == [{
-        "opportunity_id": "aco-opp-001", "name": "Global Synchronization Initiative", "sponsor": "Dr. Elena Voss",
-        "sponsor_contact_id": "aco-elena", "value": 1700000, "status": "evaluating",
-        "key_requirement": "Timezone-intelligent scheduling", "competitors_evaluating": ["VectorSync", "OmniCoord"],
-        "urgency": "high", "probability": 65,
-        "ai_insight": "Elena's evaluation is driven by ONE feature: timezone-intelligent scheduling. If Squelch "
-        "commits to Q1 2026 delivery, you neutralize the competitive threat from VectorSync and OmniCoord and "
-        "unlock the $1.7M expansion.",
-    }]
+def test_opportunity_insight_commits_to_the_next_quarter(story: DictConnection) -> None:
+    assert ok("OpportunitiesListFunction")["opportunities"] == [
+        {
+            "opportunity_id": "aco-opp-001",
+            "name": "Global Synchronization Initiative",
+            "sponsor": "Dr. Elena Voss",
+            "sponsor_contact_id": "aco-elena",
+            "value": 1700000,
+            "status": "evaluating",
+            "key_requirement": "Timezone-intelligent scheduling",
+            "competitors_evaluating": ["VectorSync", "OmniCoord"],
+            "urgency": "high",
+            "probability": 65,
+            "ai_insight": "Elena's evaluation is driven by ONE feature: timezone-intelligent scheduling. If Squelch "
+            "commits to Q1 2026 delivery, you neutralize the competitive threat from VectorSync and OmniCoord and "
+            "unlock the $1.7M expansion.",
+        }
+    ]
 
 
-def test_opportunity_insight_takes_every_figure_from_the_data(story: psycopg.Connection, monkeypatch) -> None:
+def test_opportunity_insight_takes_every_figure_from_the_data(story: DictConnection, monkeypatch) -> None:
     # Given a changed value and competitor list, on a day in the second quarter
     story.execute("UPDATE demo_opportunities SET value = 2250000, competitors = ARRAY['Chronos']")
     story.execute("UPDATE demo_contacts SET name = 'Prof. Ada Stone' WHERE contact_id = 'aco-elena'")
@@ -207,19 +276,19 @@ def test_opportunity_insight_takes_every_figure_from_the_data(story: psycopg.Con
 
 
 @pytest.mark.parametrize("function", list(ROUTES))
-def test_every_customer_route_is_a_404_for_an_unknown_customer(story: psycopg.Connection, function: str) -> None:
+def test_every_customer_route_is_a_404_for_an_unknown_customer(story: DictConnection, function: str) -> None:
     response = call(function, "nobody")
     assert response["statusCode"] == 404
     assert body_of(response)["error"]["code"] == "customer_not_found"
 
 
 @pytest.mark.parametrize("function", list(ROUTES))
-def test_every_customer_route_answers_by_id_and_slug_alike(story: psycopg.Connection, function: str) -> None:
+def test_every_customer_route_answers_by_id_and_slug_alike(story: DictConnection, function: str) -> None:
     assert ok(function, "aco-001") == ok(function, "aco")
 
 
 @pytest.fixture
-def globex(story: psycopg.Connection) -> psycopg.Connection:
+def globex(story: DictConnection) -> DictConnection:
     """A second, non-demo customer with data of its own."""
     story.execute(
         """INSERT INTO demo_customers (customer_id, slug, name, arr, renewal_date, health_score, is_demo)
@@ -248,14 +317,16 @@ def globex(story: psycopg.Connection) -> psycopg.Connection:
     return story
 
 
-def test_a_second_customer_gets_its_own_data(globex: psycopg.Connection) -> None:
+def test_a_second_customer_gets_its_own_data(globex: DictConnection) -> None:
     assert ok("CustomerGetFunction", "globex")["primary_contact"] == "Hank Scorpio"
     assert [c["days_since_contact"] for c in ok("ContactsListFunction", "globex")["contacts"]] == [2]
     assert [o["name"] for o in ok("OperationsListFunction", "cust-7")["operations"]] == ["Project Volcano"]
     health = ok("HealthGetFunction", "globex")
     assert (health["overall_health_score"], health["churn_probability"], health["risk_level"]) == (7.5, 35, "low")
     assert health["component_scores"]["support_quality"] is None
-    assert health["ai_insight"] == "Globex had no critical service failures in the past 12 months. Renewal looks on track."
+    assert (
+        health["ai_insight"] == "Globex had no critical service failures in the past 12 months. Renewal looks on track."
+    )
     tickets = ok("TicketsListFunction", "globex")
     assert [t["ticket_id"] for t in tickets["tickets"]] == ["globex-1"]
     assert tickets["summary"]["spike_multiplier"] is None

@@ -4,34 +4,45 @@ customer for the same reference than another route does."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
-from conftest import body_of, invoke, load_event
+from conftest import DictConnection, body_of, invoke, load_event
 
-ROUTES = ["customer_get.json", "contacts_list.json", "operations_list.json", "health_get.json",
-          "tickets_list.json", "opportunities_list.json"]
+ROUTES = [
+    "customer_get.json",
+    "contacts_list.json",
+    "operations_list.json",
+    "health_get.json",
+    "tickets_list.json",
+    "opportunities_list.json",
+]
 
 
-def add_customer(conn: psycopg.Connection, customer_id: str, slug: str, name: str) -> None:
-    conn.execute("INSERT INTO demo_customers (customer_id, slug, name, arr) VALUES (%s, %s, %s, 1000)",
-                 [customer_id, slug, name])
+def add_customer(conn: DictConnection, customer_id: str, slug: str, name: str) -> None:
+    conn.execute(
+        "INSERT INTO demo_customers (customer_id, slug, name, arr) VALUES (%s, %s, %s, 1000)", [customer_id, slug, name]
+    )
 
 
-@pytest.mark.parametrize(("customer_id", "slug"), [("aco", "someone-else"), ("someone-else", "aco-001")],
-                         ids=["id-is-a-slug", "slug-is-an-id"])
-def test_a_reference_already_naming_a_customer_is_refused(story: psycopg.Connection, customer_id: str,
-                                                          slug: str) -> None:
+@pytest.mark.parametrize(
+    ("customer_id", "slug"),
+    [("aco", "someone-else"), ("someone-else", "aco-001")],
+    ids=["id-is-a-slug", "slug-is-an-id"],
+)
+def test_a_reference_already_naming_a_customer_is_refused(story: DictConnection, customer_id: str, slug: str) -> None:
     with pytest.raises(psycopg.errors.UniqueViolation, match="already names customer aco-001"):
         add_customer(story, customer_id, slug, "Impostor")
 
 
-def test_changing_a_slug_to_another_customers_id_is_refused(story: psycopg.Connection) -> None:
+def test_changing_a_slug_to_another_customers_id_is_refused(story: DictConnection) -> None:
     add_customer(story, "beta-001", "beta", "Beta Corp")
     with pytest.raises(psycopg.errors.UniqueViolation):
         story.execute("UPDATE demo_customers SET slug = 'aco-001' WHERE customer_id = 'beta-001'")
 
 
-def test_a_slug_equal_to_its_own_id_and_a_renamed_slug_resolve(story: psycopg.Connection) -> None:
+def test_a_slug_equal_to_its_own_id_and_a_renamed_slug_resolve(story: DictConnection) -> None:
     add_customer(story, "gamma", "gamma", "Gamma Ltd")
     story.execute("UPDATE demo_customers SET slug = 'gamma-ltd' WHERE customer_id = 'gamma'")
     for ref in ("gamma", "gamma-ltd"):
@@ -42,7 +53,7 @@ def test_a_slug_equal_to_its_own_id_and_a_renamed_slug_resolve(story: psycopg.Co
 
 
 @pytest.mark.parametrize("event_file", ROUTES)
-def test_every_route_resolves_a_reference_to_the_same_customer(story: psycopg.Connection, event_file: str) -> None:
+def test_every_route_resolves_a_reference_to_the_same_customer(story: DictConnection, event_file: str) -> None:
     add_customer(story, "beta-001", "beta", "Beta Corp")
     for ref, customer_id in (("aco", "aco-001"), ("beta", "beta-001"), ("beta-001", "beta-001")):
         event = load_event(event_file)
@@ -51,7 +62,7 @@ def test_every_route_resolves_a_reference_to_the_same_customer(story: psycopg.Co
         response = invoke(event_file.removesuffix(".json").title().replace("_", "") + "Function", event)
         assert response["statusCode"] == 200, response["body"]
         body = body_of(response)
-        found = body.get("customer_id") or next(iter(body.values()), [{}])
+        found: Any = body.get("customer_id") or next(iter(body.values()), [{}])
         if isinstance(found, list):  # list routes: their rows carry no customer, so an empty list must be beta's
             assert (found == []) == (customer_id == "beta-001"), (ref, event_file)
         else:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import psycopg
 import pytest
-from conftest import DEMO_DAY, body_of, invoke, load_event, use_environment
+from conftest import DEMO_DAY, DictConnection, body_of, invoke, load_event, use_environment
 
 FUNCTION = "CustomerGetFunction"
 
@@ -18,34 +17,58 @@ def get(ref: str) -> dict:
     return invoke(FUNCTION, event)
 
 
-def test_profile_by_slug_matches_the_task_list(story: psycopg.Connection) -> None:
+def test_profile_by_slug_matches_the_task_list(story: DictConnection) -> None:
     # Given the story seeded on the demo day, when the sample event asks for "aco"
     response = invoke(FUNCTION, load_event("customer_get.json"))
     # Then it answers the task list's profile, with what the brief adds
     assert response["statusCode"] == 200
     assert response["headers"]["Content-Type"] == "application/json"
     body = body_of(response)
-    assert {k: body[k] for k in (
-        "customer_id", "name", "industry", "operatives", "facilities", "arr", "renewal_date",
-        "days_to_renewal", "health_score", "opportunity_score", "primary_contact",
-    )} == {
-        "customer_id": "aco-001", "name": "Obsidian Black", "industry": "Global Strategic Coordination Services",
-        "operatives": 450, "facilities": 23, "arr": 1500000, "renewal_date": "2026-04-15",
-        "days_to_renewal": 143, "health_score": 4.2, "opportunity_score": 8.7,
+    assert {
+        k: body[k]
+        for k in (
+            "customer_id",
+            "name",
+            "industry",
+            "operatives",
+            "facilities",
+            "arr",
+            "renewal_date",
+            "days_to_renewal",
+            "health_score",
+            "opportunity_score",
+            "primary_contact",
+        )
+    } == {
+        "customer_id": "aco-001",
+        "name": "Obsidian Black",
+        "industry": "Global Strategic Coordination Services",
+        "operatives": 450,
+        "facilities": 23,
+        "arr": 1500000,
+        "renewal_date": "2026-04-15",
+        "days_to_renewal": 143,
+        "health_score": 4.2,
+        "opportunity_score": 8.7,
         "primary_contact": "Marcus Castellan",
     }
     assert isinstance(body["arr"], int)
     assert body["contract"] == {
-        "contract_id": "aco-contract-2025", "start_date": "2025-04-15", "end_date": "2026-04-15",
-        "arr": 1500000, "auto_renew": False, "sla_uptime": 99.5, "status": "active",
+        "contract_id": "aco-contract-2025",
+        "start_date": "2025-04-15",
+        "end_date": "2026-04-15",
+        "arr": 1500000,
+        "auto_renew": False,
+        "sla_uptime": 99.5,
+        "status": "active",
     }
 
 
-def test_profile_by_id_is_the_same(story: psycopg.Connection) -> None:
+def test_profile_by_id_is_the_same(story: DictConnection) -> None:
     assert body_of(get("aco-001")) == body_of(get("aco"))
 
 
-def test_days_to_renewal_is_computed_from_today(story: psycopg.Connection, monkeypatch) -> None:
+def test_days_to_renewal_is_computed_from_today(story: DictConnection, monkeypatch) -> None:
     # Given ten days have passed since the seed
     use_environment(monkeypatch, DEMO_TODAY=(DEMO_DAY + timedelta(days=10)).isoformat())
     # Then renewal is ten days closer
@@ -53,7 +76,7 @@ def test_days_to_renewal_is_computed_from_today(story: psycopg.Connection, monke
 
 
 @pytest.mark.parametrize("ref", ["nobody", "aco-002", "ACO", "x" * 128, "'; DROP TABLE demo_customers; --"])
-def test_unknown_customer_is_a_json_404(story: psycopg.Connection, ref: str) -> None:
+def test_unknown_customer_is_a_json_404(story: DictConnection, ref: str) -> None:
     response = get(ref)
     assert response["statusCode"] == 404
     assert body_of(response) == {
@@ -61,7 +84,7 @@ def test_unknown_customer_is_a_json_404(story: psycopg.Connection, ref: str) -> 
     }
 
 
-def test_any_customer_is_served_not_just_the_demo(story: psycopg.Connection) -> None:
+def test_any_customer_is_served_not_just_the_demo(story: DictConnection) -> None:
     # Given a second, non-demo customer without contacts or contract
     story.execute(
         "INSERT INTO demo_customers (customer_id, slug, name, arr, renewal_date, is_demo) "
@@ -73,7 +96,7 @@ def test_any_customer_is_served_not_just_the_demo(story: psycopg.Connection) -> 
     assert body["primary_contact"] is None and body["contract"] is None
 
 
-def test_database_down_is_a_503_json_error(story: psycopg.Connection, monkeypatch) -> None:
+def test_database_down_is_a_503_json_error(story: DictConnection, monkeypatch) -> None:
     use_environment(monkeypatch, DATABASE_URL="postgresql://postgres@127.0.0.1:1/none")
     response = get("aco")
     assert response["statusCode"] == 503
@@ -90,14 +113,14 @@ def test_migrate_function_migrates_then_seeds_only_when_absent(story, migrator) 
     assert invoke("DatabaseMigrateFunction", {})["seeded"] is True
 
 
-def test_overlong_customer_reference_is_a_422(story: psycopg.Connection) -> None:
+def test_overlong_customer_reference_is_a_422(story: DictConnection) -> None:
     response = get("x" * 129)
     assert response["statusCode"] == 422
     error = body_of(response)["error"]
     assert error["code"] == "invalid_request" and error["details"][0]["loc"] == ["path", "customer_ref"]
 
 
-def test_nul_byte_in_the_reference_matches_no_route(story: psycopg.Connection) -> None:
+def test_nul_byte_in_the_reference_matches_no_route(story: DictConnection) -> None:
     # PostgreSQL text cannot hold NUL; the resolver's path pattern never lets it reach a query.
     response = get("nul\x00byte")
     assert response["statusCode"] == 404 and body_of(response)["error"]["code"] == "route_not_found"

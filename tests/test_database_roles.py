@@ -11,35 +11,39 @@ from collections.abc import Iterator
 import boto3
 import psycopg
 import pytest
-from conftest import body_of, invoke, load_event, use_environment
+from conftest import DictConnection, body_of, invoke, load_event, use_environment
 from moto import mock_aws
 from psycopg import sql
 
 from squelch.db import credentials, roles
 
 
-@pytest.mark.parametrize("statement", [
-    "ALTER TABLE demo_customers ADD COLUMN sneaky integer",
-    "DROP TABLE demo_contacts",
-    "CREATE TABLE sneaky (id integer)",
-    "TRUNCATE demo_support_tickets",
-    "CREATE INDEX sneaky_idx ON demo_operations (name)",
-    "ALTER TABLE demo_workflow_state DISABLE ROW LEVEL SECURITY",
-    "CREATE FUNCTION sneaky() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
-    "DELETE FROM schema_migrations",
-    "SELECT * FROM schema_migrations",
-    "UPDATE demo_reset_log SET requested_by = 'someone else'",
-    "DELETE FROM demo_reset_log",
-    "CREATE ROLE sneaky LOGIN",
-    "SET ROLE postgres",
-])
-def test_runtime_login_cannot_change_the_schema_or_the_records(story: psycopg.Connection, runtime_url: str,
-                                                              statement: str) -> None:
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "ALTER TABLE demo_customers ADD COLUMN sneaky integer",
+        "DROP TABLE demo_contacts",
+        "CREATE TABLE sneaky (id integer)",
+        "TRUNCATE demo_support_tickets",
+        "CREATE INDEX sneaky_idx ON demo_operations (name)",
+        "ALTER TABLE demo_workflow_state DISABLE ROW LEVEL SECURITY",
+        "CREATE FUNCTION sneaky() RETURNS integer LANGUAGE sql AS 'SELECT 1'",
+        "DELETE FROM schema_migrations",
+        "SELECT * FROM schema_migrations",
+        "UPDATE demo_reset_log SET requested_by = 'someone else'",
+        "DELETE FROM demo_reset_log",
+        "CREATE ROLE sneaky LOGIN",
+        "SET ROLE postgres",
+    ],
+)
+def test_runtime_login_cannot_change_the_schema_or_the_records(
+    story: DictConnection, runtime_url: str, statement: str
+) -> None:
     with psycopg.connect(runtime_url, autocommit=True) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute(statement)
 
 
-def test_runtime_login_reads_and_writes_rows(story: psycopg.Connection, runtime_url: str) -> None:
+def test_runtime_login_reads_and_writes_rows(story: DictConnection, runtime_url: str) -> None:
     with psycopg.connect(runtime_url) as conn:
         conn.execute("UPDATE demo_customers SET health_score = 5 WHERE customer_id = 'aco-001'")
         assert conn.execute("SELECT count(*) FROM demo_contacts").fetchone() == (2,)
@@ -47,7 +51,7 @@ def test_runtime_login_reads_and_writes_rows(story: psycopg.Connection, runtime_
 
 
 @pytest.fixture
-def login_name(story: psycopg.Connection) -> Iterator[str]:
+def login_name(story: DictConnection) -> Iterator[str]:
     """A login name no other test run uses (roles belong to the whole server); dropped afterwards."""
     name = f"squelch_rt_{uuid.uuid4().hex[:10]}"
     yield name
@@ -55,15 +59,16 @@ def login_name(story: psycopg.Connection) -> Iterator[str]:
 
 
 @mock_aws
-def test_migrate_function_provisions_the_login_from_the_runtime_secret(story: psycopg.Connection, migrator,
-                                                                        runtime_url: str, login_name: str,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_migrate_function_provisions_the_login_from_the_runtime_secret(
+    story: DictConnection, migrator, runtime_url: str, login_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a runtime secret as the stack generates it: a username and a password, nothing else
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     credentials._secrets_client.cache_clear()
     client = boto3.client("secretsmanager")
-    arn = client.create_secret(Name="squelch/runtime", SecretString=json.dumps(
-        {"username": login_name, "password": "first-password"}))["ARN"]
+    arn = client.create_secret(
+        Name="squelch/runtime", SecretString=json.dumps({"username": login_name, "password": "first-password"})
+    )["ARN"]
     use_environment(monkeypatch, DB_RUNTIME_SECRET_ARN=arn)
     try:
         # When the migrate function runs (as the owner), twice, the password rotated in between
@@ -75,25 +80,38 @@ def test_migrate_function_provisions_the_login_from_the_runtime_secret(story: ps
         role = story.execute(
             "SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls,"
             " pg_has_role(rolname, 'squelch_runtime', 'MEMBER') AS member FROM pg_roles WHERE rolname = %s",
-            [login_name]).fetchone()
-        assert role == {"rolcanlogin": True, "rolsuper": False, "rolcreaterole": False, "rolcreatedb": False,
-                        "rolbypassrls": False, "member": True}
+            [login_name],
+        ).fetchone()
+        assert role == {
+            "rolcanlogin": True,
+            "rolsuper": False,
+            "rolcreaterole": False,
+            "rolcreatedb": False,
+            "rolbypassrls": False,
+            "member": True,
+        }
         # And the secret was completed with the database's coordinates, the RDS shape the functions read
         secret = json.loads(client.get_secret_value(SecretId=arn)["SecretString"])
         info = story.info
-        assert secret == {"username": login_name, "password": "second-password", "engine": "postgres",
-                          "host": info.host, "port": info.port, "dbname": info.dbname}
+        assert secret == {
+            "username": login_name,
+            "password": "second-password",
+            "engine": "postgres",
+            "host": info.host,
+            "port": info.port,
+            "dbname": info.dbname,
+        }
         # And a route function given that secret (and no DATABASE_URL) answers as that login
-        use_environment(monkeypatch, DATABASE_URL=None, DB_SECRET_ARN=arn, DB_RUNTIME_SECRET_ARN=None,
-                        DB_SSLMODE="prefer")  # the test server has no TLS
+        use_environment(
+            monkeypatch, DATABASE_URL=None, DB_SECRET_ARN=arn, DB_RUNTIME_SECRET_ARN=None, DB_SSLMODE="prefer"
+        )  # the test server has no TLS
         response = invoke("CustomerGetFunction", load_event("customer_get.json"))
         assert response["statusCode"] == 200 and body_of(response)["name"] == "Obsidian Black"
     finally:
         credentials._secrets_client.cache_clear()
 
 
-def test_the_runtime_login_cannot_be_the_owner_or_a_powerful_role(story: psycopg.Connection,
-                                                                  login_name: str) -> None:
+def test_the_runtime_login_cannot_be_the_owner_or_a_powerful_role(story: DictConnection, login_name: str) -> None:
     with pytest.raises(roles.RoleError, match="another role than the schema's owner"):
         roles.provision_login(story, story.info.user, None)
     story.execute(sql.SQL("CREATE ROLE {} CREATEDB").format(sql.Identifier(login_name)))

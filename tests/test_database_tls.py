@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import trustme
-from conftest import use_environment
+from conftest import one, use_environment
 from psycopg.conninfo import conninfo_to_dict
 
 from localdev.server import free_port
@@ -51,7 +51,9 @@ def _start_server(tls: bool) -> Iterator[TlsServer]:
     """A throwaway PostgreSQL server on 127.0.0.1, with TLS on or off, trusting every login."""
     bindir = _postgres_with_tls()
     if bindir is None:
-        pytest.skip("needs a PostgreSQL server installation built with TLS (pg_config on PATH), e.g. Debian's postgresql")
+        pytest.skip(
+            "needs a PostgreSQL server installation built with TLS (pg_config on PATH), e.g. Debian's postgresql"
+        )
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     folder = Path(tempfile.mkdtemp(prefix="squelch-tls-"))
     ca, other_ca = trustme.CA(organization_name="Squelch test CA"), trustme.CA(organization_name="Someone else")
@@ -64,18 +66,38 @@ def _start_server(tls: bool) -> Iterator[TlsServer]:
         shutil.chown(folder, "postgres")
         shutil.chown(folder / "server.pem", "postgres")
     data, port = folder / "data", free_port()
-    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
-    options = (f"-c ssl={'on' if tls else 'off'} -c ssl_cert_file={folder}/server.pem "
-               f"-c ssl_key_file={folder}/server.pem -c listen_addresses=127.0.0.1 -c port={port} "
-               f"-c unix_socket_directories={folder}")
-    subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"),
-                    "-w", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
+    options = (
+        f"-c ssl={'on' if tls else 'off'} -c ssl_cert_file={folder}/server.pem "
+        f"-c ssl_key_file={folder}/server.pem -c listen_addresses=127.0.0.1 -c port={port} "
+        f"-c unix_socket_directories={folder}"
+    )
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(folder / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield TlsServer(port, folder / "ca.pem", folder / "other-ca.pem")
     finally:
-        subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -98,8 +120,7 @@ def clean_connection(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def encrypted() -> bool:
-    return db.run(lambda conn: conn.execute(
-        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()["ssl"])
+    return db.run(lambda conn: one(conn, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")["ssl"])
 
 
 def test_the_default_connection_is_encrypted(tls_server: TlsServer, clean_connection, monkeypatch) -> None:
@@ -110,8 +131,7 @@ def test_the_default_connection_is_encrypted(tls_server: TlsServer, clean_connec
     assert encrypted()
 
 
-def test_a_server_without_tls_is_refused_by_default(plaintext_server: TlsServer, clean_connection,
-                                                    monkeypatch) -> None:
+def test_a_server_without_tls_is_refused_by_default(plaintext_server: TlsServer, clean_connection, monkeypatch) -> None:
     # Given a server over TCP without TLS, and a URL that says nothing about TLS
     use_environment(monkeypatch, DATABASE_URL=plaintext_server.url())
     # Then no plaintext connection is made
@@ -120,7 +140,7 @@ def test_a_server_without_tls_is_refused_by_default(plaintext_server: TlsServer,
     assert "server does not support SSL" in str(refused.value.__cause__)
     # Unless the URL opts out on purpose, as the local embedded server's does
     use_environment(monkeypatch, DATABASE_URL=plaintext_server.url() + "?sslmode=disable")
-    assert db.run(lambda conn: conn.execute("SELECT 1 AS one").fetchone()["one"]) == 1
+    assert db.run(lambda conn: one(conn, "SELECT 1 AS one")["one"]) == 1
 
 
 def test_a_ca_bundle_verifies_the_server(tls_server: TlsServer, clean_connection, monkeypatch) -> None:

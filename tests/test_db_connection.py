@@ -7,9 +7,8 @@ import json
 import socket
 
 import boto3
-import psycopg
 import pytest
-from conftest import use_environment
+from conftest import DictConnection, one, use_environment
 from moto import mock_aws
 from psycopg.conninfo import conninfo_to_dict
 
@@ -20,14 +19,14 @@ from squelch.settings import Settings
 
 
 def backend_pid() -> int:
-    return db.run(lambda conn: conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"])
+    return db.run(lambda conn: one(conn, "SELECT pg_backend_pid() AS pid")["pid"])
 
 
-def test_connection_is_opened_once_and_reused(story: psycopg.Connection) -> None:
+def test_connection_is_opened_once_and_reused(story: DictConnection) -> None:
     assert backend_pid() == backend_pid()
 
 
-def test_connection_dropped_by_the_server_is_reopened(story: psycopg.Connection) -> None:
+def test_connection_dropped_by_the_server_is_reopened(story: DictConnection) -> None:
     # Given a warm container whose connection the server then terminates
     first = backend_pid()
     story.execute("SELECT pg_terminate_backend(%s)", [first])
@@ -61,20 +60,24 @@ def test_missing_configuration_is_reported(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @mock_aws
-def test_credentials_from_an_rds_secret(story: psycopg.Connection, app_database: str, monkeypatch) -> None:
+def test_credentials_from_an_rds_secret(story: DictConnection, app_database: str, monkeypatch) -> None:
     # Given an RDS-style secret holding the test database's coordinates, and no DATABASE_URL
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     credentials._secrets_client.cache_clear()
     parts = conninfo_to_dict(app_database)
     secret = {
-        "engine": "postgres", "host": parts.get("host", "localhost"), "port": int(parts.get("port") or 5432),
-        "dbname": parts["dbname"], "username": parts.get("user", "postgres"), "password": parts.get("password") or "",
+        "engine": "postgres",
+        "host": parts.get("host", "localhost"),
+        "port": int(parts.get("port") or 5432),
+        "dbname": parts["dbname"],
+        "username": parts.get("user", "postgres"),
+        "password": parts.get("password") or "",
     }
     arn = boto3.client("secretsmanager").create_secret(Name="squelch/db", SecretString=json.dumps(secret))["ARN"]
     use_environment(monkeypatch, DATABASE_URL=None, DB_SECRET_ARN=arn, DB_SSLMODE="prefer")  # test server: no TLS
     try:
         # When the container connects, then it reaches the database the secret names
-        name = db.run(lambda conn: conn.execute("SELECT current_database() AS db").fetchone()["db"])
+        name = db.run(lambda conn: one(conn, "SELECT current_database() AS db")["db"])
         assert name == parts["dbname"]
     finally:
         db.close()
@@ -83,19 +86,29 @@ def test_credentials_from_an_rds_secret(story: psycopg.Connection, app_database:
 
 @mock_aws
 def test_rds_proxy_endpoint_replaces_the_secrets_host_and_disables_prepared_statements(
-    story: psycopg.Connection, app_database: str, monkeypatch
+    story: DictConnection, app_database: str, monkeypatch
 ) -> None:
     # Given an RDS secret whose host is unreachable, and the proxy endpoint pointing at the real server
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     credentials._secrets_client.cache_clear()
     parts = conninfo_to_dict(app_database)
-    secret = {"host": "db.internal.invalid", "port": int(parts.get("port") or 5432), "dbname": parts["dbname"],
-              "username": parts.get("user", "postgres"), "password": parts.get("password") or ""}
+    secret = {
+        "host": "db.internal.invalid",
+        "port": int(parts.get("port") or 5432),
+        "dbname": parts["dbname"],
+        "username": parts.get("user", "postgres"),
+        "password": parts.get("password") or "",
+    }
     arn = boto3.client("secretsmanager").create_secret(Name="squelch/proxy", SecretString=json.dumps(secret))["ARN"]
-    use_environment(monkeypatch, DATABASE_URL=None, DB_SECRET_ARN=arn, DB_PROXY_ENDPOINT=parts.get("host", "localhost"),
-                    DB_SSLMODE="prefer")
+    use_environment(
+        monkeypatch,
+        DATABASE_URL=None,
+        DB_SECRET_ARN=arn,
+        DB_PROXY_ENDPOINT=str(parts.get("host", "localhost")),
+        DB_SSLMODE="prefer",
+    )
     try:
-        assert db.run(lambda conn: conn.execute("SELECT 1 AS one").fetchone()["one"]) == 1
+        assert db.run(lambda conn: one(conn, "SELECT 1 AS one")["one"]) == 1
         assert db.connection().prepare_threshold is None
     finally:
         db.close()

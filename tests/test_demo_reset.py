@@ -9,11 +9,11 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import jwt
-import psycopg
 import pytest
-from conftest import DEMO_DAY, ROOT, body_of, http_request, invoke, load_event, use_environment
+from conftest import DEMO_DAY, ROOT, DictConnection, body_of, http_request, invoke, load_event, one, use_environment
 from test_demo_story import snapshot
 
 from localdev import auth
@@ -23,32 +23,33 @@ from squelch.queries import contacts as contact_queries
 from squelch.queries import customers as customer_queries
 
 
-def reset_event(body: object = {"confirm": True}, claims: dict | None | str = "default") -> dict:
+def reset_event(body: object = {"confirm": True}, claims: dict[str, Any] | str | None = "default") -> dict[str, Any]:
     """The sample reset event; with claims, as API Gateway passes a verified token with those claims:
     the token itself in the Authorization header, its claims flattened to strings in the context."""
     event = load_event("demo_reset.json")
     event["body"] = body if isinstance(body, str) else json.dumps(body)
     if claims is None:
         event["requestContext"].pop("authorizer")
-    elif claims != "default":
+    elif isinstance(claims, dict):
         payload = {"sub": "u", "iat": 1795683600, "exp": 1795690800} | claims
         event["headers"]["authorization"] = "Bearer " + jwt.encode(payload, "verified-by-the-gateway-32-bytes!")
         event["requestContext"]["authorizer"]["jwt"]["claims"] = auth.as_gateway_claims(payload)
     return event
 
 
-def add_session(conn: psycopg.Connection, session_id: str = "wf-before-reset") -> None:
+def add_session(conn: DictConnection, session_id: str = "wf-before-reset") -> None:
     conn.execute(
         "INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps) "
-        "VALUES (%s, 'aco-001', 'strategic_planning', 5)", [session_id]
+        "VALUES (%s, 'aco-001', 'strategic_planning', 5)",
+        [session_id],
     )
 
 
-def sessions(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT count(*) AS n FROM demo_workflow_state").fetchone()["n"]
+def sessions(conn: DictConnection) -> int:
+    return one(conn, "SELECT count(*) AS n FROM demo_workflow_state")["n"]
 
 
-def test_reset_restores_the_story_and_removes_sessions(story: psycopg.Connection) -> None:
+def test_reset_restores_the_story_and_removes_sessions(story: DictConnection) -> None:
     # Given a changed story and a workflow in progress
     pristine = snapshot(story)
     add_session(story)
@@ -59,17 +60,24 @@ def test_reset_restores_the_story_and_removes_sessions(story: psycopg.Connection
     assert response["statusCode"] == 200
     body = body_of(response)
     assert body | {"duration_ms": 0, "reset_id": 0} == {
-        "success": True, "message": "Demo data reset successfully", "customer_id": "aco-001",
-        "anchor_date": DEMO_DAY.isoformat(), "duration_ms": 0, "reset_id": 0,
+        "success": True,
+        "message": "Demo data reset successfully",
+        "customer_id": "aco-001",
+        "anchor_date": DEMO_DAY.isoformat(),
+        "duration_ms": 0,
+        "reset_id": 0,
         "requested_by": "presenter@squelch.example",
     }
     assert 0 < body["duration_ms"] < 2000
     # And the story is back, with no sessions
     assert snapshot(story) == pristine and sessions(story) == 0
     # And the reset is recorded
-    logged = story.execute("SELECT * FROM demo_reset_log WHERE reset_id = %s", [body["reset_id"]]).fetchone()
+    logged = one(story, "SELECT * FROM demo_reset_log WHERE reset_id = %s", body["reset_id"])
     assert (logged["requested_by"], logged["anchor_date"], logged["source_ip"]) == (
-        "presenter@squelch.example", DEMO_DAY, "127.0.0.1")
+        "presenter@squelch.example",
+        DEMO_DAY,
+        "127.0.0.1",
+    )
 
 
 @pytest.mark.parametrize(
@@ -81,7 +89,7 @@ def test_reset_restores_the_story_and_removes_sessions(story: psycopg.Connection
         ({"sub": "u3", "cognito:groups": ["demonstrators"]}, 403, "not_a_demo_user"),
     ],
 )
-def test_only_demo_users_may_reset(story: psycopg.Connection, claims, status: int, code: str) -> None:
+def test_only_demo_users_may_reset(story: DictConnection, claims, status: int, code: str) -> None:
     add_session(story)
     before = snapshot(story)
     response = invoke("DemoResetFunction", reset_event(claims=claims))
@@ -90,17 +98,31 @@ def test_only_demo_users_may_reset(story: psycopg.Connection, claims, status: in
 
 
 @pytest.mark.parametrize("groups", [["demo"], ["admins", "demo"], ["demo", "my demo"], "demo"])
-def test_members_of_the_demo_group_may_reset(story: psycopg.Connection, groups: object) -> None:
+def test_members_of_the_demo_group_may_reset(story: DictConnection, groups: object) -> None:
     response = invoke("DemoResetFunction", reset_event(claims={"cognito:groups": groups}))
     assert response["statusCode"] == 200, response["body"]
 
 
 @pytest.mark.parametrize(
     "groups",
-    [["not demo"], ["x,demo"], ["'demo'"], ['"demo"'], ["[demo]"], ["demo "], ["Demo"], ["my demo", "admins"],
-     "not demo", "[demo]", "demo,admins", 1, {"demo": True}, [["demo"]]],
+    [
+        ["not demo"],
+        ["x,demo"],
+        ["'demo'"],
+        ['"demo"'],
+        ["[demo]"],
+        ["demo "],
+        ["Demo"],
+        ["my demo", "admins"],
+        "not demo",
+        "[demo]",
+        "demo,admins",
+        1,
+        {"demo": True},
+        [["demo"]],
+    ],
 )
-def test_group_membership_is_exact(story: psycopg.Connection, groups: object) -> None:
+def test_group_membership_is_exact(story: DictConnection, groups: object) -> None:
     # Given a group whose name merely contains "demo" (API Gateway would flatten ["not demo"] to "[not demo]")
     add_session(story)
     before = snapshot(story)
@@ -111,17 +133,18 @@ def test_group_membership_is_exact(story: psycopg.Connection, groups: object) ->
     assert snapshot(story) == before
 
 
-def test_a_token_other_than_the_verified_one_is_refused(story: psycopg.Connection) -> None:
+def test_a_token_other_than_the_verified_one_is_refused(story: DictConnection) -> None:
     # Given the authorizer verified one token, and the header carries another (another subject)
     event = reset_event(claims={"cognito:groups": ["viewers"]})
-    event["headers"]["authorization"] = reset_event(claims={"sub": "intruder", "cognito:groups": ["demo"]})[
-        "headers"]["authorization"]
+    event["headers"]["authorization"] = reset_event(claims={"sub": "intruder", "cognito:groups": ["demo"]})["headers"][
+        "authorization"
+    ]
     # Then the groups of the unverified one do not count
     response = invoke("DemoResetFunction", event)
     assert response["statusCode"] == 401 and body_of(response)["error"]["code"] == "unauthenticated"
 
 
-def test_groups_claim_names_the_claim_to_read(story: psycopg.Connection, monkeypatch) -> None:
+def test_groups_claim_names_the_claim_to_read(story: DictConnection, monkeypatch) -> None:
     use_environment(monkeypatch, DEMO_GROUPS_CLAIM="groups")
     allowed = invoke("DemoResetFunction", reset_event(claims={"groups": ["demo"]}))
     other_claim = invoke("DemoResetFunction", reset_event(claims={"cognito:groups": ["demo"]}))
@@ -129,7 +152,7 @@ def test_groups_claim_names_the_claim_to_read(story: psycopg.Connection, monkeyp
 
 
 @pytest.mark.parametrize("body", [{"confirm": False}, {}, {"confirm": "true"}, {"confirm": 1}, ""])
-def test_unconfirmed_reset_is_a_400_and_deletes_nothing(story: psycopg.Connection, body: object) -> None:
+def test_unconfirmed_reset_is_a_400_and_deletes_nothing(story: DictConnection, body: object) -> None:
     add_session(story)
     before = snapshot(story)
     response = invoke("DemoResetFunction", reset_event(body=body))
@@ -138,11 +161,11 @@ def test_unconfirmed_reset_is_a_400_and_deletes_nothing(story: psycopg.Connectio
     assert snapshot(story) == before
 
 
-def resets_logged(conn: psycopg.Connection) -> int:
-    return conn.execute("SELECT count(*) AS n FROM demo_reset_log").fetchone()["n"]
+def resets_logged(conn: DictConnection) -> int:
+    return one(conn, "SELECT count(*) AS n FROM demo_reset_log")["n"]
 
 
-def test_reset_failing_midway_keeps_the_old_data(story: psycopg.Connection, monkeypatch) -> None:
+def test_reset_failing_midway_keeps_the_old_data(story: DictConnection, monkeypatch) -> None:
     add_session(story)
     before, logged = snapshot(story), resets_logged(story)
     monkeypatch.setattr(demo, "story_sql", lambda: demo._seed_sql("obsidian_black.sql") + "\nSELECT 1 / 0;")
@@ -151,7 +174,7 @@ def test_reset_failing_midway_keeps_the_old_data(story: psycopg.Connection, monk
     assert snapshot(story) == before and resets_logged(story) == logged
 
 
-def test_two_resets_at_once_are_serialized(story: psycopg.Connection) -> None:
+def test_two_resets_at_once_are_serialized(story: DictConnection) -> None:
     pristine, logged = snapshot(story), resets_logged(story)
     add_session(story)
     results: list[object] = []
@@ -161,7 +184,7 @@ def test_two_resets_at_once_are_serialized(story: psycopg.Connection) -> None:
         try:
             barrier.wait()
             results.append(demo.reset_demo(True, name, None))
-        except BaseException as error:  # noqa: BLE001 - checked below
+        except BaseException as error:
             results.append(error)
         finally:
             db.close()
@@ -175,7 +198,7 @@ def test_two_resets_at_once_are_serialized(story: psycopg.Connection) -> None:
     assert snapshot(story) == pristine and resets_logged(story) == logged + 2
 
 
-def read_like_a_route(conn: psycopg.Connection, between: Callable[[], None]) -> int:
+def read_like_a_route(conn: DictConnection, between: Callable[[], None]) -> int:
     """Days from Marcus's last contact to the renewal, read in two statements as the routes read
     (the customer first, then its contacts); `between` runs between them. 233 in any one story."""
     customer = customer_queries.resolve(conn, "aco")
@@ -187,8 +210,9 @@ def read_like_a_route(conn: psycopg.Connection, between: Callable[[], None]) -> 
 
 
 @pytest.mark.parametrize(("read_only", "days"), [(True, 233), (False, 233 - 7)], ids=["snapshot", "no-snapshot"])
-def test_a_read_across_tables_sees_one_story_while_a_reset_commits(story: psycopg.Connection, read_only: bool,
-                                                                   days: int) -> None:
+def test_a_read_across_tables_sees_one_story_while_a_reset_commits(
+    story: DictConnection, read_only: bool, days: int
+) -> None:
     # Given a reader between its two statements when a reset to another demo day commits
     def reset_to_a_week_later() -> None:
         demo.reset(story, DEMO_DAY + timedelta(days=7))
@@ -198,7 +222,7 @@ def test_a_read_across_tables_sees_one_story_while_a_reset_commits(story: psycop
     assert db.run(lambda conn: read_like_a_route(conn, reset_to_a_week_later), read_only=read_only) == days
 
 
-def test_reset_log_line_has_no_token(story: psycopg.Connection, log_output) -> None:
+def test_reset_log_line_has_no_token(story: DictConnection, log_output) -> None:
     event = reset_event(claims={"cognito:username": "presenter@squelch.example", "cognito:groups": ["demo"]})
     token = event["headers"]["authorization"].split()[1]
     invoke("DemoResetFunction", event)
@@ -209,16 +233,19 @@ def test_reset_log_line_has_no_token(story: psycopg.Connection, log_output) -> N
     assert all(part not in out for part in token.split(".")) and "authorization" not in out.lower()
 
 
-
-
 def post_reset(server: str, token: str | None, body: bytes = b'{"confirm": true}'):
     headers = {"Content_Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
     return http_request(f"{server}/api/demo/reset", "POST", body, **headers)
 
 
 def forged(**claims: object) -> str:
-    payload = {"iss": auth.ISSUER, "aud": auth.AUDIENCE, "sub": "x", "cognito:groups": ["demo"],
-               "exp": int(time.time()) + 600} | claims
+    payload = {
+        "iss": auth.ISSUER,
+        "aud": auth.AUDIENCE,
+        "sub": "x",
+        "cognito:groups": ["demo"],
+        "exp": int(time.time()) + 600,
+    } | claims
     return jwt.encode(payload, auth.signing_key(), algorithm=auth.ALGORITHM)
 
 
@@ -227,37 +254,55 @@ def forged(**claims: object) -> str:
     [
         None,
         "not-a-jwt",
-        jwt.encode({"iss": auth.ISSUER, "aud": auth.AUDIENCE, "sub": "x", "cognito:groups": ["demo"],
-                    "exp": int(time.time()) + 600}, "someone-elses-key-of-32-bytes!!!", algorithm="HS256"),
+        jwt.encode(
+            {
+                "iss": auth.ISSUER,
+                "aud": auth.AUDIENCE,
+                "sub": "x",
+                "cognito:groups": ["demo"],
+                "exp": int(time.time()) + 600,
+            },
+            "someone-elses-key-of-32-bytes!!!",
+            algorithm="HS256",
+        ),
         "expired",
         "wrong-audience",
         "wrong-issuer",
         "alg-none",
     ],
 )
-def test_local_server_rejects_bad_tokens_with_401(server: str, story: psycopg.Connection, token: str | None) -> None:
+def test_local_server_rejects_bad_tokens_with_401(server: str, story: DictConnection, token: str | None) -> None:
     token = {
         "expired": lambda: forged(exp=int(time.time()) - 5),
         "wrong-audience": lambda: forged(aud="another-app"),
         "wrong-issuer": lambda: forged(iss="https://evil.example"),
-        "alg-none": lambda: jwt.encode({"iss": auth.ISSUER, "aud": auth.AUDIENCE, "sub": "x",
-                                        "cognito:groups": ["demo"], "exp": int(time.time()) + 600}, None,
-                                       algorithm="none"),
+        "alg-none": lambda: jwt.encode(
+            {
+                "iss": auth.ISSUER,
+                "aud": auth.AUDIENCE,
+                "sub": "x",
+                "cognito:groups": ["demo"],
+                "exp": int(time.time()) + 600,
+            },
+            "",
+            algorithm="none",
+        ),
     }.get(token or "", lambda: token)()
     add_session(story)
-    status, headers, body = post_reset(server, token)
+    status, _headers, body = post_reset(server, token)
     assert status == 401 and json.loads(body)["error"]["code"] == "unauthenticated"
     assert sessions(story) == 1
 
 
-def test_local_server_forbids_a_valid_token_without_the_group(server: str, story: psycopg.Connection) -> None:
+def test_local_server_forbids_a_valid_token_without_the_group(server: str, story: DictConnection) -> None:
     status, _, body = post_reset(server, auth.issue_token("viewer@squelch.local", ("viewers",)))
     assert status == 403 and json.loads(body)["error"]["code"] == "not_a_demo_user"
 
 
-def test_make_demo_token_is_accepted_by_the_local_server(server: str, story: psycopg.Connection) -> None:
-    token = subprocess.run([sys.executable, "-m", "localdev", "token"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout.strip()
+def test_make_demo_token_is_accepted_by_the_local_server(server: str, story: DictConnection) -> None:
+    token = subprocess.run(
+        [sys.executable, "-m", "localdev", "token"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
     add_session(story)
     status, _, body = post_reset(server, token)
     assert status == 200 and json.loads(body)["requested_by"] == "presenter@squelch.local"

@@ -5,19 +5,25 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from time import tzset
-from typing import Any
 
 import psycopg
 import pytest
-from conftest import DEMO_DAY, use_environment
+from conftest import DEMO_DAY, DictConnection, one, use_environment
 
 from squelch import clock
 from squelch.db import migrations
 from squelch.domain import demo
 
 TABLES = (
-    "demo_customers", "demo_contacts", "demo_operations", "demo_support_tickets", "demo_contracts",
-    "demo_strategic_plans", "demo_workflow_state", "demo_opportunities", "demo_health_components",
+    "demo_customers",
+    "demo_contacts",
+    "demo_operations",
+    "demo_support_tickets",
+    "demo_contracts",
+    "demo_strategic_plans",
+    "demo_workflow_state",
+    "demo_opportunities",
+    "demo_health_components",
 )
 
 
@@ -25,7 +31,7 @@ def day(offset: int) -> date:
     return DEMO_DAY + timedelta(days=offset)
 
 
-def snapshot(conn: psycopg.Connection) -> dict[str, list[str]]:
+def snapshot(conn: DictConnection) -> dict[str, list[str]]:
     """Every row of every demo table, as text, in a stable order."""
     return {
         table: [row["r"] for row in conn.execute(f"SELECT to_jsonb(t)::text AS r FROM {table} t ORDER BY 1").fetchall()]
@@ -33,13 +39,7 @@ def snapshot(conn: psycopg.Connection) -> dict[str, list[str]]:
     }
 
 
-def one(conn: psycopg.Connection, query: str, *params: Any) -> dict[str, Any]:
-    row = conn.execute(query, params).fetchone()
-    assert row is not None, query
-    return row
-
-
-def test_customer_is_seeded_as_the_task_list_says(story: psycopg.Connection) -> None:
+def test_customer_is_seeded_as_the_task_list_says(story: DictConnection) -> None:
     customer = one(story, "SELECT * FROM demo_customers WHERE customer_id = 'aco-001'")
     assert {k: v for k, v in customer.items() if k != "created_at"} == {
         "customer_id": "aco-001",
@@ -60,38 +60,60 @@ def test_customer_is_seeded_as_the_task_list_says(story: psycopg.Connection) -> 
     assert customer["renewal_date"] == date(2026, 4, 15)
 
 
-def test_contacts_are_marcus_and_elena(story: psycopg.Connection) -> None:
+def test_contacts_are_marcus_and_elena(story: DictConnection) -> None:
     rows = story.execute("SELECT * FROM demo_contacts ORDER BY contact_id DESC").fetchall()
     assert [{k: v for k, v in r.items() if k != "created_at"} for r in rows] == [
         {
-            "contact_id": "aco-marcus", "customer_id": "aco-001", "name": "Marcus Castellan",
-            "title": "Chief Operating Officer", "villain_designation": "The Orchestrator",
-            "engagement_level": "high", "satisfaction": "low", "last_contact": day(-90),
-            "is_evaluating_competitors": False, "initiative_value": None, "is_primary": True,
+            "contact_id": "aco-marcus",
+            "customer_id": "aco-001",
+            "name": "Marcus Castellan",
+            "title": "Chief Operating Officer",
+            "villain_designation": "The Orchestrator",
+            "engagement_level": "high",
+            "satisfaction": "low",
+            "last_contact": day(-90),
+            "is_evaluating_competitors": False,
+            "initiative_value": None,
+            "is_primary": True,
         },
         {
-            "contact_id": "aco-elena", "customer_id": "aco-001", "name": "Dr. Elena Voss",
-            "title": "VP of Technical Operations", "villain_designation": "Nightingale",
-            "engagement_level": "medium", "satisfaction": "neutral", "last_contact": None,
-            "is_evaluating_competitors": True, "initiative_value": Decimal("1700000"), "is_primary": False,
+            "contact_id": "aco-elena",
+            "customer_id": "aco-001",
+            "name": "Dr. Elena Voss",
+            "title": "VP of Technical Operations",
+            "villain_designation": "Nightingale",
+            "engagement_level": "medium",
+            "satisfaction": "neutral",
+            "last_contact": None,
+            "is_evaluating_competitors": True,
+            "initiative_value": Decimal("1700000"),
+            "is_primary": False,
         },
     ]
 
 
-def test_operations_follow_the_demo_clock(story: psycopg.Connection) -> None:
+def test_operations_follow_the_demo_clock(story: DictConnection) -> None:
     rows = story.execute(
-        "SELECT operation_id, name, status, failure_reason, cost_impact, date, quarter FROM demo_operations ORDER BY date DESC"
+        "SELECT operation_id, name, status, failure_reason, cost_impact, date, quarter FROM demo_operations "
+        "ORDER BY date DESC"
     ).fetchall()
     assert [tuple(r.values()) for r in rows] == [
         ("op-shadow-grid", "Operation Shadow Grid", "in_progress", None, None, day(-40), "Q4 2025"),
-        ("op-blackout", "Operation Blackout", "failed",
-         "Platform latency caused 47-second delay in synchronized sequence", Decimal("850000"), day(-95), "Q3 2025"),
+        (
+            "op-blackout",
+            "Operation Blackout",
+            "failed",
+            "Platform latency caused 47-second delay in synchronized sequence",
+            Decimal("850000"),
+            day(-95),
+            "Q3 2025",
+        ),
         ("op-nightfall", "Operation Nightfall", "success", None, None, day(-180), "Q2 2025"),
         ("op-crimson-dawn", "Operation Crimson Dawn", "success", None, None, day(-250), "Q1 2025"),
     ]
 
 
-def test_the_five_spike_tickets_keep_the_task_lists_spacing(story: psycopg.Connection) -> None:
+def test_the_five_spike_tickets_keep_the_task_lists_spacing(story: DictConnection) -> None:
     rows = story.execute(
         """SELECT ticket_id, subject, category, priority, resolution_time_hours, sentiment,
                   (created_at AT TIME ZONE 'UTC')::date AS day
@@ -99,30 +121,59 @@ def test_the_five_spike_tickets_keep_the_task_lists_spacing(story: psycopg.Conne
         [datetime.combine(day(-14), time(), UTC)],
     ).fetchall()
     assert [tuple(r.values()) for r in rows] == [
-        ("aco-4728", "Operative Smith cannot access Phase 3 coordination documents", "permissions_error", "high", 72,
-         "frustrated", day(-13)),
-        ("aco-4801", "Timezone conversion bug in Jakarta facility coordination", "bug", "medium", 48, "frustrated",
-         day(-10)),
-        ("aco-4823", "Performance degradation during peak operational hours", "performance", "high", None,
-         "frustrated", day(-8)),
-        ("aco-4856", "Integration with Operative Management System v8.2 failing", "integration", "high", None,
-         "frustrated", day(-6)),
+        (
+            "aco-4728",
+            "Operative Smith cannot access Phase 3 coordination documents",
+            "permissions_error",
+            "high",
+            72,
+            "frustrated",
+            day(-13),
+        ),
+        (
+            "aco-4801",
+            "Timezone conversion bug in Jakarta facility coordination",
+            "bug",
+            "medium",
+            48,
+            "frustrated",
+            day(-10),
+        ),
+        (
+            "aco-4823",
+            "Performance degradation during peak operational hours",
+            "performance",
+            "high",
+            None,
+            "frustrated",
+            day(-8),
+        ),
+        (
+            "aco-4856",
+            "Integration with Operative Management System v8.2 failing",
+            "integration",
+            "high",
+            None,
+            "frustrated",
+            day(-6),
+        ),
         ("aco-4891", "Dashboard not displaying real-time operational status", "ux", "medium", 24, "neutral", day(-4)),
     ]
 
 
-def test_baseline_history_gives_one_and_a_half_tickets_per_two_weeks(story: psycopg.Connection) -> None:
+def test_baseline_history_gives_one_and_a_half_tickets_per_two_weeks(story: DictConnection) -> None:
     # The twelve weeks (six two-week periods) before the two-week window hold nine tickets.
     row = one(
         story,
         """SELECT count(*) AS n FROM demo_support_tickets
            WHERE (created_at AT TIME ZONE 'UTC')::date BETWEEN %s AND %s""",
-        day(-98), day(-15),
+        day(-98),
+        day(-15),
     )
     assert row["n"] / 6 == 1.5
 
 
-def test_three_critical_service_failures_in_the_past_year(story: psycopg.Connection) -> None:
+def test_three_critical_service_failures_in_the_past_year(story: DictConnection) -> None:
     row = one(
         story,
         "SELECT count(*) AS n FROM demo_support_tickets WHERE priority = 'critical' AND created_at >= %s",
@@ -131,16 +182,21 @@ def test_three_critical_service_failures_in_the_past_year(story: psycopg.Connect
     assert row["n"] == 3
 
 
-def test_contract_ends_on_renewal_one_year_after_it_started(story: psycopg.Connection) -> None:
+def test_contract_ends_on_renewal_one_year_after_it_started(story: DictConnection) -> None:
     contract = one(story, "SELECT * FROM demo_contracts")
     assert {k: v for k, v in contract.items() if k != "created_at"} == {
-        "contract_id": "aco-contract-2025", "customer_id": "aco-001", "start_date": date(2025, 4, 15),
-        "end_date": day(143), "arr": Decimal("1500000"), "auto_renew": False, "sla_uptime": Decimal("99.5"),
+        "contract_id": "aco-contract-2025",
+        "customer_id": "aco-001",
+        "start_date": date(2025, 4, 15),
+        "end_date": day(143),
+        "arr": Decimal("1500000"),
+        "auto_renew": False,
+        "sla_uptime": Decimal("99.5"),
         "status": "active",
     }
 
 
-def test_strategic_plan_has_the_three_phases(story: psycopg.Connection) -> None:
+def test_strategic_plan_has_the_three_phases(story: DictConnection) -> None:
     plan = one(story, "SELECT * FROM demo_strategic_plans")
     pending = "pending"
     assert plan["plan_id"] == "aco-plan-001" and plan["customer_id"] == "aco-001"
@@ -164,28 +220,36 @@ def test_strategic_plan_has_the_three_phases(story: psycopg.Connection) -> None:
     assert plan["success_probability"] == Decimal("78") and plan["completed"] is False
 
 
-def test_elenas_initiative_is_the_opportunity(story: psycopg.Connection) -> None:
+def test_elenas_initiative_is_the_opportunity(story: DictConnection) -> None:
     opportunity = one(story, "SELECT * FROM demo_opportunities")
     assert {k: v for k, v in opportunity.items() if k != "created_at"} == {
-        "opportunity_id": "aco-opp-001", "customer_id": "aco-001", "sponsor_contact_id": "aco-elena",
-        "name": "Global Synchronization Initiative", "value": Decimal("1700000"), "status": "evaluating",
-        "key_requirement": "Timezone-intelligent scheduling", "competitors": ["VectorSync", "OmniCoord"],
-        "urgency": "high", "probability": Decimal("65"),
+        "opportunity_id": "aco-opp-001",
+        "customer_id": "aco-001",
+        "sponsor_contact_id": "aco-elena",
+        "name": "Global Synchronization Initiative",
+        "value": Decimal("1700000"),
+        "status": "evaluating",
+        "key_requirement": "Timezone-intelligent scheduling",
+        "competitors": ["VectorSync", "OmniCoord"],
+        "urgency": "high",
+        "probability": Decimal("65"),
     }
 
 
-def test_health_components_add_up_to_the_overall_score(story: psycopg.Connection) -> None:
+def test_health_components_add_up_to_the_overall_score(story: DictConnection) -> None:
     rows = story.execute("SELECT component, score, weight FROM demo_health_components").fetchall()
     assert {r["component"]: r["score"] for r in rows} == {
-        "product_performance": Decimal("3.1"), "relationship_strength": Decimal("4.8"),
-        "strategic_alignment": Decimal("5.2"), "support_quality": Decimal("3.5"),
+        "product_performance": Decimal("3.1"),
+        "relationship_strength": Decimal("4.8"),
+        "strategic_alignment": Decimal("5.2"),
+        "support_quality": Decimal("3.5"),
         "executive_sponsorship": Decimal("6.0"),
     }
     assert sum(r["weight"] for r in rows) == 1
     assert sum(r["score"] * r["weight"] for r in rows) == Decimal("4.2")
 
 
-def test_seeding_an_empty_database_equals_resetting_a_seeded_one(story: psycopg.Connection, database_factory) -> None:
+def test_seeding_an_empty_database_equals_resetting_a_seeded_one(story: DictConnection, database_factory) -> None:
     # Given a second database seeded from empty on the same demo day
     with psycopg.connect(database_factory(), autocommit=True, row_factory=psycopg.rows.dict_row) as fresh:
         migrations.migrate(fresh)
@@ -198,14 +262,14 @@ def test_seeding_an_empty_database_equals_resetting_a_seeded_one(story: psycopg.
         assert snapshot(story) == snapshot(fresh)
 
 
-def test_reset_is_idempotent(story: psycopg.Connection) -> None:
+def test_reset_is_idempotent(story: DictConnection) -> None:
     before = snapshot(story)
     demo.reset(story, DEMO_DAY)
     demo.reset(story, DEMO_DAY)
     assert snapshot(story) == before
 
 
-def test_reset_restores_changed_and_deleted_story_rows(story: psycopg.Connection) -> None:
+def test_reset_restores_changed_and_deleted_story_rows(story: DictConnection) -> None:
     before = snapshot(story)
     story.execute("UPDATE demo_contacts SET satisfaction = 'high'")
     story.execute("DELETE FROM demo_support_tickets WHERE ticket_id = 'aco-4728'")
@@ -218,7 +282,7 @@ def test_reset_restores_changed_and_deleted_story_rows(story: psycopg.Connection
     assert (result.customer_id, result.anchor_date) == ("aco-001", DEMO_DAY)
 
 
-def test_a_reset_that_fails_midway_leaves_the_old_data(story: psycopg.Connection, monkeypatch) -> None:
+def test_a_reset_that_fails_midway_leaves_the_old_data(story: DictConnection, monkeypatch) -> None:
     # Given a session in progress and a seed that breaks after it has inserted some rows
     story.execute(
         "INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps) "
@@ -233,10 +297,11 @@ def test_a_reset_that_fails_midway_leaves_the_old_data(story: psycopg.Connection
     assert snapshot(story) == before
 
 
-def test_reset_never_touches_other_customers(story: psycopg.Connection) -> None:
+def test_reset_never_touches_other_customers(story: DictConnection) -> None:
     # Given a real (non-demo) customer with its own contacts and tickets
     story.execute(
-        "INSERT INTO demo_customers (customer_id, slug, name, arr, is_demo) VALUES ('cust-42', 'acme', 'Acme', 10, false)"
+        "INSERT INTO demo_customers (customer_id, slug, name, arr, is_demo) "
+        "VALUES ('cust-42', 'acme', 'Acme', 10, false)"
     )
     story.execute("INSERT INTO demo_contacts (contact_id, customer_id, name) VALUES ('acme-1', 'cust-42', 'Ann')")
     story.execute(
@@ -253,7 +318,7 @@ def test_reset_never_touches_other_customers(story: psycopg.Connection) -> None:
     assert any("cust-42" in r for r in after["demo_support_tickets"])
 
 
-def test_seed_if_absent_never_overwrites(story: psycopg.Connection) -> None:
+def test_seed_if_absent_never_overwrites(story: DictConnection) -> None:
     story.execute("UPDATE demo_customers SET operatives = 451 WHERE customer_id = 'aco-001'")
     assert demo.seed_if_absent(story, DEMO_DAY) is False
     assert one(story, "SELECT operatives FROM demo_customers")["operatives"] == 451

@@ -6,16 +6,32 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-import psycopg
-from conftest import http_request
+from conftest import DictConnection, http_request, one
 
 from localdev import auth, template
 
 ROUTES = sorted({(r.method, r.path) for f in template.load().values() for r in f.routes})
-PATH_VALUES = ["' OR '1'='1", "aco%00", "%00", "..%2F..%2Fetc%2Fpasswd", "%F0%9F%98%88", "%ff%fe", "x" * 3000,
-               "aco;DROP TABLE demo_customers", "${jndi:ldap://x}", "%2e%2e"]
+PATH_VALUES = [
+    "' OR '1'='1",
+    "aco%00",
+    "%00",
+    "..%2F..%2Fetc%2Fpasswd",
+    "%F0%9F%98%88",
+    "%ff%fe",
+    "x" * 3000,
+    "aco;DROP TABLE demo_customers",
+    "${jndi:ldap://x}",
+    "%2e%2e",
+]
 BODIES = [
-    b"{", b"\xff\xfe\x00{}", b"[]", b"null", b'"aco-001"', b"1", b"true", b"{}",
+    b"{",
+    b"\xff\xfe\x00{}",
+    b"[]",
+    b"null",
+    b'"aco-001"',
+    b"1",
+    b"true",
+    b"{}",
     b'{"customer_id": {"$ne": 1}, "workflow_type": ["strategic_planning"], "recipient": {"a": 1}}',
     b'{"customer_id": "aco\\u0000", "workflow_type": "strategic_planning\\u0000", "recipient": "Marcus\\u0000"}',
     b'{"customer_id": "aco\'; DROP TABLE demo_customers; --", "workflow_type": "x\' OR 1=1", "recipient": "\'"}',
@@ -27,23 +43,25 @@ BODIES = [
     b"[" * 100_000 + b"]" * 100_000,
     b'{"confirm": "yes"}',
     b'{"customer_id": "aco\\ud800", "workflow_type": "strategic_planning", "recipient": "\\udfff"}',
-    b'{"step": 1, "data": {"k": "\\ud800"}, "customer_id": 1' + b"9" * 5000 + b'}',
+    b'{"step": 1, "data": {"k": "\\ud800"}, "customer_id": 1' + b"9" * 5000 + b"}",
     b'{"step": 1' + b"0" * 4400 + b', "data": {}}',
     b'{"pad": "' + b"x" * (256 * 1024) + b'"}',
 ]
 CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/xml"]
 
 
-def database_hash(conn: psycopg.Connection) -> str:
-    tables = [r["tablename"] for r in conn.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename").fetchall()]
+def database_hash(conn: DictConnection) -> str:
+    tables = [
+        r["tablename"]
+        for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+        ).fetchall()
+    ]
     parts = []
     for table in tables:
-        row = conn.execute(f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM {table} t")
-        parts.append(f"{table}:{row.fetchone()['h']}")
+        digest = one(conn, f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM {table} t")
+        parts.append(f"{table}:{digest['h']}")
     return "\n".join(parts)
-
-
 
 
 def concrete(path: str, value: str = "aco") -> str:
@@ -60,7 +78,7 @@ def assert_client_error(answer: tuple, label: str) -> None:
     assert b"Traceback" not in body and b"psycopg" not in body, label
 
 
-def test_hostile_input_on_every_route_changes_nothing(server: str, story: psycopg.Connection) -> None:
+def test_hostile_input_on_every_route_changes_nothing(server: str, story: DictConnection) -> None:
     before = database_hash(story)
     token = auth.issue_token()
     tried = 0
@@ -68,8 +86,13 @@ def test_hostile_input_on_every_route_changes_nothing(server: str, story: psycop
         headers = {"Authorization": f"Bearer {token}"} if path == "/api/demo/reset" else {}
         if "{" in path:
             for value in PATH_VALUES:
-                answer = http_request(server + concrete(path, value), method, b"{}" if method != "GET" else None,
-                                 Content_Type="application/json", **headers)
+                answer = http_request(
+                    server + concrete(path, value),
+                    method,
+                    b"{}" if method != "GET" else None,
+                    Content_Type="application/json",
+                    **headers,
+                )
                 assert_client_error(answer, f"{method} {path} <- {value[:40]}")
                 tried += 1
         for wrong in {"GET", "POST", "PUT", "DELETE", "PATCH", "TRACE", "PROPFIND"} - {method}:
@@ -78,13 +101,15 @@ def test_hostile_input_on_every_route_changes_nothing(server: str, story: psycop
             tried += 1
         if method in ("POST", "PUT"):
             for body in BODIES:
-                answer = http_request(server + concrete(path, "wf-nonexistent"), method, body,
-                                 Content_Type="application/json", **headers)
+                answer = http_request(
+                    server + concrete(path, "wf-nonexistent"), method, body, Content_Type="application/json", **headers
+                )
                 assert_client_error(answer, f"{method} {path} <- {body[:60]!r}")
                 tried += 1
             for content_type in CONTENT_TYPES[1:]:
-                answer = http_request(server + concrete(path), method, b'{"customer_id": "aco"}',
-                                 Content_Type=content_type, **headers)
+                answer = http_request(
+                    server + concrete(path), method, b'{"customer_id": "aco"}', Content_Type=content_type, **headers
+                )
                 assert_client_error(answer, f"{method} {path} as {content_type}")
                 assert answer[0] == 415
                 tried += 1
@@ -96,22 +121,36 @@ def test_a_very_long_path_is_a_client_error(server: str) -> None:
     assert_client_error(http_request(f"{server}/api/customers/{'a' * 60_000}"), "60 KB path")
 
 
-def test_step_data_that_postgres_cannot_store_is_a_422(server: str, story: psycopg.Connection) -> None:
-    session = json.loads(http_request(f"{server}/api/workflows/start", "POST",
-                                 b'{"customer_id": "aco", "workflow_type": "strategic_planning"}',
-                                 Content_Type="application/json")[2])["session_id"]
+def test_step_data_that_postgres_cannot_store_is_a_422(server: str, story: DictConnection) -> None:
+    session = json.loads(
+        http_request(
+            f"{server}/api/workflows/start",
+            "POST",
+            b'{"customer_id": "aco", "workflow_type": "strategic_planning"}',
+            Content_Type="application/json",
+        )[2]
+    )["session_id"]
     before = database_hash(story)
-    for body in (b'{"step": 1, "data": {"k": "\\u0000"}}', b'{"step": 1, "data": {"\\u0000": 1}}',
-                 b'{"step": 1, "data": {"k": "\\ud800"}}', b'{"step": 1, "data": {"\\udc00x": 1}}',
-                 b'{"step": 1, "data": {"k": ["a\\udbff"]}}',
-                 b'{"step": 1, "data": {"k": NaN}}', b'{"step": 1, "data": {"k": [1e999]}}',
-                 b'{"step": 99999999999999999999, "data": {}}'):
+    for body in (
+        b'{"step": 1, "data": {"k": "\\u0000"}}',
+        b'{"step": 1, "data": {"\\u0000": 1}}',
+        b'{"step": 1, "data": {"k": "\\ud800"}}',
+        b'{"step": 1, "data": {"\\udc00x": 1}}',
+        b'{"step": 1, "data": {"k": ["a\\udbff"]}}',
+        b'{"step": 1, "data": {"k": NaN}}',
+        b'{"step": 1, "data": {"k": [1e999]}}',
+        b'{"step": 99999999999999999999, "data": {}}',
+    ):
         answer = http_request(f"{server}/api/workflows/{session}/step", "PUT", body, Content_Type="application/json")
         assert_client_error(answer, repr(body))
         assert answer[0] == 422
     # An integer too long for Python's int() (over 4,300 digits) is not JSON we can take: 400
-    answer = http_request(f"{server}/api/workflows/{session}/step", "PUT",
-                          b'{"step": 1, "data": {"k": 1' + b"0" * 4400 + b'}}', Content_Type="application/json")
+    answer = http_request(
+        f"{server}/api/workflows/{session}/step",
+        "PUT",
+        b'{"step": 1, "data": {"k": 1' + b"0" * 4400 + b"}}",
+        Content_Type="application/json",
+    )
     assert_client_error(answer, "4,400-digit integer")
     assert answer[0] == 400 and json.loads(answer[2])["error"]["code"] == "malformed_json"
     assert database_hash(story) == before

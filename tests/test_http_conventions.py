@@ -30,8 +30,12 @@ LOCAL_ORIGIN = "http://localhost:5173"
 
 @pytest.mark.parametrize(
     ("path", "method", "status"),
-    [("/api/customers/aco", "GET", 200), ("/api/customers/nobody", "GET", 404),
-     ("/api/nothing", "GET", 404), ("/api/customers/aco", "DELETE", 405)],
+    [
+        ("/api/customers/aco", "GET", 200),
+        ("/api/customers/nobody", "GET", 404),
+        ("/api/nothing", "GET", 404),
+        ("/api/customers/aco", "DELETE", 405),
+    ],
 )
 def test_allowed_origin_is_echoed_on_every_answer(server: str, path: str, method: str, status: int) -> None:
     got, headers, _ = http_request(server + path, method, Origin=LOCAL_ORIGIN)
@@ -40,8 +44,16 @@ def test_allowed_origin_is_echoed_on_every_answer(server: str, path: str, method
     assert "Origin" in headers["vary"]
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example", "http://localhost:1@evil.example", "null",
-                                    "http://localhost:5173.evil.example", "http://localhost:5174"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example",
+        "http://localhost:1@evil.example",
+        "null",
+        "http://localhost:5173.evil.example",
+        "http://localhost:5174",
+    ],
+)
 def test_other_origins_get_no_cors_grant(server: str, origin: str) -> None:
     _, headers, _ = http_request(f"{server}/api/customers/aco", Origin=origin)
     assert "access-control-allow-origin" not in headers
@@ -49,8 +61,11 @@ def test_other_origins_get_no_cors_grant(server: str, origin: str) -> None:
 
 def test_preflight_is_answered_from_the_templates_cors_configuration(server: str) -> None:
     status, headers, body = http_request(
-        f"{server}/api/customers/aco/health", "OPTIONS", Origin=LOCAL_ORIGIN,
-        Access_Control_Request_Method="GET", Access_Control_Request_Headers="content-type",
+        f"{server}/api/customers/aco/health",
+        "OPTIONS",
+        Origin=LOCAL_ORIGIN,
+        Access_Control_Request_Method="GET",
+        Access_Control_Request_Headers="content-type",
     )
     cors = template.cors_configuration()
     assert (status, body) == (204, b"")
@@ -63,8 +78,12 @@ def test_preflight_is_answered_from_the_templates_cors_configuration(server: str
 def test_allowed_origins_override_the_templates_default(server: str, monkeypatch) -> None:
     # The local counterpart of deploying with CorsAllowOrigins=...
     monkeypatch.setenv("CORS_ALLOW_ORIGINS", "https://demo.squelch.example, https://staging.squelch.example")
-    for origin, granted in (("https://demo.squelch.example", True), ("https://staging.squelch.example", True),
-                            (LOCAL_ORIGIN, False), ("https://demo.squelch.example.evil.example", False)):
+    for origin, granted in (
+        ("https://demo.squelch.example", True),
+        ("https://staging.squelch.example", True),
+        (LOCAL_ORIGIN, False),
+        ("https://demo.squelch.example.evil.example", False),
+    ):
         _, headers, _ = http_request(f"{server}/api/customers/aco", Origin=origin)
         assert (headers.get("access-control-allow-origin") == origin) == granted, origin
 
@@ -88,8 +107,11 @@ def test_unknown_route_is_a_404(server: str) -> None:
 
 def test_body_over_256_kib_is_a_413(server: str) -> None:
     body = b'{"pad": "' + b"x" * (256 * 1024) + b'"}'
-    assert_error(http_request(f"{server}/api/customers/aco", "GET", body, Content_Type="application/json"),
-                 413, "payload_too_large")
+    assert_error(
+        http_request(f"{server}/api/customers/aco", "GET", body, Content_Type="application/json"),
+        413,
+        "payload_too_large",
+    )
 
 
 def test_overlong_reference_is_a_422_with_details(server: str) -> None:
@@ -135,10 +157,25 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def test_api_reference_renders_in_headless_chromium(server: str) -> None:
     with tempfile.TemporaryDirectory() as profile:
         dom = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--virtual-time-budget=10000", "--dump-dom", f"{server}/api/docs"],
-            capture_output=True, text=True, timeout=120, check=True,
+            [
+                str(CHROMIUM),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=10000",
+                "--dump-dom",
+                f"{server}/api/docs",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
         ).stdout
     # Swagger UI has fetched the document and drawn one block per operation.
     assert "Squelch Act 1 demo API" in dom

@@ -29,8 +29,13 @@ def test_serves_every_route_declared_in_the_template(server: str, caplog: pytest
     for method, path, function in routes:
         url = server + path.replace("{customer_ref}", "aco").replace("{session_id}", "wf-unknown")
         with caplog.at_level(logging.INFO, logger="localdev"):
-            status, _, _ = http_request(url, method, b"{}" if method != "GET" else None,
-                                        Content_Type="application/json", Authorization=f"Bearer {issue_token()}")
+            status, _, _ = http_request(
+                url,
+                method,
+                b"{}" if method != "GET" else None,
+                Content_Type="application/json",
+                Authorization=f"Bearer {issue_token()}",
+            )
         assert status not in (404, 405) or function.startswith("Workflow"), (method, path, status)
         assert caplog.messages[-1].split()[-1] == function, (method, path, caplog.messages[-1])
 

@@ -13,8 +13,13 @@ from squelch.db import migrations
 from squelch.db.migrations import MigrationError
 
 SEVEN_TABLES = {
-    "demo_customers", "demo_contacts", "demo_operations", "demo_support_tickets",
-    "demo_contracts", "demo_strategic_plans", "demo_workflow_state",
+    "demo_customers",
+    "demo_contacts",
+    "demo_operations",
+    "demo_support_tickets",
+    "demo_contracts",
+    "demo_strategic_plans",
+    "demo_workflow_state",
 }
 
 
@@ -63,7 +68,7 @@ def test_refuses_an_edited_applied_migration(empty_database: str, tmp_path: Path
         first = sorted(directory.glob("0001_*.sql"))[0]
         first.write_text(first.read_text() + "\n-- an innocent-looking edit\n")
         # When the runner runs, then it refuses, naming the file
-        with pytest.raises(MigrationError, match="0001_.*edited"):
+        with pytest.raises(MigrationError, match=r"0001_.*edited"):
             migrations.migrate(conn, directory)
         # And nothing was applied
         assert "should_not_exist" not in tables(conn)
@@ -107,7 +112,7 @@ def test_concurrent_runners_apply_each_migration_once(empty_database: str) -> No
             with psycopg.connect(empty_database, autocommit=True) as conn:
                 barrier.wait()
                 results.append(migrations.migrate(conn))
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=runner) for _ in range(4)]
@@ -129,7 +134,7 @@ def test_refuses_a_new_file_numbered_below_an_applied_one(empty_database: str, t
         # When a file appears whose number sorts before one already applied (a merge from an old branch)
         (directory / "0000_late_arrival.sql").write_text("CREATE TABLE late_arrival (id integer);")
         # Then the runner refuses it rather than applying it out of order
-        with pytest.raises(MigrationError, match="0000_late_arrival.*below.*applied"):
+        with pytest.raises(MigrationError, match=r"0000_late_arrival.*below.*applied"):
             migrations.migrate(conn, directory)
         assert "late_arrival" not in tables(conn)
 
@@ -138,8 +143,7 @@ def test_a_connection_lost_during_a_migration_reports_that_error(empty_database:
     # Given a migration during which the server ends the runner's connection
     directory = copy_migrations(tmp_path)
     (directory / "9999_lose_the_connection.sql").write_text("SELECT pg_terminate_backend(pg_backend_pid());")
-    with psycopg.connect(empty_database, autocommit=True) as conn:
-        # Then the error is the lost connection, not a failure of the unlock that follows it
-        with pytest.raises(psycopg.OperationalError) as raised:
-            migrations.migrate(conn, directory)
+    # Then the error is the lost connection, not a failure of the unlock that follows it
+    with psycopg.connect(empty_database, autocommit=True) as conn, pytest.raises(psycopg.OperationalError) as raised:
+        migrations.migrate(conn, directory)
     assert isinstance(raised.value, psycopg.errors.AdminShutdown), repr(raised.value)

@@ -7,15 +7,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-import psycopg
 import pytest
-from conftest import DEMO_DAY
+from conftest import DEMO_DAY, DictConnection
 
 from squelch import clock
 from squelch.ai import drafts, number_guard
-from squelch.domain import insights
 from squelch.ai.facts import AccountFacts
-from squelch.domain import demo
+from squelch.domain import demo, insights
 from squelch.models.ai import Source
 
 
@@ -23,12 +21,15 @@ def canned_texts(f: AccountFacts) -> list[tuple[str, str, dict[str, Any]]]:
     """(route, text, the facts the LLM would be given) for every canned text of the three AI routes."""
     risk, risk_sources = drafts.risk_text(f)
     opportunity, _, opportunity_sources = drafts.opportunity_text(f)
-    written = [("risk", risk, insights._prompt_facts(f, risk_sources)),
-               ("opportunity", opportunity, insights._prompt_facts(f, opportunity_sources))]
+    written = [
+        ("risk", risk, insights._prompt_facts(f, risk_sources)),
+        ("opportunity", opportunity, insights._prompt_facts(f, opportunity_sources)),
+    ]
     for contact in f.contacts:
         email, sources = drafts.email_text(f, contact)
-        written.append((f"email to {contact.contact_id}", email,
-                        insights._prompt_facts(f, sources, recipient=contact.name)))
+        written.append(
+            (f"email to {contact.contact_id}", email, insights._prompt_facts(f, sources, recipient=contact.name))
+        )
     return [(route, number_guard.prose(text), prompt) for route, text, prompt in written]
 
 
@@ -46,8 +47,11 @@ def gathered_on(today: date, monkeypatch: pytest.MonkeyPatch) -> AccountFacts:
 
 
 def invented_in_canned_texts(f: AccountFacts) -> list[tuple[str, str, set[str]]]:
-    return [(route, text, invented) for route, text, prompt in canned_texts(f)
-            if (invented := number_guard.invented_numbers(text, prompt))]
+    return [
+        (route, text, invented)
+        for route, text, prompt in canned_texts(f)
+        if (invented := number_guard.invented_numbers(text, prompt))
+    ]
 
 
 # ---- numbers a text may not contain, though their digits appear somewhere in the demo's facts ----
@@ -86,8 +90,9 @@ REJECTED_ON_THE_DEMO_DAY = [
 
 
 @pytest.mark.parametrize("text", REJECTED_ON_THE_DEMO_DAY)
-def test_numbers_that_are_not_values_of_the_facts_are_rejected(story: psycopg.Connection, text: str,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_numbers_that_are_not_values_of_the_facts_are_rejected(
+    story: DictConnection, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     loosest = all_facts_of_the_day(gathered_on(DEMO_DAY, monkeypatch))
     assert number_guard.invented_numbers(text, loosest), text
 
@@ -107,13 +112,15 @@ PASSED_ON_THE_DEMO_DAY = [
 
 
 @pytest.mark.parametrize("text", PASSED_ON_THE_DEMO_DAY)
-def test_fact_values_in_their_written_forms_pass(story: psycopg.Connection, text: str,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fact_values_in_their_written_forms_pass(
+    story: DictConnection, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     loosest = all_facts_of_the_day(gathered_on(DEMO_DAY, monkeypatch))
     assert number_guard.invented_numbers(text, loosest) == set()
 
 
 # ---- the written forms of a value, on hand-made facts ----
+
 
 @pytest.mark.parametrize(
     ("fact_values", "text", "passes"),
@@ -149,8 +156,11 @@ def test_fact_values_in_their_written_forms_pass(story: psycopg.Connection, text
         ({"ticket_id": "aco-4728"}, "See ticket aco-4728.", True),
         ({"ticket_id": "aco-4728"}, "See ticket 4728.", False),
         ({"ticket_id": "aco-4728"}, "There are 4728 tickets.", False),
-        ({"renewal_date": "2026-04-15"}, "Renewal: April 15, 2026; 15 April 2026; April 15; Apr. 15th; 2026-04-15.",
-         True),
+        (
+            {"renewal_date": "2026-04-15"},
+            "Renewal: April 15, 2026; 15 April 2026; April 15; Apr. 15th; 2026-04-15.",
+            True,
+        ),
         ({"renewal_date": "2026-04-15"}, "Renewal is in April 2026.", True),
         ({"renewal_date": "2026-04-15"}, "Renewal is in 2026.", False),
         ({"renewal_date": "2026-04-15"}, "Renewal is on the 15th.", False),
@@ -170,8 +180,10 @@ def test_written_forms(fact_values: dict[str, Any], text: str, passes: bool) -> 
 
 # ---- every canned text passes, whatever the day ----
 
-def test_every_canned_text_passes_on_every_anchor_day_of_a_year(story: psycopg.Connection,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_every_canned_text_passes_on_every_anchor_day_of_a_year(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The story re-seeded on each day of a year (the daily refresh does this), read on its own day.
     failures = []
     for offset in range(366):
@@ -181,8 +193,7 @@ def test_every_canned_text_passes_on_every_anchor_day_of_a_year(story: psycopg.C
     assert failures == []
 
 
-def test_every_canned_text_passes_as_the_story_ages(story: psycopg.Connection,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_canned_text_passes_as_the_story_ages(story: DictConnection, monkeypatch: pytest.MonkeyPatch) -> None:
     # One seeding read on each of 400 later days: failures age out, the year turns, the spike goes.
     failures = []
     for offset in range(400):
@@ -191,8 +202,9 @@ def test_every_canned_text_passes_as_the_story_ages(story: psycopg.Connection,
     assert failures == []
 
 
-def test_every_canned_text_passes_for_a_customer_worth_billions(story: psycopg.Connection,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_canned_text_passes_for_a_customer_worth_billions(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     story.execute("UPDATE demo_customers SET arr = 1500000000")
     story.execute("UPDATE demo_contracts SET arr = 1500000000")
     story.execute("UPDATE demo_opportunities SET value = 1500000000")
@@ -203,12 +215,14 @@ def test_every_canned_text_passes_for_a_customer_worth_billions(story: psycopg.C
     assert invented_in_canned_texts(f) == []
 
 
-def test_names_with_numbers_in_them_are_cited_whole(story: psycopg.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_names_with_numbers_in_them_are_cited_whole(story: DictConnection, monkeypatch: pytest.MonkeyPatch) -> None:
     # Digits and number words inside names and the requirement are the data's; the texts cite them whole
     # (the requirement lower-cased mid-sentence).
     story.execute("UPDATE demo_customers SET name = 'Area 51 Logistics', csm_name = 'Agent 47'")
-    story.execute("UPDATE demo_opportunities SET name = 'Initiative 2030', "
-                  "key_requirement = 'Sub-100ms failover for twenty-four facilities'")
+    story.execute(
+        "UPDATE demo_opportunities SET name = 'Initiative 2030', "
+        "key_requirement = 'Sub-100ms failover for twenty-four facilities'"
+    )
     story.execute("UPDATE demo_operations SET name = 'Operation Nine Lives' WHERE operation_id = 'op-blackout'")
     f = gathered_on(DEMO_DAY, monkeypatch)
     texts = " ".join(text for _, text, _ in canned_texts(f))
@@ -217,4 +231,8 @@ def test_names_with_numbers_in_them_are_cited_whole(story: psycopg.Connection, m
     assert invented_in_canned_texts(f) == []
     # and their numbers are not allowed on their own
     assert number_guard.invented_numbers("51 facilities, 47 days, 100ms, nine lives", all_facts_of_the_day(f)) == {
-        "51", "47", "100", "nine"}
+        "51",
+        "47",
+        "100",
+        "nine",
+    }

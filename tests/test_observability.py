@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-import psycopg
 import pytest
-from conftest import body_of, invoke, load_event, use_environment
+from conftest import DictConnection, body_of, invoke, load_event, use_environment
 
 from squelch.observability import metrics
 
@@ -23,22 +22,26 @@ def emitted(output: str) -> list[dict]:
     return [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
 
 
-def test_log_lines_carry_the_request_id_as_correlation_id(story: psycopg.Connection, log_output) -> None:
+def test_log_lines_carry_the_request_id_as_correlation_id(story: DictConnection, log_output) -> None:
     event = load_event("demo_reset.json")
     invoke("DemoResetFunction", event)
-    [line] = [json.loads(l) for l in log_output.getvalue().splitlines() if '"demo reset"' in l]
+    [line] = [json.loads(text) for text in log_output.getvalue().splitlines() if '"demo reset"' in text]
     assert line["correlation_id"] == event["requestContext"]["requestId"]
     assert line["function_name"] == "DemoResetFunction" and line["service"] == "squelch"
 
 
-def test_reset_emits_a_metric(story: psycopg.Connection, metrics_on, capsys) -> None:
+def test_reset_emits_a_metric(story: DictConnection, metrics_on, capsys) -> None:
     invoke("DemoResetFunction", load_event("demo_reset.json"))
-    names = {m["Name"] for blob in emitted(capsys.readouterr().out)
-             for directive in blob["_aws"]["CloudWatchMetrics"] for m in directive["Metrics"]}
+    names = {
+        m["Name"]
+        for blob in emitted(capsys.readouterr().out)
+        for directive in blob["_aws"]["CloudWatchMetrics"]
+        for m in directive["Metrics"]
+    }
     assert "DemoResets" in names
 
 
-def test_ai_fallback_emits_a_metric(story: psycopg.Connection, metrics_on, capsys, monkeypatch) -> None:
+def test_ai_fallback_emits_a_metric(story: DictConnection, metrics_on, capsys, monkeypatch) -> None:
     use_environment(monkeypatch, POWERTOOLS_METRICS_DISABLED="false", AI_PROVIDER="bedrock", BEDROCK_MODEL_ID=None)
     event = load_event("risk_analysis_create.json")
     assert body_of(invoke("RiskAnalysisCreateFunction", event))["provider"] == "canned"
@@ -46,7 +49,7 @@ def test_ai_fallback_emits_a_metric(story: psycopg.Connection, metrics_on, capsy
     assert any(blob.get("AIFallbacks") == [1.0] for blob in blobs)
 
 
-def test_errors_log_no_connection_secrets(story: psycopg.Connection, log_output, monkeypatch) -> None:
+def test_errors_log_no_connection_secrets(story: DictConnection, log_output, monkeypatch) -> None:
     use_environment(monkeypatch, DATABASE_URL="postgresql://admin:hunter2-secret@127.0.0.1:1/squelch")
     response = invoke("CustomerGetFunction", load_event("customer_get.json"))
     assert response["statusCode"] == 503

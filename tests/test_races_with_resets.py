@@ -6,8 +6,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-import psycopg
-from conftest import DEMO_DAY, body_of, invoke, load_event
+from conftest import DictConnection, body_of, invoke, load_event
 from test_workflows import context, save, start
 
 from squelch import db
@@ -16,7 +15,7 @@ from squelch.domain import demo
 DOCUMENTED = {200, 201, 404, 409, 422, 503}
 
 
-def test_starts_steps_and_reads_during_resets_never_answer_500(story: psycopg.Connection) -> None:
+def test_starts_steps_and_reads_during_resets_never_answer_500(story: DictConnection) -> None:
     statuses: Counter[int] = Counter()
     failures: list[str] = []
     stop = threading.Event()

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import psycopg
 import pytest
-from conftest import DEMO_DAY, body_of, invoke, load_event, use_environment
+from conftest import DEMO_DAY, DictConnection, body_of, invoke, load_event, one, use_environment
 from pg_proxy import CommitDroppingProxy, commit_dropping_proxy
 from test_demo_reset import reset_event, resets_logged
 from test_workflows import save, start
@@ -22,7 +21,7 @@ from squelch.errors import Unavailable
 
 
 @pytest.fixture
-def proxy(story: psycopg.Connection, runtime_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CommitDroppingProxy]:
+def proxy(story: DictConnection, runtime_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CommitDroppingProxy]:
     """The functions reach the database through the proxy; the test arms it before the request."""
     with commit_dropping_proxy(runtime_url) as proxy:
         use_environment(monkeypatch, DATABASE_URL=proxy.url())
@@ -36,11 +35,14 @@ def lost_connection(response: dict) -> None:
     assert body_of(response)["error"]["code"] == "database_unavailable"
 
 
-def test_saving_the_last_step_is_not_replayed_after_a_lost_commit_answer(story: psycopg.Connection,
-                                                                         proxy: CommitDroppingProxy) -> None:
+def test_saving_the_last_step_is_not_replayed_after_a_lost_commit_answer(
+    story: DictConnection, proxy: CommitDroppingProxy
+) -> None:
     # Given a session at step 4 of 5
-    story.execute("INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps, current_step)"
-                  " VALUES ('wf-lost-commit', 'aco-001', 'strategic_planning', 5, 4)")
+    story.execute(
+        "INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps, current_step)"
+        " VALUES ('wf-lost-commit', 'aco-001', 'strategic_planning', 5, 4)"
+    )
     # When the answer to the last step's COMMIT is lost
     proxy.drop_next_commit = True
     response = save("wf-lost-commit", 5, {"note": "done"})
@@ -48,20 +50,22 @@ def test_saving_the_last_step_is_not_replayed_after_a_lost_commit_answer(story: 
     assert proxy.commits_dropped == 1
     lost_connection(response)
     # And the step was saved once, as the first attempt left it
-    saved = story.execute("SELECT completed, data FROM demo_workflow_state WHERE session_id = 'wf-lost-commit'").fetchone()
+    saved = story.execute(
+        "SELECT completed, data FROM demo_workflow_state WHERE session_id = 'wf-lost-commit'"
+    ).fetchone()
     assert saved == {"completed": True, "data": {"step_5": {"note": "done"}}}
 
 
-def test_a_reset_is_not_run_twice_after_a_lost_commit_answer(story: psycopg.Connection,
-                                                             proxy: CommitDroppingProxy) -> None:
+def test_a_reset_is_not_run_twice_after_a_lost_commit_answer(story: DictConnection, proxy: CommitDroppingProxy) -> None:
     logged = resets_logged(story)
     proxy.drop_next_commit = True
     lost_connection(invoke("DemoResetFunction", reset_event()))
     assert proxy.commits_dropped == 1 and resets_logged(story) == logged + 1
 
 
-def test_a_first_start_is_not_answered_as_a_second_after_a_lost_commit_answer(story: psycopg.Connection,
-                                                                              proxy: CommitDroppingProxy) -> None:
+def test_a_first_start_is_not_answered_as_a_second_after_a_lost_commit_answer(
+    story: DictConnection, proxy: CommitDroppingProxy
+) -> None:
     proxy.drop_next_commit = True
     lost_connection(start())
     assert proxy.commits_dropped == 1
@@ -71,17 +75,16 @@ def test_a_first_start_is_not_answered_as_a_second_after_a_lost_commit_answer(st
     assert again["statusCode"] == 200 and body_of(again)["session_id"] == created["session_id"]
 
 
-def test_a_read_is_read_again_after_a_lost_commit_answer(story: psycopg.Connection,
-                                                         proxy: CommitDroppingProxy) -> None:
+def test_a_read_is_read_again_after_a_lost_commit_answer(story: DictConnection, proxy: CommitDroppingProxy) -> None:
     proxy.drop_next_commit = True
     response = invoke("CustomerGetFunction", load_event("customer_get.json"))
     assert proxy.commits_dropped == 1
     assert response["statusCode"] == 200 and body_of(response)["name"] == "Obsidian Black"
 
 
-def test_a_write_on_a_connection_dropped_while_idle_is_retried(story: psycopg.Connection) -> None:
+def test_a_write_on_a_connection_dropped_while_idle_is_retried(story: DictConnection) -> None:
     # Given a warm container whose connection the server then terminates
-    pid = db.run(lambda conn: conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"])
+    pid = db.run(lambda conn: one(conn, "SELECT pg_backend_pid() AS pid")["pid"])
     story.execute("SELECT pg_terminate_backend(%s)", [pid])
     # When the next invocation writes, then it fails at BEGIN, before any work, and is retried
     response = start()
@@ -89,11 +92,11 @@ def test_a_write_on_a_connection_dropped_while_idle_is_retried(story: psycopg.Co
     assert body_of(response)["context"]["renewal_date"] == (DEMO_DAY.replace(year=2026, month=4, day=15)).isoformat()
 
 
-def test_a_read_that_fails_for_another_reason_is_not_run_again(story: psycopg.Connection) -> None:
+def test_a_read_that_fails_for_another_reason_is_not_run_again(story: DictConnection) -> None:
     # Given a read the server cancels (its statement timeout): the connection itself is fine
     attempts = []
 
-    def slow_read(conn: psycopg.Connection) -> None:
+    def slow_read(conn: DictConnection) -> None:
         attempts.append(1)
         conn.execute("SET LOCAL statement_timeout = '10ms'")
         conn.execute("SELECT pg_sleep(1)")

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from conftest import DictConnection
 
 DEMO_TABLES = (
-    "demo_customers", "demo_contacts", "demo_operations", "demo_support_tickets", "demo_contracts",
-    "demo_strategic_plans", "demo_workflow_state", "demo_opportunities", "demo_health_components",
+    "demo_customers",
+    "demo_contacts",
+    "demo_operations",
+    "demo_support_tickets",
+    "demo_contracts",
+    "demo_strategic_plans",
+    "demo_workflow_state",
+    "demo_opportunities",
+    "demo_health_components",
 )
 
 
-def test_every_table_and_column_is_commented(story: psycopg.Connection) -> None:
+def test_every_table_and_column_is_commented(story: DictConnection) -> None:
     undocumented = story.execute(
         """
         SELECT c.relname || coalesce('.' || a.attname, '') AS name
@@ -26,7 +34,7 @@ def test_every_table_and_column_is_commented(story: psycopg.Connection) -> None:
     assert undocumented == []
 
 
-def test_every_child_table_is_indexed_on_customer_id(story: psycopg.Connection) -> None:
+def test_every_child_table_is_indexed_on_customer_id(story: DictConnection) -> None:
     for table in DEMO_TABLES[1:]:
         plans = story.execute(
             "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
@@ -35,10 +43,11 @@ def test_every_child_table_is_indexed_on_customer_id(story: psycopg.Connection) 
         assert plans, f"{table} has no index leading with customer_id"
 
 
-def test_tickets_are_indexed_for_the_two_week_window(story: psycopg.Connection) -> None:
+def test_tickets_are_indexed_for_the_two_week_window(story: DictConnection) -> None:
     story.execute("SET enable_seqscan = off")
     plan = story.execute(
-        "EXPLAIN SELECT * FROM demo_support_tickets WHERE customer_id = 'aco-001' AND created_at >= now() - interval '14 days'"
+        "EXPLAIN SELECT * FROM demo_support_tickets "
+        "WHERE customer_id = 'aco-001' AND created_at >= now() - interval '14 days'"
     ).fetchall()
     assert "demo_support_tickets_customer_created_idx" in " ".join(row["QUERY PLAN"] for row in plan)
 
@@ -63,18 +72,18 @@ def test_tickets_are_indexed_for_the_two_week_window(story: psycopg.Connection) 
     ],
 )
 def test_check_constraints_reject_values_outside_their_sets(
-    story: psycopg.Connection, statement: str, constraint: str
+    story: DictConnection, statement: str, constraint: str
 ) -> None:
     with pytest.raises(psycopg.errors.CheckViolation, match=constraint):
         story.execute(statement)
 
 
-def test_a_customer_has_at_most_one_primary_contact(story: psycopg.Connection) -> None:
+def test_a_customer_has_at_most_one_primary_contact(story: DictConnection) -> None:
     with pytest.raises(psycopg.errors.UniqueViolation):
         story.execute("UPDATE demo_contacts SET is_primary = true WHERE contact_id = 'aco-elena'")
 
 
-def test_quarter_is_derived_from_the_date(story: psycopg.Connection) -> None:
+def test_quarter_is_derived_from_the_date(story: DictConnection) -> None:
     story.execute("UPDATE demo_operations SET date = '2024-10-15' WHERE operation_id = 'op-blackout'")
     row = story.execute("SELECT quarter FROM demo_operations WHERE operation_id = 'op-blackout'").fetchone()
     assert row == {"quarter": "Q4 2024"}

@@ -9,14 +9,18 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-import psycopg
 import pytest
-from conftest import DEMO_DAY, body_of, invoke, load_event, use_environment
+from conftest import DEMO_DAY, DictConnection, body_of, invoke, load_event, use_environment
 from test_ai_routes import email, opportunity, risk
 
-GET_ROUTES = {"CustomerGetFunction": "customer_get.json", "ContactsListFunction": "contacts_list.json",
-              "OperationsListFunction": "operations_list.json", "HealthGetFunction": "health_get.json",
-              "TicketsListFunction": "tickets_list.json", "OpportunitiesListFunction": "opportunities_list.json"}
+GET_ROUTES = {
+    "CustomerGetFunction": "customer_get.json",
+    "ContactsListFunction": "contacts_list.json",
+    "OperationsListFunction": "operations_list.json",
+    "HealthGetFunction": "health_get.json",
+    "TicketsListFunction": "tickets_list.json",
+    "OpportunitiesListFunction": "opportunities_list.json",
+}
 # Dates that name what is to come, not what happened.
 FORWARD_LOOKING = {"renewal_date", "end_date", "window_end"}
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -40,8 +44,9 @@ def past_dates(value: Any, key: str = "") -> list[tuple[str, date]]:
 
 
 @pytest.mark.parametrize("days_before_anchor", [100, 50, 5, 0])
-def test_nothing_after_today_is_shown_counted_or_cited(story: psycopg.Connection, monkeypatch,
-                                                       days_before_anchor: int) -> None:
+def test_nothing_after_today_is_shown_counted_or_cited(
+    story: DictConnection, monkeypatch, days_before_anchor: int
+) -> None:
     today = DEMO_DAY - timedelta(days=days_before_anchor)
     use_environment(monkeypatch, DEMO_TODAY=today.isoformat())
     found = answers()
@@ -55,13 +60,15 @@ def test_nothing_after_today_is_shown_counted_or_cited(story: psycopg.Connection
         assert name not in texts or name in shown_operations, name
 
 
-def test_a_hundred_days_before_the_anchor_the_story_so_far(story: psycopg.Connection, monkeypatch) -> None:
+def test_a_hundred_days_before_the_anchor_the_story_so_far(story: DictConnection, monkeypatch) -> None:
     # Given today is D-100: Blackout (D-95), Shadow Grid (D-40), Marcus's last contact (D-90) and
     # the new CSM's takeover (D-3) have not happened
     use_environment(monkeypatch, DEMO_TODAY=(DEMO_DAY - timedelta(days=100)).isoformat())
     found = answers()
     assert [o["name"] for o in found["OperationsListFunction"]["operations"]] == [
-        "Operation Nightfall", "Operation Crimson Dawn"]
+        "Operation Nightfall",
+        "Operation Crimson Dawn",
+    ]
     assert found["HealthGetFunction"]["critical_failures_12_months"] == 2
     marcus = found["ContactsListFunction"]["contacts"][0]
     assert (marcus["name"], marcus["last_contact"], marcus["days_since_contact"]) == ("Marcus Castellan", None, None)

@@ -28,8 +28,12 @@ def test_each_function_is_explicit_logged_and_has_a_sample_event(name: str) -> N
         assert event["Type"] == "HttpApi" and "proxy+" not in event["Properties"]["Path"]
         assert event["Properties"]["ApiId"] == {"Ref": "HttpApi"}
         assert "Auth" in event["Properties"], "every route says how it is authorized"
-    logs = [r for r in RESOURCES.values() if r["Type"] == "AWS::Logs::LogGroup"
-            and r["Properties"].get("LogGroupName") == {"Fn::Sub": f"/aws/lambda/${{{name}}}"}]
+    logs = [
+        r
+        for r in RESOURCES.values()
+        if r["Type"] == "AWS::Logs::LogGroup"
+        and r["Properties"].get("LogGroupName") == {"Fn::Sub": f"/aws/lambda/${{{name}}}"}
+    ]
     assert len(logs) == 1 and logs[0]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     folder = props["CodeUri"].rstrip("/").split("/")[-1]
     assert (EVENTS / f"{folder}.json").exists()
@@ -74,8 +78,9 @@ def test_http_api_has_fail_on_warnings_cors_access_logs_and_the_jwt_authorizer()
 
 def test_reset_always_needs_the_authorizer_and_the_others_follow_require_sign_in() -> None:
     """What each choice makes of these is proven by the SAM transform in tests/deploy."""
-    ai_rule = {"Fn::FindInMap": ["AiRouteAuthorizer", {"Ref": "AiProvider"},
-                                 {"Fn::Sub": "${RequireSignIn}${OpenAiRoutes}"}]}
+    ai_rule = {
+        "Fn::FindInMap": ["AiRouteAuthorizer", {"Ref": "AiProvider"}, {"Fn::Sub": "${RequireSignIn}${OpenAiRoutes}"}]
+    }
     for name, function in ROUTE_FUNCTIONS.items():
         [event] = function["Properties"]["Events"].values()
         if name == "DemoResetFunction":
@@ -102,4 +107,6 @@ def test_migrations_run_on_every_deploy_through_a_custom_resource() -> None:
 
 
 def test_outputs_tell_operators_what_they_need() -> None:
-    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "AddDemoUser", "MigrateFunctionName"} <= set(TEMPLATE["Outputs"])
+    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "AddDemoUser", "MigrateFunctionName"} <= set(
+        TEMPLATE["Outputs"]
+    )

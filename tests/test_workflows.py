@@ -6,9 +6,8 @@ import json
 import threading
 from typing import Any
 
-import psycopg
 import pytest
-from conftest import body_of, invoke, load_event
+from conftest import DictConnection, body_of, invoke, load_event, one
 
 from squelch import db
 from squelch.domain import workflows
@@ -38,29 +37,38 @@ def context(session_id: str) -> dict:
     return invoke("WorkflowContextGetFunction", with_session("workflow_context_get.json", session_id))
 
 
-def row(conn: psycopg.Connection, session_id: str) -> dict | None:
-    return conn.execute("SELECT * FROM demo_workflow_state WHERE session_id = %s", [session_id]).fetchone()
+def row(conn: DictConnection, session_id: str) -> dict[str, Any]:
+    return one(conn, "SELECT * FROM demo_workflow_state WHERE session_id = %s", session_id)
 
 
 @pytest.fixture
-def session_id(story: psycopg.Connection) -> str:
+def session_id(story: DictConnection) -> str:
     response = start()
     assert response["statusCode"] == 201
     return body_of(response)["session_id"]
 
 
-def test_start_creates_a_session_with_context(story: psycopg.Connection) -> None:
+def test_start_creates_a_session_with_context(story: DictConnection) -> None:
     response = start(customer_id="aco")
     assert response["statusCode"] == 201
     body = body_of(response)
     assert body["session_id"].startswith("wf-") and len(body["session_id"]) == 27
     assert {k: body[k] for k in ("customer_id", "workflow_type", "current_step", "total_steps", "completed")} == {
-        "customer_id": "aco-001", "workflow_type": "strategic_planning", "current_step": 1, "total_steps": 5,
+        "customer_id": "aco-001",
+        "workflow_type": "strategic_planning",
+        "current_step": 1,
+        "total_steps": 5,
         "completed": False,
     }
     assert body["context"] | {} == {
-        "customer_id": "aco-001", "name": "Obsidian Black", "customer_name": "Obsidian Black", "health_score": 4.2,
-        "risk_level": "high", "arr": 1500000, "renewal_date": "2026-04-15", "days_to_renewal": 143,
+        "customer_id": "aco-001",
+        "name": "Obsidian Black",
+        "customer_name": "Obsidian Black",
+        "health_score": 4.2,
+        "risk_level": "high",
+        "arr": 1500000,
+        "renewal_date": "2026-04-15",
+        "days_to_renewal": 143,
     }
     assert row(story, body["session_id"])["total_steps"] == 5
 
@@ -72,7 +80,7 @@ def test_duplicate_start_returns_the_open_session(session_id: str) -> None:
     assert other_type["statusCode"] == 201 and body_of(other_type)["total_steps"] == 4
 
 
-def test_twenty_concurrent_starts_make_exactly_one_session(story: psycopg.Connection) -> None:
+def test_twenty_concurrent_starts_make_exactly_one_session(story: DictConnection) -> None:
     # Given twenty clients starting the same workflow at the same instant, each on its own connection
     barrier = threading.Barrier(20)
     results: list[tuple[str, bool]] = []
@@ -83,7 +91,7 @@ def test_twenty_concurrent_starts_make_exactly_one_session(story: psycopg.Connec
             barrier.wait()
             session, created = workflows.start("aco-001", "risk_detection")
             results.append((session.session_id, created))
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
         finally:
             db.close()
@@ -96,8 +104,7 @@ def test_twenty_concurrent_starts_make_exactly_one_session(story: psycopg.Connec
     # Then all got the same session, exactly one created it, and one row exists
     assert errors == []
     assert len({sid for sid, _ in results}) == 1 and sum(created for _, created in results) == 1
-    count = story.execute("SELECT count(*) AS n FROM demo_workflow_state WHERE workflow_type = 'risk_detection'")
-    assert count.fetchone()["n"] == 1
+    assert one(story, "SELECT count(*) AS n FROM demo_workflow_state WHERE workflow_type = 'risk_detection'")["n"] == 1
 
 
 def test_completed_session_lets_a_new_one_start(session_id: str) -> None:
@@ -119,30 +126,38 @@ def test_completed_session_lets_a_new_one_start(session_id: str) -> None:
         ("", 422, "invalid_request"),
     ],
 )
-def test_bad_starts_are_refused_and_create_nothing(story: psycopg.Connection, raw: str, status: int, code: str) -> None:
+def test_bad_starts_are_refused_and_create_nothing(story: DictConnection, raw: str, status: int, code: str) -> None:
     response = start(raw=raw)
     assert response["statusCode"] == status, response["body"]
     assert body_of(response)["error"]["code"] == code
-    assert story.execute("SELECT count(*) AS n FROM demo_workflow_state").fetchone()["n"] == 0
+    assert one(story, "SELECT count(*) AS n FROM demo_workflow_state")["n"] == 0
 
 
-def test_unknown_type_lists_the_known_ones(story: psycopg.Connection) -> None:
+def test_unknown_type_lists_the_known_ones(story: DictConnection) -> None:
     message = body_of(start(workflow_type="world_domination"))["error"]["message"]
     assert "risk_detection, strategic_planning" in message
 
 
-def test_registry_matches_the_database_check(story: psycopg.Connection) -> None:
-    check = story.execute(
-        "SELECT pg_get_constraintdef(oid) AS c FROM pg_constraint WHERE conname = 'demo_workflow_state_workflow_type_check'"
-    ).fetchone()["c"]
+def test_registry_matches_the_database_check(story: DictConnection) -> None:
+    check = one(
+        story,
+        "SELECT pg_get_constraintdef(oid) AS c FROM pg_constraint "
+        "WHERE conname = 'demo_workflow_state_workflow_type_check'",
+    )["c"]
     assert sorted(workflows.WORKFLOW_TYPES) == sorted(part.split("'")[1] for part in check.split("'::text")[:-1])
 
 
-def test_steps_are_saved_replaced_and_completed(story: psycopg.Connection, session_id: str) -> None:
+def test_steps_are_saved_replaced_and_completed(story: DictConnection, session_id: str) -> None:
     # When steps 1 and 2 are saved, then step 2 is current
     assert body_of(save(session_id, 1, {"seen": "contract"})) == {
-        "session_id": session_id, "current_step": 1, "total_steps": 5, "completed": False}
-    assert body_of(save(session_id, 2, {"artifact": "contract_intelligence", "user_selections": {}}))["current_step"] == 2
+        "session_id": session_id,
+        "current_step": 1,
+        "total_steps": 5,
+        "completed": False,
+    }
+    assert (
+        body_of(save(session_id, 2, {"artifact": "contract_intelligence", "user_selections": {}}))["current_step"] == 2
+    )
     # And going back to step 1 replaces only its data and keeps the current step
     assert body_of(save(session_id, 1, {"seen": "again"}))["current_step"] == 2
     data = row(story, session_id)["data"]
@@ -152,13 +167,13 @@ def test_steps_are_saved_replaced_and_completed(story: psycopg.Connection, sessi
         save(session_id, step, {"n": step})
     final = body_of(save(session_id, 5, {"approved": True}))
     assert final == {"session_id": session_id, "current_step": 5, "total_steps": 5, "completed": True}
-    assert story.execute("SELECT completed FROM demo_strategic_plans").fetchone()["completed"] is True
+    assert one(story, "SELECT completed FROM demo_strategic_plans")["completed"] is True
 
 
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"step": 3, "data": {}}, 422, "invalid_step"),   # skips ahead of current_step + 1
+        ({"step": 3, "data": {}}, 422, "invalid_step"),  # skips ahead of current_step + 1
         ({"step": 0, "data": {}}, 422, "invalid_request"),
         ({"step": 6, "data": {}}, 422, "invalid_step"),
         ({"step": "2", "data": {}}, 422, "invalid_request"),
@@ -170,8 +185,9 @@ def test_steps_are_saved_replaced_and_completed(story: psycopg.Connection, sessi
         ({"data": {}}, 422, "invalid_request"),
     ],
 )
-def test_invalid_steps_change_nothing(story: psycopg.Connection, session_id: str, body: dict, status: int,
-                                      code: str) -> None:
+def test_invalid_steps_change_nothing(
+    story: DictConnection, session_id: str, body: dict, status: int, code: str
+) -> None:
     before = row(story, session_id)
     response = save(session_id, None, raw=json.dumps(body))
     assert response["statusCode"] == status, response["body"]
@@ -179,19 +195,19 @@ def test_invalid_steps_change_nothing(story: psycopg.Connection, session_id: str
     assert row(story, session_id) == before
 
 
-def test_malformed_step_json_is_a_400(story: psycopg.Connection, session_id: str) -> None:
+def test_malformed_step_json_is_a_400(story: DictConnection, session_id: str) -> None:
     before = row(story, session_id)
     response = save(session_id, None, raw='{"step": 2, "data": {')
     assert response["statusCode"] == 400 and body_of(response)["error"]["code"] == "malformed_json"
     assert row(story, session_id) == before
 
 
-def test_unknown_session_is_a_404(story: psycopg.Connection) -> None:
+def test_unknown_session_is_a_404(story: DictConnection) -> None:
     assert body_of(save("wf-nope", 1))["error"]["code"] == "session_not_found"
     assert context("wf-nope")["statusCode"] == 404
 
 
-def test_completed_session_is_a_409(story: psycopg.Connection, session_id: str) -> None:
+def test_completed_session_is_a_409(story: DictConnection, session_id: str) -> None:
     for step in range(1, 6):
         save(session_id, step)
     before = row(story, session_id)
@@ -200,7 +216,7 @@ def test_completed_session_is_a_409(story: psycopg.Connection, session_id: str) 
     assert row(story, session_id) == before
 
 
-def test_concurrent_step_writes_lose_nothing(story: psycopg.Connection, session_id: str) -> None:
+def test_concurrent_step_writes_lose_nothing(story: DictConnection, session_id: str) -> None:
     for step in (1, 2, 3):
         workflows.save_step(session_id, step, {"v": 0})
     rounds = 25
@@ -220,7 +236,7 @@ def test_concurrent_step_writes_lose_nothing(story: psycopg.Connection, session_
     assert row(story, session_id)["data"] == {f"step_{s}": {"v": rounds} for s in (1, 2, 3, 4)}
 
 
-def test_context_has_every_step_the_customer_and_the_plan(story: psycopg.Connection, session_id: str) -> None:
+def test_context_has_every_step_the_customer_and_the_plan(story: DictConnection, session_id: str) -> None:
     save(session_id, 1, {"a": 1})
     save(session_id, 2, {"b": [1, 2]})
     body = body_of(context(session_id))
@@ -234,12 +250,12 @@ def test_context_has_every_step_the_customer_and_the_plan(story: psycopg.Connect
     assert plan["phase_1_tasks"][0] == {"task": "Respond to Marcus email", "due": "Day 1", "status": "pending"}
 
 
-def test_risk_detection_context_has_no_plan(story: psycopg.Connection) -> None:
+def test_risk_detection_context_has_no_plan(story: DictConnection) -> None:
     session = body_of(start(workflow_type="risk_detection"))["session_id"]
     assert body_of(context(session))["strategic_plan"] is None
 
 
-def test_sessions_survive_a_new_container(story: psycopg.Connection, session_id: str) -> None:
+def test_sessions_survive_a_new_container(story: DictConnection, session_id: str) -> None:
     save(session_id, 1, {"kept": True})
     db.close()  # the container's connection is gone, as after a cold start
     assert body_of(context(session_id))["data"] == {"step_1": {"kept": True}}

@@ -22,6 +22,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,10 @@ import psycopg
 from psycopg.rows import dict_row
 
 from localdev import runtime, template
-from tools import bytecode
 from localdev.database import start_embedded
 from localdev.server import free_port
 from localdev.template import ROOT
+from tools import bytecode
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 COLD_RUNS = 5 if QUICK else 11
@@ -46,17 +47,23 @@ OTHER_TICKETS = 200_000 if QUICK else 1_000_000
 BENCH_DIR = ROOT / ".bench"
 DEMO_DAY = "2025-11-23"
 SESSION = "wf-example-session-0001"
-LAMBDA_ENV = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-              "POWERTOOLS_LOG_LEVEL": "WARNING", "PYDANTIC_DISABLE_PLUGINS": "__all__",
-              "DEMO_ANCHOR_DATE": DEMO_DAY, "DEMO_TODAY": DEMO_DAY}
+LAMBDA_ENV = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
+    "DEMO_ANCHOR_DATE": DEMO_DAY,
+    "DEMO_TODAY": DEMO_DAY,
+}
 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 # ---- cold start -------------------------------------------------------------------------------
+
 
 def bench_layer(with_bytecode: bool = True) -> Path:
     """The layer as Lambda mounts it (dependencies and package in one python/ folder), built with
@@ -66,12 +73,26 @@ def bench_layer(with_bytecode: bool = True) -> Path:
     root = BENCH_DIR / f"layer-{hashlib.sha256(requirements).hexdigest()[:12]}-{'pyc' if with_bytecode else 'source'}"
     target = root / "python"
     if not target.exists():
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-compile", "--no-warn-conflicts",
-                        "--target", str(target), "-r", str(ROOT / "layers" / "shared" / "requirements.txt")],
-                       check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-compile",
+                "--no-warn-conflicts",
+                "--target",
+                str(target),
+                "-r",
+                str(ROOT / "layers" / "shared" / "requirements.txt"),
+            ],
+            check=True,
+        )
     shutil.rmtree(target / "squelch", ignore_errors=True)
-    shutil.copytree(ROOT / "layers" / "shared" / "squelch", target / "squelch",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "layers" / "shared" / "squelch", target / "squelch", ignore=shutil.ignore_patterns("__pycache__")
+    )
     for cache in list(root.rglob("__pycache__")):
         shutil.rmtree(cache)
     if with_bytecode:
@@ -105,14 +126,20 @@ print(json.dumps([(imported - started) * 1000, first]))
 FRESH_PYTHON = [sys.executable, "-I", "-S", "-B"]
 
 
-def cold_start_ms(code_dir: Path, layer: Path, statement: str, env: dict[str, str],
-                  event: Path | None = None) -> tuple[float, float | None]:
+def cold_start_ms(
+    code_dir: Path, layer: Path, statement: str, env: dict[str, str], event: Path | None = None
+) -> tuple[float, float | None]:
     """(init ms, ms from the fresh interpreter to the first response when an event is given): the
     first response adds what Lambda's first invocation pays, the database connection and the
     resolver's per-route validation models, which powertools builds on first use."""
     args = [*FRESH_PYTHON, "-c", _COLD_SCRIPT.format(statement=statement), str(code_dir), str(layer)]
-    out = subprocess.run(args + ([str(event)] if event else []), env={"PATH": os.environ["PATH"], **env},
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        args + ([str(event)] if event else []),
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     init_ms, first_ms = json.loads(out.stdout.strip().splitlines()[-1])
     return init_ms, first_ms
 
@@ -120,17 +147,21 @@ def cold_start_ms(code_dir: Path, layer: Path, statement: str, env: dict[str, st
 NO_BYTECODE = "CustomerGetFunction (no bytecode: plain `sam build`)"
 
 
-def measure_cold_starts(layer: Path, source_only_layer: Path,
-                        database_url: str) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+def measure_cold_starts(
+    layer: Path, source_only_layer: Path, database_url: str
+) -> tuple[dict[str, float], dict[str, dict[str, float | None]]]:
     """Rounds of: the floor, then every function, each in a fresh interpreter. A function's ratio is
     the median over rounds of its time over the same round's floor, so the machine's drift between
     rounds (large on a shared 2-core VM) cancels out."""
     env = {**LAMBDA_ENV, "DATABASE_URL": database_url}
     functions = {f.logical_id: (f.code_dir, env, events_path(f)) for f in template.load().values()}
     customer_get = template.load()["CustomerGetFunction"]
-    functions["CustomerGetFunction (Tracer on)"] = (customer_get.code_dir, {**env, "POWERTOOLS_TRACE_DISABLED": "false"},
-                                                    None)
-    layers = {name: layer for name in functions}
+    functions["CustomerGetFunction (Tracer on)"] = (
+        customer_get.code_dir,
+        {**env, "POWERTOOLS_TRACE_DISABLED": "false"},
+        None,
+    )
+    layers = dict.fromkeys(functions, layer)
     functions[NO_BYTECODE] = (customer_get.code_dir, env, events_path(customer_get))
     layers[NO_BYTECODE] = source_only_layer
     floor_runs: list[float] = []
@@ -139,8 +170,10 @@ def measure_cold_starts(layer: Path, source_only_layer: Path,
     for round_number in range(COLD_RUNS + 1):
         add_session(database_url)  # the previous round's reset removed it; step and context need it
         floor_ms, _ = cold_start_ms(layer, layer, "import psycopg", env)
-        timings = {name: cold_start_ms(code, layers[name], "import app", fn_env, event)
-                   for name, (code, fn_env, event) in functions.items()}
+        timings = {
+            name: cold_start_ms(code, layers[name], "import app", fn_env, event)
+            for name, (code, fn_env, event) in functions.items()
+        }
         if round_number == 0:
             continue  # a warm-up: the first round reads the files into the page cache
         floor_runs.append(floor_ms)
@@ -148,12 +181,19 @@ def measure_cold_starts(layer: Path, source_only_layer: Path,
             runs[name].append(init_ms)
             if first_ms is not None:
                 firsts[name].append(first_ms)
-    floor = {"p50": statistics.median(floor_runs), "p10": percentile(floor_runs, 0.1),
-             "p90": percentile(floor_runs, 0.9)}
+    floor = {
+        "p50": statistics.median(floor_runs),
+        "p10": percentile(floor_runs, 0.1),
+        "p90": percentile(floor_runs, 0.9),
+    }
     results = {
-        name: {"p50": statistics.median(samples), "p10": percentile(samples, 0.1), "p90": percentile(samples, 0.9),
-               "ratio": statistics.median(ms / f for ms, f in zip(samples, floor_runs, strict=True)),
-               "first_p50": statistics.median(firsts[name]) if firsts[name] else None}
+        name: {
+            "p50": statistics.median(samples),
+            "p10": percentile(samples, 0.1),
+            "p90": percentile(samples, 0.9),
+            "ratio": statistics.median(ms / f for ms, f in zip(samples, floor_runs, strict=True)),
+            "first_p50": statistics.median(firsts[name]) if firsts[name] else None,
+        }
         for name, samples in runs.items()
     }
     return floor, results
@@ -165,14 +205,24 @@ INIT_STAGES = (
     ("psycopg (the floor)", "import psycopg"),
     ("pydantic", "from pydantic import BaseModel, Field, TypeAdapter"),
     ("Powertools Logger and Metrics", "from aws_lambda_powertools import Logger, Metrics"),
-    ("Powertools event handler (APIGatewayHttpResolver)",
-     "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver"),
-    ("event handler validation (OpenAPI params, validation middleware)",
-     ("import aws_lambda_powertools.event_handler.openapi.params, "
-      "aws_lambda_powertools.event_handler.middlewares.openapi_validation")),
-    ("our layer (settings, models, db, domain, http, observability)",
-     ("import squelch.settings, squelch.models.customers, squelch.domain.customers, squelch.http, "
-      "squelch.observability")),
+    (
+        "Powertools event handler (APIGatewayHttpResolver)",
+        "from aws_lambda_powertools.event_handler import APIGatewayHttpResolver",
+    ),
+    (
+        "event handler validation (OpenAPI params, validation middleware)",
+        (
+            "import aws_lambda_powertools.event_handler.openapi.params, "
+            "aws_lambda_powertools.event_handler.middlewares.openapi_validation"
+        ),
+    ),
+    (
+        "our layer (settings, models, db, domain, http, observability)",
+        (
+            "import squelch.settings, squelch.models.customers, squelch.domain.customers, squelch.http, "
+            "squelch.observability"
+        ),
+    ),
     ("the handler module (resolver, route, decorators)", "import app"),
 )
 
@@ -193,16 +243,27 @@ def measure_init_stages(layer: Path) -> list[dict[str, Any]]:
     statements = json.dumps([statement for _, statement in INIT_STAGES])
     samples: list[list[float]] = []
     for round_number in range(COLD_RUNS + 1):
-        out = subprocess.run([*FRESH_PYTHON, "-c", _STAGES_SCRIPT, str(code_dir), str(layer), statements],
-                             env={"PATH": os.environ["PATH"], **LAMBDA_ENV}, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [*FRESH_PYTHON, "-c", _STAGES_SCRIPT, str(code_dir), str(layer), statements],
+            env={"PATH": os.environ["PATH"], **LAMBDA_ENV},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         if round_number:
             samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return [{"stage": name, "p50": statistics.median(run[i] for run in samples),
-             "share": statistics.median(run[i] / run[0] for run in samples)}
-            for i, (name, _) in enumerate(INIT_STAGES)]
+    return [
+        {
+            "stage": name,
+            "p50": statistics.median(run[i] for run in samples),
+            "share": statistics.median(run[i] / run[0] for run in samples),
+        }
+        for i, (name, _) in enumerate(INIT_STAGES)
+    ]
 
 
 # ---- database ---------------------------------------------------------------------------------
+
 
 def prepare_database(url: str) -> None:
     from squelch.db import migrations
@@ -219,8 +280,11 @@ def prepare_database(url: str) -> None:
 
 def add_session(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps) "
-                      "VALUES (%s, 'aco-001', 'strategic_planning', 5) ON CONFLICT DO NOTHING", [SESSION])
+        conn.execute(
+            "INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps) "
+            "VALUES (%s, 'aco-001', 'strategic_planning', 5) ON CONFLICT DO NOTHING",
+            [SESSION],
+        )
 
 
 def fill_other_customers(url: str) -> float:
@@ -255,7 +319,8 @@ def explain_plans(url: str) -> str:
     queries = {
         "profile by slug": customers.PROFILE.replace("%(ref)s", "'aco'"),
         "tickets in the window": tickets.IN_PERIOD.replace("%(customer_id)s", "'aco-001'")
-        .replace("%(start)s", f"{day} - interval '14 days'").replace("%(end)s", f"{day} + interval '1 day'"),
+        .replace("%(start)s", f"{day} - interval '14 days'")
+        .replace("%(end)s", f"{day} + interval '1 day'"),
         "reset: demo customers": "SELECT customer_id FROM demo_customers WHERE is_demo",
         "contacts of a customer": "SELECT * FROM demo_contacts WHERE customer_id = 'aco-001'",
     }
@@ -268,6 +333,7 @@ def explain_plans(url: str) -> str:
 
 
 # ---- warm latency -----------------------------------------------------------------------------
+
 
 def events_path(function: template.Function) -> Path | None:
     path = ROOT / "events" / f"{function.code_dir.name}.json"
@@ -289,11 +355,11 @@ class StatementRecorder:
     def __enter__(self) -> StatementRecorder:
         recorder = self
 
-        def execute(conn: psycopg.Connection, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        def execute(conn: psycopg.Connection[Any], query: Any, params: Any = None, **kwargs: Any) -> Any:
             recorder.statements.append((query, params))
             return recorder._original(conn, query, params, **kwargs)
 
-        psycopg.Connection.execute = execute  # type: ignore[method-assign]
+        psycopg.Connection.execute = execute  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -325,17 +391,19 @@ def measure_warm(url: str, functions: list[template.Function]) -> dict[str, dict
             handler(event, context)
         statements = recorder.statements
 
-        def floor() -> None:
+        def floor(statements: list[tuple[str, Any]] = statements) -> None:
             with floor_conn.transaction():
                 for query, params in statements:
                     floor_conn.execute(query, params)
 
         runs = RESET_RUNS if function.logical_id in ("DemoResetFunction", "DatabaseMigrateFunction") else WARM_RUNS
-        samples = timed(lambda: handler(event, context), runs)
+        samples = timed(partial(handler, event, context), runs)
         floors = timed(floor, runs)
         results[function.logical_id] = {
-            "p50": statistics.median(samples), "p99": percentile(samples, 0.99),
-            "floor_p50": statistics.median(floors), "floor_p99": percentile(floors, 0.99),
+            "p50": statistics.median(samples),
+            "p99": percentile(samples, 0.99),
+            "floor_p50": statistics.median(floors),
+            "floor_p99": percentile(floors, 0.99),
         }
     floor_conn.close()
     return results
@@ -347,8 +415,13 @@ def measure_warm(url: str, functions: list[template.Function]) -> dict[str, dict
 def start_server(url: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, **LAMBDA_ENV, "DATABASE_URL": url, "PORT": str(port)}
-    process = subprocess.Popen([sys.executable, "-m", "localdev", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localdev", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -360,8 +433,9 @@ def start_server(url: str) -> tuple[subprocess.Popen, int]:
     raise SystemExit("the local server did not start")
 
 
-def http_call(conn: http.client.HTTPConnection, method: str, path: str, body: str | None,
-              headers: dict[str, str]) -> int:
+def http_call(
+    conn: http.client.HTTPConnection, method: str, path: str, body: str | None, headers: dict[str, str]
+) -> int:
     conn.request(method, path, body=body, headers=headers)
     response = conn.getresponse()
     response.read()
@@ -378,9 +452,15 @@ def measure_server(port: int, functions: list[template.Function]) -> dict[str, d
         method, path = event["requestContext"]["http"]["method"], event["rawPath"]
         headers = {"content-type": "application/json"}
 
-        def call() -> None:
-            status = http_call(conn, method, path, event.get("body"), headers)
-            assert status < 300, (path, status)
+        def call(
+            method: str = method,
+            path: str = path,
+            body: str | None = event.get("body"),
+            headers: dict[str, str] = headers,
+        ) -> None:
+            status = http_call(conn, method, path, body, headers)
+            if status >= 300:
+                raise RuntimeError(f"{method} {path} answered {status}")
 
         samples = timed(call, SERVER_RUNS)
         results[function.logical_id] = {"p50": statistics.median(samples), "p99": percentile(samples, 0.99)}
@@ -389,8 +469,14 @@ def measure_server(port: int, functions: list[template.Function]) -> dict[str, d
 
 
 def measure_throughput(port: int) -> dict[str, float]:
-    paths = ["/api/customers/aco", "/api/customers/aco/contacts", "/api/customers/aco/health",
-             "/api/customers/aco/tickets", "/api/customers/aco/operations", "/api/customers/aco/opportunities"]
+    paths = [
+        "/api/customers/aco",
+        "/api/customers/aco/contacts",
+        "/api/customers/aco/health",
+        "/api/customers/aco/tickets",
+        "/api/customers/aco/operations",
+        "/api/customers/aco/opportunities",
+    ]
     counts = [0] * LOAD_CLIENTS
     errors = [0] * LOAD_CLIENTS
     stop = time.monotonic() + LOAD_SECONDS
@@ -422,6 +508,7 @@ def measure_throughput(port: int) -> dict[str, float]:
 
 # ---- reset ------------------------------------------------------------------------------------
 
+
 def measure_reset(url: str) -> dict[str, float]:
     from datetime import date
 
@@ -434,47 +521,98 @@ def measure_reset(url: str) -> dict[str, float]:
 
 # ---- report -----------------------------------------------------------------------------------
 
+
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
+    return (
+        f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+    )
 
 
 def report(results: dict[str, Any]) -> str:
     lines = [f"Machine: {machine()}. PostgreSQL: {results['postgres']}.", ""]
     floor = results["cold_floor"]
-    lines += ["### Cold start (fresh interpreter importing the handler; only the function and the layer on sys.path)",
-              "", f"Floor (`import psycopg`): {floor['p50']:.0f} ms (p10-p90 {floor['p10']:.0f}-{floor['p90']:.0f}).",
-              "", ("| function | init p50 ms | p10-p90 | ratio to floor (median of per-round ratios) "
-                   "| to first response p50 ms |"), "| --- | --- | --- | --- | --- |"]
+    lines += [
+        "### Cold start (fresh interpreter importing the handler; only the function and the layer on sys.path)",
+        "",
+        f"Floor (`import psycopg`): {floor['p50']:.0f} ms (p10-p90 {floor['p10']:.0f}-{floor['p90']:.0f}).",
+        "",
+        (
+            "| function | init p50 ms | p10-p90 | ratio to floor (median of per-round ratios) "
+            "| to first response p50 ms |"
+        ),
+        "| --- | --- | --- | --- | --- |",
+    ]
     for name, r in results["cold"].items():
         first = f"{r['first_p50']:.0f}" if r.get("first_p50") is not None else "-"
         lines.append(f"| {name} | {r['p50']:.0f} | {r['p10']:.0f}-{r['p90']:.0f} | {r['ratio']:.2f} | {first} |")
-    lines += ["", "### Where the init goes (CustomerGetFunction, each stage after the ones above it)", "",
-              "| stage | p50 ms | share of the floor |", "| --- | --- | --- |"]
+    lines += [
+        "",
+        "### Where the init goes (CustomerGetFunction, each stage after the ones above it)",
+        "",
+        "| stage | p50 ms | share of the floor |",
+        "| --- | --- | --- |",
+    ]
     for stage in results["init_stages"]:
         lines.append(f"| {stage['stage']} | {stage['p50']:.0f} | {stage['share']:.2f} |")
     for title, key in (("empty database", "warm"), ("with the scale data", "warm_scaled")):
-        lines += ["", f"### Warm latency in-process ({title})", "",
-                  "| function | p50 ms | p99 ms | floor p50 ms (same SQL, psycopg) | floor p99 | p50 - floor |",
-                  "| --- | --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            f"### Warm latency in-process ({title})",
+            "",
+            "| function | p50 ms | p99 ms | floor p50 ms (same SQL, psycopg) | floor p99 | p50 - floor |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
         for name, r in results[key].items():
-            lines.append(f"| {name} | {r['p50']:.2f} | {r['p99']:.2f} | {r['floor_p50']:.2f} | {r['floor_p99']:.2f} "
-                         f"| {r['p50'] - r['floor_p50']:.2f} |")
-    lines += ["", "### Through the local server (HTTP keep-alive, one client)", "", "| function | p50 ms | p99 ms |",
-              "| --- | --- | --- |"]
+            lines.append(
+                f"| {name} | {r['p50']:.2f} | {r['p99']:.2f} | {r['floor_p50']:.2f} | {r['floor_p99']:.2f} "
+                f"| {r['p50'] - r['floor_p50']:.2f} |"
+            )
+    lines += [
+        "",
+        "### Through the local server (HTTP keep-alive, one client)",
+        "",
+        "| function | p50 ms | p99 ms |",
+        "| --- | --- | --- |",
+    ]
     for name, r in results["server"].items():
         lines.append(f"| {name} | {r['p50']:.2f} | {r['p99']:.2f} |")
     reset, scaled = results["reset"], results["reset_scaled"]
-    lines += ["", "### Reset", "", "| database | p50 ms | p99 ms |", "| --- | --- | --- |",
-              f"| demo story only | {reset['p50']:.1f} | {reset['p99']:.1f} |",
-              f"| + {OTHER_CUSTOMERS:,} customers, {OTHER_TICKETS:,} tickets | {scaled['p50']:.1f} | "
-              f"{scaled['p99']:.1f} |"]
+    lines += [
+        "",
+        "### Reset",
+        "",
+        "| database | p50 ms | p99 ms |",
+        "| --- | --- | --- |",
+        f"| demo story only | {reset['p50']:.1f} | {reset['p99']:.1f} |",
+        f"| + {OTHER_CUSTOMERS:,} customers, {OTHER_TICKETS:,} tickets | {scaled['p50']:.1f} | {scaled['p99']:.1f} |",
+    ]
     load = results["throughput"]
-    lines += ["", f"### Throughput of the local server ({LOAD_CLIENTS} clients, {load['seconds']:.0f} s, six GET routes)",
-              "", f"{load['requests']:,} requests, {load['rps']:.0f} requests/s, {load['errors']} errors.",
-              "", f"Scale data generated in {results['fill_seconds']:.1f} s.", "", "### Plans with the scale data", "",
-              "```", results["plans"], "```"]
+    lines += [
+        "",
+        f"### Throughput of the local server ({LOAD_CLIENTS} clients, {load['seconds']:.0f} s, six GET routes)",
+        "",
+        f"{load['requests']:,} requests, {load['rps']:.0f} requests/s, {load['errors']} errors.",
+        "",
+        f"Scale data generated in {results['fill_seconds']:.1f} s.",
+        "",
+        "### Plans with the scale data",
+        "",
+        "```",
+        results["plans"],
+        "```",
+    ]
     return "\n".join(lines)
 
 
@@ -487,7 +625,7 @@ def main() -> None:
         os.environ["DATABASE_URL"] = url
         prepare_database(url)
         with psycopg.connect(url) as conn:
-            postgres = conn.execute("SHOW server_version").fetchone()[0]
+            postgres = (conn.execute("SHOW server_version").fetchone() or ["?"])[0]
         print("building the benchmark layer and timing cold starts ...", file=sys.stderr, flush=True)
         layer = bench_layer()
         floor, cold = measure_cold_starts(layer, bench_layer(with_bytecode=False), url)
@@ -515,9 +653,20 @@ def main() -> None:
         warm_scaled = measure_warm(url, per_customer)
         reset_scaled = measure_reset(url)
         plans = explain_plans(url)
-    results = {"postgres": postgres, "cold_floor": floor, "cold": cold, "init_stages": stages, "warm": warm,
-               "warm_scaled": warm_scaled, "server": server, "reset": reset, "reset_scaled": reset_scaled,
-               "throughput": throughput, "fill_seconds": fill_seconds, "plans": plans}
+    results = {
+        "postgres": postgres,
+        "cold_floor": floor,
+        "cold": cold,
+        "init_stages": stages,
+        "warm": warm,
+        "warm_scaled": warm_scaled,
+        "server": server,
+        "reset": reset,
+        "reset_scaled": reset_scaled,
+        "throughput": throughput,
+        "fill_seconds": fill_seconds,
+        "plans": plans,
+    }
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str))
     text = report(results)
     (BENCH_DIR / "results.md").write_text(text + "\n")

@@ -17,8 +17,9 @@ from pathlib import Path
 
 def compile_tree(folder: Path) -> bool:
     """Hash-checked bytecode beside every .py under folder; False when a file does not compile."""
-    return compileall.compile_dir(str(folder), quiet=1, workers=0,
-                                  invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+    return compileall.compile_dir(
+        str(folder), quiet=1, workers=0, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH
+    )
 
 
 if __name__ == "__main__":

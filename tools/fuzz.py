@@ -20,7 +20,6 @@ CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformanc
 SCHEMATHESIS = ROOT / ".venv-fuzz" / "bin" / "schemathesis"
 
 
-
 def _wait_for(url: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -39,19 +38,40 @@ def main() -> int:
         database_url = os.environ.get("FUZZ_DATABASE_URL") or start_embedded(Path(scratch) / "pg", "squelch")
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port)}
-        server = subprocess.Popen([sys.executable, "-m", "localdev", "serve"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "localdev", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         try:
             base = f"http://127.0.0.1:{port}"
             _wait_for(f"{base}/api/openapi.json")
             command = [
-                str(SCHEMATHESIS), "run", f"{base}/api/openapi.json", "--url", base,
-                "--checks", CHECKS, "--max-examples", examples, "--seed", os.environ.get("FUZZ_SEED", "1126"),
-                "--header", f"Authorization: Bearer {issue_token()}", "--request-timeout", "10",
-                "--generation-allow-x00", "true",
+                str(SCHEMATHESIS),
+                "run",
+                f"{base}/api/openapi.json",
+                "--url",
+                base,
+                "--checks",
+                CHECKS,
+                "--max-examples",
+                examples,
+                "--seed",
+                os.environ.get("FUZZ_SEED", "1126"),
+                "--header",
+                f"Authorization: Bearer {issue_token()}",
+                "--request-timeout",
+                "10",
+                "--generation-allow-x00",
+                "true",
             ]
-            print("$", " ".join(c if not c.startswith("Authorization") else "Authorization: Bearer ***"
-                                for c in command), flush=True)
+            print(
+                "$",
+                " ".join(c if not c.startswith("Authorization") else "Authorization: Bearer ***" for c in command),
+                flush=True,
+            )
             return subprocess.run(command, cwd=ROOT).returncode
         finally:
             server.terminate()

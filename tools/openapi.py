@@ -89,8 +89,9 @@ def build() -> dict[str, Any]:
                 # A route's own words for an error win over ours; Powertools' generic ones do not.
                 described = responses.get(status, {}).get("description")
                 responses[status] = {
-                    "description": described if described not in (None, *POWERTOOLS_DESCRIPTIONS) else (
-                        ERROR_DESCRIPTIONS[status]),
+                    "description": described
+                    if described not in (None, *POWERTOOLS_DESCRIPTIONS)
+                    else (ERROR_DESCRIPTIONS[status]),
                     "content": {"application/json": {"schema": ERROR_REF}},
                 }
             operation["responses"] = dict(sorted(responses.items()))
@@ -102,8 +103,10 @@ def build() -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(schemas.items())),
-            "securitySchemes": {name: scheme.model_dump(mode="json", by_alias=True, exclude_none=True)
-                                for name, scheme in SECURITY_SCHEMES.items()},
+            "securitySchemes": {
+                name: scheme.model_dump(mode="json", by_alias=True, exclude_none=True)
+                for name, scheme in SECURITY_SCHEMES.items()
+            },
         },
     }
 

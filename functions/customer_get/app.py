@@ -1,5 +1,9 @@
 """GET /api/customers/{customer_ref}: the customer's profile, by id (aco-001) or slug (aco)."""
 
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from squelch.domain import customers
 from squelch.http import create_api
 from squelch.models.common import CustomerRef
@@ -15,5 +19,5 @@ def get_customer(customer_ref: CustomerRef) -> CustomerProfile:
 
 
 @observed
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,8 +1,9 @@
 """POST /api/demo/reset: delete the demo data and re-seed the story, for signed-in demo users."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from squelch.domain import demo
 from squelch.http import create_api
@@ -25,5 +26,5 @@ def reset_demo(request: Annotated[ResetRequest | None, Body()] = None) -> ResetR
 
 
 @observed
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,5 +1,9 @@
 """POST /api/ai/email-draft: an email from the CSM to one of the customer's contacts."""
 
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from squelch.domain import insights
 from squelch.http import create_api
 from squelch.models.ai import EmailDraft, EmailDraftRequest
@@ -22,5 +26,5 @@ def draft_email(request: EmailDraftRequest) -> EmailDraft:
 
 
 @observed
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,6 +1,10 @@
 """GET /api/customers/{customer_ref}/operations:
 The customer's operations, newest first."""
 
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from squelch.domain import operations
 from squelch.http import create_api
 from squelch.models.common import CustomerRef
@@ -20,5 +24,5 @@ def list_operations(customer_ref: CustomerRef) -> OperationList:
 
 
 @observed
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,6 +1,10 @@
 """GET /api/customers/{customer_ref}/opportunities:
 Expansion opportunities, each with its insight."""
 
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from squelch.domain import opportunities
 from squelch.http import create_api
 from squelch.models.common import CustomerRef
@@ -20,5 +24,5 @@ def list_opportunities(customer_ref: CustomerRef) -> OpportunityList:
 
 
 @observed
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

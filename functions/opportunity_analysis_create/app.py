@@ -1,5 +1,9 @@
 """POST /api/ai/opportunity-analysis: the account's expansion opportunities and what to do next."""
 
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from squelch.domain import insights
 from squelch.http import create_api
 from squelch.models.ai import CustomerRequest, OpportunityAnalysis
@@ -14,5 +18,5 @@ def analyze_opportunities(request: CustomerRequest) -> OpportunityAnalysis:
 
 
 @observed
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,6 +1,10 @@
 """GET /api/customers/{customer_ref}/tickets:
 Tickets of the past two weeks and the spike against the normal rate."""
 
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from squelch.domain import tickets
 from squelch.http import create_api
 from squelch.models.common import CustomerRef
@@ -20,5 +24,5 @@ def list_tickets(customer_ref: CustomerRef) -> TicketList:
 
 
 @observed
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,5 +1,9 @@
 """GET /api/workflows/{session_id}/context: everything saved so far, with the customer's context."""
 
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from squelch.domain import workflows
 from squelch.http import create_api
 from squelch.models.common import SessionId
@@ -19,5 +23,5 @@ def get_context(session_id: SessionId) -> WorkflowContext:
 
 
 @observed
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,7 +1,10 @@
 """POST /api/workflows/start: start a guided workflow, or meet the open session of that customer
 and type (201 when created, 200 when it already existed)."""
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from squelch.domain import workflows
 from squelch.http import create_api
@@ -18,8 +21,10 @@ app = create_api()
     tags=["workflows"],
     responses={
         201: {"description": "Started.", "content": {"application/json": {"model": StartedWorkflow}}},
-        200: {"description": "An open session of this customer and type existed; here it is.",
-              "content": {"application/json": {"model": StartedWorkflow}}},
+        200: {
+            "description": "An open session of this customer and type existed; here it is.",
+            "content": {"application/json": {"model": StartedWorkflow}},
+        },
     },
 )
 def start_workflow(request: StartWorkflowRequest) -> Response[StartedWorkflow]:
@@ -28,5 +33,5 @@ def start_workflow(request: StartWorkflowRequest) -> Response[StartedWorkflow]:
 
 
 @observed
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,5 +1,9 @@
 """PUT /api/workflows/{session_id}/step: save one step's data; the last step completes the session."""
 
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from squelch.domain import workflows
 from squelch.http import create_api
 from squelch.models.common import SessionId
@@ -23,5 +27,5 @@ def save_step(session_id: SessionId, request: SaveStepRequest) -> SavedStep:
 
 
 @observed
-def lambda_handler(event: dict, context: object) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

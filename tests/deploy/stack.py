@@ -38,8 +38,13 @@ REQUIRED = {
     "SubnetIds": "subnet-0a1b2c3d,subnet-4e5f6a7b",
     "SecurityGroupIds": "sg-0123456789abcdef0",
 }
-PSEUDO = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
-          "AWS::StackName": "squelch-act1", "AWS::URLSuffix": "amazonaws.com"}
+PSEUDO = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::StackName": "squelch-act1",
+    "AWS::URLSuffix": "amazonaws.com",
+}
 
 
 @cache
@@ -49,8 +54,11 @@ def source() -> dict[str, Any]:
 
 def choice_parameters() -> dict[str, list[str]]:
     """Every parameter with AllowedValues, and those values as strings."""
-    return {name: [str(v) for v in p["AllowedValues"]] for name, p in source()["Parameters"].items()
-            if "AllowedValues" in p and p.get("Type", "String") == "String"}
+    return {
+        name: [str(v) for v in p["AllowedValues"]]
+        for name, p in source()["Parameters"].items()
+        if "AllowedValues" in p and p.get("Type", "String") == "String"
+    }
 
 
 def defaults() -> dict[str, str]:
@@ -77,7 +85,7 @@ class Stack:
         return {name: r for name, r in self.resources.items() if r["Type"] == kind}
 
     def route_authorizers(self) -> dict[str, str | None]:
-        """"METHOD /path" -> the authorizer API Gateway runs for it (None: open). SAM writes an
+        """ "METHOD /path" -> the authorizer API Gateway runs for it (None: open). SAM writes an
         open route of an API with a DefaultAuthorizer as the security requirement NONE."""
         [api] = self.of_type("AWS::ApiGatewayV2::Api").values()
         found = {}
@@ -89,7 +97,7 @@ class Stack:
         return found
 
     def function_of_route(self) -> dict[str, str]:
-        """"METHOD /path" -> the logical id of the function behind it."""
+        """ "METHOD /path" -> the logical id of the function behind it."""
         [api] = self.of_type("AWS::ApiGatewayV2::Api").values()
         found = {}
         for path, item in api["Properties"]["Body"]["paths"].items():
@@ -104,8 +112,11 @@ class Stack:
         stack's own managed policies attached to it (AWS's managed policies are left out)."""
         role = self.resources[f"{function}Role"]["Properties"]
         documents = [policy["PolicyDocument"] for policy in role.get("Policies", [])]
-        documents += [self.resources[arn["Ref"]]["Properties"]["PolicyDocument"]
-                      for arn in role.get("ManagedPolicyArns", []) if isinstance(arn, dict) and "Ref" in arn]
+        documents += [
+            self.resources[arn["Ref"]]["Properties"]["PolicyDocument"]
+            for arn in role.get("ManagedPolicyArns", [])
+            if isinstance(arn, dict) and "Ref" in arn
+        ]
         return [statement for document in documents for statement in document["Statement"]]
 
     def granted(self, function: str, action: str) -> list[Any]:
@@ -131,10 +142,19 @@ def _as_packaged(template: dict[str, Any]) -> None:
 
 
 def _resolve(template: dict[str, Any], parameters: dict[str, str]) -> tuple[dict[str, Any], dict[str, bool]]:
-    pseudo = PseudoParameterValues(region=REGION, account_id=ACCOUNT, partition="aws",
-                                   stack_name=PSEUDO["AWS::StackName"], url_suffix="amazonaws.com")
-    context = TemplateProcessingContext(fragment=copy.deepcopy(template), parameter_values=dict(parameters),
-                                        pseudo_parameters=pseudo, resolution_mode=ResolutionMode.PARTIAL)
+    pseudo = PseudoParameterValues(
+        region=REGION,
+        account_id=ACCOUNT,
+        partition="aws",
+        stack_name=PSEUDO["AWS::StackName"],
+        url_suffix="amazonaws.com",
+    )
+    context = TemplateProcessingContext(
+        fragment=copy.deepcopy(template),
+        parameter_values=dict(parameters),
+        pseudo_parameters=pseudo,
+        resolution_mode=ResolutionMode.PARTIAL,
+    )
     return create_default_pipeline(context).process_template(context), context.resolved_conditions
 
 
@@ -149,8 +169,8 @@ def deploy(**overrides: str) -> Stack:
     _as_packaged(expanded)
     translated = transform(expanded, parameters, _NoManagedPolicies())
     resolved, conditions = _resolve(translated, parameters)
-    created = {name: r for name, r in resolved["Resources"].items()
-               if conditions.get(r.get("Condition", ""), True)}
-    outputs = {name: o for name, o in resolved.get("Outputs", {}).items()
-               if conditions.get(o.get("Condition", ""), True)}
+    created = {name: r for name, r in resolved["Resources"].items() if conditions.get(r.get("Condition", ""), True)}
+    outputs = {
+        name: o for name, o in resolved.get("Outputs", {}).items() if conditions.get(o.get("Condition", ""), True)
+    }
     return Stack(parameters, created, outputs)

@@ -53,9 +53,10 @@ def test_each_choice_translates_and_routes_follow_the_sign_in_rule(case: dict[st
 
 
 INTERACTING = [
-    dict(zip(("RequireSignIn", "AiProvider", "OpenAiRoutes", "JwtIssuer"), values))
-    for values in itertools.product(["true", "false"], ["canned", "bedrock"], ["true", "false"],
-                                    ["", "https://login.example.com/"])
+    dict(zip(("RequireSignIn", "AiProvider", "OpenAiRoutes", "JwtIssuer"), values, strict=False))
+    for values in itertools.product(
+        ["true", "false"], ["canned", "bedrock"], ["true", "false"], ["", "https://login.example.com/"]
+    )
 ]
 
 
@@ -82,9 +83,9 @@ def test_bedrock_is_granted_the_configured_model_only(model: str) -> None:
         for statement in statements:
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
             for resource in map(json.dumps, resources):
+                profile = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{model}"
                 if resource.endswith('/*"'):  # any model, but only through this model's inference profile
-                    assert statement["Condition"] == {"StringEquals": {
-                        "bedrock:InferenceProfileArn": f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{model}"}}
+                    assert statement["Condition"] == {"StringEquals": {"bedrock:InferenceProfileArn": profile}}
                 else:
                     assert resource.endswith(f'/{model}"'), resource
 
@@ -124,8 +125,11 @@ def test_groups_claim_reaches_the_functions() -> None:
     assert stack.environment("DemoResetFunction")["DEMO_GROUPS_CLAIM"] == "groups"
 
 
-@pytest.mark.parametrize("runtime_secret", ["", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:squelch-app-XyZ"],
-                         ids=["generated", "given"])
+@pytest.mark.parametrize(
+    "runtime_secret",
+    ["", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:squelch-app-XyZ"],
+    ids=["generated", "given"],
+)
 def test_only_the_migrate_function_reads_the_owners_secret(runtime_secret: str) -> None:
     stack = deploy(DbRuntimeSecretArn=runtime_secret)
     owner = stack.parameters["DbSecretArn"]

@@ -29,7 +29,9 @@ BUILD_DIR = os.environ.get("SQUELCH_BUILD_DIR")
 PYTHON = os.environ.get("SQUELCH_LAMBDA_PYTHON", "python3.12")
 pytestmark = pytest.mark.skipif(not BUILD_DIR, reason="needs a sam build output: run `make check-deploy`")
 
-RUNNER = RECORD_COMPILED + """
+RUNNER = (
+    RECORD_COMPILED
+    + """
 sys.path[:] = [sys.argv[1], sys.argv[2]] + [p for p in sys.path if p.startswith(sys.base_prefix)]
 import app
 class Context:
@@ -38,12 +40,15 @@ class Context:
     aws_request_id, log_stream_name = "packaging-test", "local"
 result = app.lambda_handler(json.load(sys.stdin), Context())
 outside = sorted({m.__file__.split("/python/")[0] for m in list(sys.modules.values())
-                  if getattr(m, "__file__", None) and not m.__file__.startswith((sys.argv[1], sys.argv[2], sys.base_prefix))})
+                  if getattr(m, "__file__", None)
+                  and not m.__file__.startswith((sys.argv[1], sys.argv[2], sys.base_prefix))})
 print(json.dumps({"result": result, "loaded_from_elsewhere": outside, "compiled_at_import": compiled}, default=str))
 """
+)
 
 
-def built_functions() -> list[tuple[str, Path]]:
+def built_functions() -> list[tuple[str, str]]:
+    """(logical id, folder under functions/) of every function in the build."""
     if not BUILD_DIR:
         return []
     template = yaml.load(((ROOT / BUILD_DIR) / "template.yaml").read_text(), Loader=_CloudFormationLoader)  # noqa: S506
@@ -59,15 +64,16 @@ def built_functions() -> list[tuple[str, Path]]:
 def deployed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The build as Lambda unpacks it: same files, every one dated 1980."""
     copy = tmp_path_factory.mktemp("lambda") / "build"
-    shutil.copytree(ROOT / BUILD_DIR, copy, symlinks=False)
+    shutil.copytree(ROOT / str(BUILD_DIR), copy, symlinks=False)
     for path in copy.rglob("*"):
         os.utime(path, (ZIP_TIMESTAMP, ZIP_TIMESTAMP), follow_symlinks=False)
     return copy
 
 
 @pytest.mark.parametrize(("function", "folder"), built_functions())
-def test_built_function_runs_its_sample_event(story: psycopg.Connection, app_database: str, runtime_url: str,
-                                              deployed_build: Path, function: str, folder: str) -> None:
+def test_built_function_runs_its_sample_event(
+    story: psycopg.Connection, app_database: str, runtime_url: str, deployed_build: Path, function: str, folder: str
+) -> None:
     story.execute(
         "INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps, current_step) "
         "VALUES ('wf-example-session-0001', 'aco-001', 'strategic_planning', 5, 1)"
@@ -75,12 +81,33 @@ def test_built_function_runs_its_sample_event(story: psycopg.Connection, app_dat
     build = deployed_build
     # The migrate function connects as the schema's owner, every other function as the runtime login.
     database = app_database if function == "DatabaseMigrateFunction" else runtime_url
-    env = {"PATH": os.environ["PATH"], "DATABASE_URL": database, "DEMO_ANCHOR_DATE": "2025-11-23",
-           "DEMO_TODAY": "2025-11-23", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-           "POWERTOOLS_SERVICE_NAME": "squelch", "AWS_REGION": "us-east-1"}
+    env = {
+        "PATH": os.environ["PATH"],
+        "DATABASE_URL": database,
+        "DEMO_ANCHOR_DATE": "2025-11-23",
+        "DEMO_TODAY": "2025-11-23",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "squelch",
+        "AWS_REGION": "us-east-1",
+    }
     answer = subprocess.run(
-        [PYTHON, "-I", "-S", "-B", "-c", RUNNER, str(build / function), str(build / "SharedLayer" / "python"), function],
-        input=(EVENTS / f"{folder}.json").read_text(), capture_output=True, text=True, env=env, cwd=build,
+        [
+            PYTHON,
+            "-I",
+            "-S",
+            "-B",
+            "-c",
+            RUNNER,
+            str(build / function),
+            str(build / "SharedLayer" / "python"),
+            function,
+        ],
+        input=(EVENTS / f"{folder}.json").read_text(),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=build,
         timeout=60,
     )
     assert answer.returncode == 0, answer.stderr[-3000:]

@@ -21,9 +21,7 @@ from squelch.observability import logger
 
 PHYSICAL_RESOURCE_ID = "squelch-database-migrations"
 # Virtual-hosted and path-style S3 endpoints, regional, legacy, dual-stack and FIPS, in every partition.
-S3_HOST = re.compile(
-    r"^(?:[a-z0-9.-]+\.)?s3(?:-fips)?(?:[.-]dualstack)?(?:[.-][a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?$"
-)
+S3_HOST = re.compile(r"^(?:[a-z0-9.-]+\.)?s3(?:-fips)?(?:[.-]dualstack)?(?:[.-][a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?$")
 
 
 def is_request(event: dict[str, Any]) -> bool:
@@ -33,14 +31,20 @@ def is_request(event: dict[str, Any]) -> bool:
 def is_response_url(url: str) -> bool:
     """Whether url is a place CloudFormation collects answers: HTTPS on an S3 host, default port."""
     parts = urlsplit(url)
-    return parts.scheme == "https" and parts.port in (None, 443) and not parts.username and bool(
-        parts.hostname and S3_HOST.fullmatch(parts.hostname))
+    return (
+        parts.scheme == "https"
+        and parts.port in (None, 443)
+        and not parts.username
+        and bool(parts.hostname and S3_HOST.fullmatch(parts.hostname))
+    )
 
 
 def handle(event: dict[str, Any], context: Any, work: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
     if not is_response_url(str(event.get("ResponseURL"))):
-        logger.error("custom resource request refused: its ResponseURL is not an S3 presigned URL",
-                     extra={"response_host": urlsplit(str(event.get("ResponseURL"))).hostname})
+        logger.error(
+            "custom resource request refused: its ResponseURL is not an S3 presigned URL",
+            extra={"response_host": urlsplit(str(event.get("ResponseURL"))).hostname},
+        )
         return None
     if event["RequestType"] == "Delete":
         return respond(event, context, "SUCCESS", reason="Nothing to do: the database outlives the stack.")
@@ -48,14 +52,21 @@ def handle(event: dict[str, Any], context: Any, work: Callable[[], dict[str, Any
         data = work()
     except Exception:
         logger.exception("custom resource failed")
-        return respond(event, context, "FAILED", reason=(
-            f"Preparing the database failed; the error is in CloudWatch log stream "
-            f"{getattr(context, 'log_stream_name', '-')} (request {event.get('RequestId', '-')})."))
+        return respond(
+            event,
+            context,
+            "FAILED",
+            reason=(
+                f"Preparing the database failed; the error is in CloudWatch log stream "
+                f"{getattr(context, 'log_stream_name', '-')} (request {event.get('RequestId', '-')})."
+            ),
+        )
     return respond(event, context, "SUCCESS", data={key: _text(value) for key, value in data.items()})
 
 
-def respond(event: dict[str, Any], context: Any, status: str, data: dict[str, str] | None = None,
-            reason: str | None = None) -> dict[str, Any]:
+def respond(
+    event: dict[str, Any], context: Any, status: str, data: dict[str, str] | None = None, reason: str | None = None
+) -> dict[str, Any]:
     body = {
         "Status": status,
         "Reason": reason or f"See CloudWatch log stream {getattr(context, 'log_stream_name', '-')}",
@@ -75,9 +86,10 @@ def send(url: str, payload: bytes) -> int:
     """PUT payload to the presigned URL; the HTTP status."""
     import urllib.request  # only CloudFormation requests need it; keep it off the cold-start path
 
-    request = urllib.request.Request(url, data=payload, method="PUT",
-                                     headers={"Content-Type": "", "Content-Length": str(len(payload))})
-    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - checked by is_response_url
+    request = urllib.request.Request(  # noqa: S310 - handle() accepts only an HTTPS S3 presigned URL
+        url, data=payload, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(payload))}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - as above
         return int(answer.status)
 
 

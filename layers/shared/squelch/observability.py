@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 logger = Logger(service="squelch")
 metrics = Metrics(namespace="Squelch", service="squelch")
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Handler = TypeVar("Handler", bound=Callable[[dict[str, Any], Any], Any])
 
 
 def tracing_enabled() -> bool:
@@ -29,11 +29,10 @@ def tracing_enabled() -> bool:
 def observed(handler: Handler) -> Handler:
     """Structured logs with the request id as correlation id, a trace segment when tracing is on,
     and metrics (cold starts included) flushed after every invocation."""
-    handler = metrics.log_metrics(capture_cold_start_metric=not is_metrics_disabled())(handler)
+    wrapped = metrics.log_metrics(capture_cold_start_metric=not is_metrics_disabled())(handler)
     if tracing_enabled():
         from aws_lambda_powertools import Tracer
 
-        handler = Tracer(service="squelch").capture_lambda_handler(handler)
-    return logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)(
-        handler
-    )
+        wrapped = Tracer(service="squelch").capture_lambda_handler(wrapped)
+    logged = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    return cast(Handler, logged(wrapped))  # Powertools' decorators keep the signature but do not type it

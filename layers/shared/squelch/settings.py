@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import os
 from datetime import date
-from typing import Literal
 from functools import cache
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
 
 class Settings(BaseModel):
     database_url: str | None = Field(None, description="libpq URL; wins over db_secret_arn")
     db_secret_arn: str | None = Field(None, description="RDS-style Secrets Manager secret")
     db_runtime_secret_arn: str | None = Field(
-        None, description="migrate function only: the API functions' login, created or updated from this secret")
+        None, description="migrate function only: the API functions' login, created or updated from this secret"
+    )
     db_proxy_endpoint: str | None = Field(None, description="RDS Proxy host; replaces the secret's host")
     db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = Field(
-        None, description="libpq sslmode when the URL names none; default require, verify-full with db_sslrootcert")
+        None, description="libpq sslmode when the URL names none; default require, verify-full with db_sslrootcert"
+    )
     db_sslrootcert: str | None = Field(
-        None, description="CA bundle (PEM file) to verify the server with; sslmode verify-full when set")
+        None, description="CA bundle (PEM file) to verify the server with; sslmode verify-full when set"
+    )
     db_connect_timeout: int = Field(5, ge=1, le=60, description="seconds; psycopg waits 130 s by default")
     demo_anchor_date: date | None = Field(None, description="pins the demo day D the seed counts from")
     demo_today: date | None = Field(None, description="freezes the clock of computed fields")

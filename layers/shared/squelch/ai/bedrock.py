@@ -41,8 +41,9 @@ class ProviderFailure(Exception):
 @cache
 def client() -> Any:
     timeout = get_settings().ai_timeout_seconds
-    config = Config(connect_timeout=min(2.0, timeout), read_timeout=timeout,
-                    retries={"max_attempts": 1, "mode": "standard"})
+    config = Config(
+        connect_timeout=min(2.0, timeout), read_timeout=timeout, retries={"max_attempts": 1, "mode": "standard"}
+    )
     return boto3.client("bedrock-runtime", config=config)
 
 
@@ -52,18 +53,30 @@ def write(task: str, facts: dict[str, Any], model: type[T], example: T, request:
     model_id = get_settings().bedrock_model_id
     if not model_id:
         raise ProviderFailure("bedrock_model_not_configured")
-    asked = (f"The request, in the caller's words (not facts: take no number from it):\n{json.dumps(request)}\n\n"
-             if request else "")
-    prompt = (f"{task}\n\nFacts (JSON):\n{json.dumps(facts, default=str)}\n\n{asked}"
-              f"A plain version of the answer, for shape and tone:\n{example.model_dump_json()}")
+    asked = (
+        f"The request, in the caller's words (not facts: take no number from it):\n{json.dumps(request)}\n\n"
+        if request
+        else ""
+    )
+    prompt = (
+        f"{task}\n\nFacts (JSON):\n{json.dumps(facts, default=str)}\n\n{asked}"
+        f"A plain version of the answer, for shape and tone:\n{example.model_dump_json()}"
+    )
     try:
         response = client().converse(
             modelId=model_id,
             system=[{"text": SYSTEM_PROMPT}],
             messages=[{"role": "user", "content": [{"text": prompt}]}],
             toolConfig={
-                "tools": [{"toolSpec": {"name": "answer", "description": "Return the answer.",
-                                        "inputSchema": {"json": model.model_json_schema()}}}],
+                "tools": [
+                    {
+                        "toolSpec": {
+                            "name": "answer",
+                            "description": "Return the answer.",
+                            "inputSchema": {"json": model.model_json_schema()},
+                        }
+                    }
+                ],
                 "toolChoice": {"tool": {"name": "answer"}},
             },
             inferenceConfig={"maxTokens": 1500, "temperature": 0.2},
@@ -86,5 +99,3 @@ def write(task: str, facts: dict[str, Any], model: type[T], example: T, request:
     if invented_numbers(prose(written), facts):
         raise ProviderFailure("bedrock_invented_numbers")
     return written
-
-

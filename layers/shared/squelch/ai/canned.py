@@ -44,4 +44,3 @@ def opportunity_insight(
         f"{whose} is driven by ONE feature: {requirement}. If Squelch commits to "
         f"{wording.quarter_after(today)} delivery, you neutralize {threat} and {expansion}."
     )
-

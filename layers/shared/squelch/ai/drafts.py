@@ -6,10 +6,10 @@ from __future__ import annotations
 from squelch.ai import wording
 from squelch.ai.canned import FAILURE_WINDOW_MONTHS, OUTLOOK, health_insight, opportunity_insight
 from squelch.ai.facts import AccountFacts
-from squelch.queries.contacts import Contact
-from squelch.queries.opportunities import Opportunity
 from squelch.models.ai import AnalyzedOpportunity, EmailText, OpportunityText, RiskText, Source
 from squelch.models.common import from_row
+from squelch.queries.contacts import Contact
+from squelch.queries.opportunities import Opportunity
 
 
 def _customer_source(f: AccountFacts, **facts: object) -> Source:
@@ -25,14 +25,25 @@ def _contact_standing(f: AccountFacts, contact: Contact) -> str:
 def risk_text(f: AccountFacts) -> tuple[RiskText, list[Source]]:
     sources = [_customer_source(f, health_score=f.customer.health_score, risk_level=f.risk_level)]
     insights = [health_insight(f.name, f.critical_failures, None)]
-    sources.append(Source(kind="tickets", id=f"{f.customer_id}:critical-12-months",
-                          facts={"critical_tickets_past_365_days": f.critical_failures,
-                                 "window_months": FAILURE_WINDOW_MONTHS}))
+    sources.append(
+        Source(
+            kind="tickets",
+            id=f"{f.customer_id}:critical-12-months",
+            facts={"critical_tickets_past_365_days": f.critical_failures, "window_months": FAILURE_WINDOW_MONTHS},
+        )
+    )
     if worst := f.most_costly_failure():
-        insights.append(f"Most severe: {worst.name} directly cost {f.name} {wording.money(worst.cost_impact or 0)} "
-                        "and damaged trust.")
-        sources.append(Source(kind="operation", id=worst.operation_id,
-                              facts={"name": worst.name, "cost_impact": worst.cost_impact, "date": worst.date}))
+        insights.append(
+            f"Most severe: {worst.name} directly cost {f.name} {wording.money(worst.cost_impact or 0)} "
+            "and damaged trust."
+        )
+        sources.append(
+            Source(
+                kind="operation",
+                id=worst.operation_id,
+                facts={"name": worst.name, "cost_impact": worst.cost_impact, "date": worst.date},
+            )
+        )
     if gap := f.communication_gap():
         days, last = gap.days, gap.last_contact_before
         insights.append(f"Your predecessor's departure created {wording.a_or_an(days)} {days}-day communication void.")
@@ -41,13 +52,24 @@ def risk_text(f: AccountFacts) -> tuple[RiskText, list[Source]]:
     spike = f.tickets
     if spike.spike_multiplier and spike.spike_multiplier > 1:
         weeks = f.ticket_window_days // 7
-        insights.append(f"Support tickets spiked to {spike.total_tickets_2_weeks} in the past "
-                        f"{wording.count(weeks, 'week', spelled=True)}, "
-                        f"{spike.spike_multiplier}x the normal rate of {spike.normal_rate}.")
-        sources.append(Source(kind="tickets", id=f"{f.customer_id}:spike",
-                              facts={"total_tickets_2_weeks": spike.total_tickets_2_weeks,
-                                     "normal_rate": spike.normal_rate, "spike_multiplier": spike.spike_multiplier,
-                                     "window_days": f.ticket_window_days, "window_weeks": weeks}))
+        insights.append(
+            f"Support tickets spiked to {spike.total_tickets_2_weeks} in the past "
+            f"{wording.count(weeks, 'week', spelled=True)}, "
+            f"{spike.spike_multiplier}x the normal rate of {spike.normal_rate}."
+        )
+        sources.append(
+            Source(
+                kind="tickets",
+                id=f"{f.customer_id}:spike",
+                facts={
+                    "total_tickets_2_weeks": spike.total_tickets_2_weeks,
+                    "normal_rate": spike.normal_rate,
+                    "spike_multiplier": spike.spike_multiplier,
+                    "window_days": f.ticket_window_days,
+                    "window_weeks": weeks,
+                },
+            )
+        )
     if f.risk_level:
         insights.append(OUTLOOK[f.risk_level])
     return RiskText(insights=insights, recommendation=_priority(f, sources)), sources
@@ -62,12 +84,25 @@ def _priority(f: AccountFacts, sources: list[Source]) -> str:
         reasons.append("evaluating competitors")
     if opportunity := f.sponsored(contact.contact_id):
         reasons.append(f"sponsor of the {wording.money(opportunity.value)} {opportunity.name}")
-        sources.append(Source(kind="opportunity", id=opportunity.opportunity_id,
-                              facts={"name": opportunity.name, "value": opportunity.value}))
-    sources.append(Source(kind="contact", id=contact.contact_id, facts={
-        "name": contact.name, "last_contact": contact.last_contact,
-        "days_since_contact": f.days_since(contact.last_contact),
-        "is_evaluating_competitors": contact.is_evaluating_competitors}))
+        sources.append(
+            Source(
+                kind="opportunity",
+                id=opportunity.opportunity_id,
+                facts={"name": opportunity.name, "value": opportunity.value},
+            )
+        )
+    sources.append(
+        Source(
+            kind="contact",
+            id=contact.contact_id,
+            facts={
+                "name": contact.name,
+                "last_contact": contact.last_contact,
+                "days_since_contact": f.days_since(contact.last_contact),
+                "is_evaluating_competitors": contact.is_evaluating_competitors,
+            },
+        )
+    )
     return f"Priority: establish a relationship with {contact.name} this week: {wording.joined(reasons)}."
 
 
@@ -75,27 +110,54 @@ def opportunity_text(f: AccountFacts) -> tuple[OpportunityText, list[AnalyzedOpp
     sources: list[Source] = []
     analyzed = []
     for o in f.opportunities:
-        sponsor = wording.first_name(o.sponsor) if o.sponsor else "The customer"
-        threat = f"{sponsor} is evaluating {wording.joined(o.competitors_evaluating)}" if o.competitors_evaluating else None
+        evaluator = wording.first_name(o.sponsor) if o.sponsor else "The customer"
+        threat = (
+            f"{evaluator} is evaluating {wording.joined(o.competitors_evaluating)}"
+            if o.competitors_evaluating
+            else None
+        )
         analyzed.append(from_row(AnalyzedOpportunity, o, competitive_threat=threat))
-        sources.append(Source(kind="opportunity", id=o.opportunity_id, facts={
-            "name": o.name, "sponsor": o.sponsor, "value": o.value, "probability": o.probability,
-            "key_requirement": o.key_requirement, "competitors": o.competitors_evaluating,
-            "delivery_quarter": wording.quarter_after(f.today)}))
+        sources.append(
+            Source(
+                kind="opportunity",
+                id=o.opportunity_id,
+                facts={
+                    "name": o.name,
+                    "sponsor": o.sponsor,
+                    "value": o.value,
+                    "probability": o.probability,
+                    "key_requirement": o.key_requirement,
+                    "competitors": o.competitors_evaluating,
+                    "delivery_quarter": wording.quarter_after(f.today),
+                },
+            )
+        )
     if not f.opportunities:
-        text = OpportunityText(ai_insight=f"No expansion opportunities are on record for {f.name}.",
-                               recommendation="Ask the sponsor of the account what they plan next year.")
+        text = OpportunityText(
+            ai_insight=f"No expansion opportunities are on record for {f.name}.",
+            recommendation="Ask the sponsor of the account what they plan next year.",
+        )
         return text, analyzed, [_customer_source(f)]
     top = f.opportunities[0]
     insight = opportunity_insight(top.sponsor, top.key_requirement, top.competitors_evaluating, top.value, f.today)
     sponsor = next((c for c in f.contacts if c.contact_id == top.sponsor_contact_id), None)
     if sponsor:
-        recommendation = (f"Introduce yourself to {wording.first_name(sponsor.name)} first "
-                          f"({_contact_standing(f, sponsor)}). "
-                          "Position Squelch as a strategic partner, not a vendor.")
-        sources.append(Source(kind="contact", id=sponsor.contact_id, facts={
-            "name": sponsor.name, "last_contact": sponsor.last_contact,
-            "days_since_contact": f.days_since(sponsor.last_contact)}))
+        recommendation = (
+            f"Introduce yourself to {wording.first_name(sponsor.name)} first "
+            f"({_contact_standing(f, sponsor)}). "
+            "Position Squelch as a strategic partner, not a vendor."
+        )
+        sources.append(
+            Source(
+                kind="contact",
+                id=sponsor.contact_id,
+                facts={
+                    "name": sponsor.name,
+                    "last_contact": sponsor.last_contact,
+                    "days_since_contact": f.days_since(sponsor.last_contact),
+                },
+            )
+        )
     else:
         recommendation = f"Find the sponsor of the {top.name} and position Squelch as a strategic partner."
     return OpportunityText(ai_insight=insight, recommendation=recommendation), analyzed, sources
@@ -108,10 +170,19 @@ def email_text(f: AccountFacts, contact: Contact) -> tuple[EmailText, list[Sourc
     """Marcus-like contacts (the angry primary) get ownership and a call request; Elena-like contacts
     (evaluating competitors or sponsoring an initiative) an introduction and a discovery call."""
     sender = f.customer.csm_name or "Your Customer Success Manager"
-    sources = [_customer_source(f, csm_name=f.customer.csm_name),
-               Source(kind="contact", id=contact.contact_id, facts={
-                   "name": contact.name, "satisfaction": contact.satisfaction, "is_primary": contact.is_primary,
-                   "is_evaluating_competitors": contact.is_evaluating_competitors})]
+    sources = [
+        _customer_source(f, csm_name=f.customer.csm_name),
+        Source(
+            kind="contact",
+            id=contact.contact_id,
+            facts={
+                "name": contact.name,
+                "satisfaction": contact.satisfaction,
+                "is_primary": contact.is_primary,
+                "is_evaluating_competitors": contact.is_evaluating_competitors,
+            },
+        ),
+    ]
     greeting = f"{wording.first_name(contact.name)},"
     sign_off = f"Best regards,\n{sender}\n{SIGNATURE_ROLE}"
     opportunity = f.sponsored(contact.contact_id)
@@ -121,55 +192,80 @@ def email_text(f: AccountFacts, contact: Contact) -> tuple[EmailText, list[Sourc
         body, subject = _ownership(f, sources)
     else:
         subject = f"Checking in from Squelch: {f.name}"
-        body = (f"I'm {sender}, the Customer Success Manager for {f.name} at Squelch. I'd like to hear how the "
-                "platform is working for your team and what you need from us next.\n\n"
-                "Would you be open to a short call this week?")
+        body = (
+            f"I'm {sender}, the Customer Success Manager for {f.name} at Squelch. I'd like to hear how the "
+            "platform is working for your team and what you need from us next.\n\n"
+            "Would you be open to a short call this week?"
+        )
     return EmailText(subject=subject, body=f"{greeting}\n\n{body}\n\n{sign_off}"), sources
 
 
 def _ownership(f: AccountFacts, sources: list[Source]) -> tuple[str, str]:
     year = f.contract_year()
-    sources.append(_customer_source(f, customer_since=f.customer_since, contract_year=year,
-                                    next_contract_year=year + 1))
+    sources.append(
+        _customer_source(f, customer_since=f.customer_since, contract_year=year, next_contract_year=year + 1)
+    )
     owned = []
     if worst := f.most_costly_failure():
-        owned.append(f"The {worst.name} incident cost you {wording.money(worst.cost_impact or 0)} and should never "
-                     "have happened.")
-        sources.append(Source(kind="operation", id=worst.operation_id,
-                              facts={"name": worst.name, "cost_impact": worst.cost_impact}))
+        owned.append(
+            f"The {worst.name} incident cost you {wording.money(worst.cost_impact or 0)} and should never "
+            "have happened."
+        )
+        sources.append(
+            Source(
+                kind="operation", id=worst.operation_id, facts={"name": worst.name, "cost_impact": worst.cost_impact}
+            )
+        )
     if gap := f.communication_gap():
         owned.append(f"The {gap.days}-day communication gap after my predecessor's departure was unacceptable.")
-        sources.append(_customer_source(f, csm_assigned_on=f.customer.csm_assigned_on,
-                                        communication_gap_days=gap.days))
-        sources.append(Source(kind="contact", id=gap.last_contact_before.contact_id,
-                              facts={"last_contact": gap.last_contact_before.last_contact}))
+        sources.append(_customer_source(f, csm_assigned_on=f.customer.csm_assigned_on, communication_gap_days=gap.days))
+        sources.append(
+            Source(
+                kind="contact",
+                id=gap.last_contact_before.contact_id,
+                facts={"last_contact": gap.last_contact_before.last_contact},
+            )
+        )
     if owned:
         owned.append("These aren't excuses I'm offering—they're problems I'm committed to solving.")
     body = (
         "Thank you for your email. I appreciate your directness—it's exactly what I need to serve "
         f"{f.name} effectively.\n\n"
-        f"You're right: {wording.year_name(year)} was disappointing. {' '.join(owned)}".rstrip() + "\n\n"
+        f"You're right: {wording.year_name(year)} was disappointing. {' '.join(owned)}".rstrip()
+        + "\n\n"
         f"I'd like to request a short call this week to listen and understand your expectations for "
         f"{wording.year_name(year + 1)}. I'm not coming with a pitch—I'm coming to learn what \"strategic "
-        "partnership\" looks like from your perspective.\n\n"
+        'partnership" looks like from your perspective.\n\n'
         "Would a time this week work for you?"
     )
     subject = f"Re: {f.name} Renewal Discussion - {wording.year_name(year + 1)} Expectations"
     return body, subject
 
 
-def _introduction(f: AccountFacts, opportunity: Opportunity | None, sender: str,
-                  sources: list[Source]) -> tuple[str, str]:
+def _introduction(
+    f: AccountFacts, opportunity: Opportunity | None, sender: str, sources: list[Source]
+) -> tuple[str, str]:
     intro = f"I'm {sender}, the new Customer Success Manager for {f.name} at Squelch."
     if opportunity and opportunity.key_requirement:
         requirement = wording.mid_sentence(opportunity.key_requirement)
         quarter = wording.quarter_after(f.today)
-        sources.append(Source(kind="opportunity", id=opportunity.opportunity_id, facts={
-            "name": opportunity.name, "key_requirement": opportunity.key_requirement, "delivery_quarter": quarter}))
-        middle = (f"I understand you're leading the {opportunity.name}, and that {requirement} is the capability "
-                  "it turns on.\n\n"
-                  "I'd value a discovery call to understand your requirements and timeline, and to share where "
-                  f"Squelch stands on {requirement}, including what we can commit to for {quarter}.")
+        sources.append(
+            Source(
+                kind="opportunity",
+                id=opportunity.opportunity_id,
+                facts={
+                    "name": opportunity.name,
+                    "key_requirement": opportunity.key_requirement,
+                    "delivery_quarter": quarter,
+                },
+            )
+        )
+        middle = (
+            f"I understand you're leading the {opportunity.name}, and that {requirement} is the capability "
+            "it turns on.\n\n"
+            "I'd value a discovery call to understand your requirements and timeline, and to share where "
+            f"Squelch stands on {requirement}, including what we can commit to for {quarter}."
+        )
         subject = f"{opportunity.name}: a discovery call on {requirement}"
     else:
         middle = "I'd value a discovery call to understand your priorities and how Squelch can support them."

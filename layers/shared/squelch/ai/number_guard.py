@@ -40,8 +40,20 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 ISO_DAY = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ][\d:.+\-Z]*)?")
 SIGN = "[-\u2212\u2013]"  # hyphen-minus, the minus sign, and the en dash some writers use for it
 MULTIPLIERS = {"k": 1_000, "m": 1_000_000, "b": 1_000_000_000, "bn": 1_000_000_000, **SCALE_WORDS}
@@ -63,9 +75,34 @@ FIGURE = re.compile(
 WORD = re.compile(r"[^\W\d_]+")
 # "one" is a number only next to a noun it counts ("one day", "Year One"); elsewhere it is a pronoun
 # or an emphasis ("no one", "one of them", "driven by ONE feature") and the guard leaves it alone.
-UNIT_NOUNS = {"second", "minute", "hour", "day", "week", "fortnight", "month", "quarter", "year", "decade",
-              "percent", "dollar", "cent", "time", "ticket", "failure", "incident", "outage", "operation",
-              "contact", "opportunity", "competitor", "facility", "operative", "phase", "step"}
+UNIT_NOUNS = {
+    "second",
+    "minute",
+    "hour",
+    "day",
+    "week",
+    "fortnight",
+    "month",
+    "quarter",
+    "year",
+    "decade",
+    "percent",
+    "dollar",
+    "cent",
+    "time",
+    "ticket",
+    "failure",
+    "incident",
+    "outage",
+    "operation",
+    "contact",
+    "opportunity",
+    "competitor",
+    "facility",
+    "operative",
+    "phase",
+    "step",
+}
 
 
 @dataclass(frozen=True)
@@ -145,9 +182,12 @@ def figures(text: str) -> Iterator[Figure]:
             if number.is_lone_one() and not _counts_something(text, number.start, number.end):
                 continue
             first, last = i == 0, i == len(spelled) - 1
-            written = text[match.start() if first else number.start:number.end]
-            yield Figure(written + (match["percent"] if last and percent else ""),
-                         (sign if first else 1) * number.value * (scale if last else 1), percent and last)
+            written = text[match.start() if first else number.start : number.end]
+            yield Figure(
+                written + (match["percent"] if last and percent else ""),
+                (sign if first else 1) * number.value * (scale if last else 1),
+                percent and last,
+            )
 
 
 def _product(factors: Iterator[int]) -> Decimal:
@@ -250,8 +290,8 @@ def _spelled_numbers(text: str, start: int, end: int) -> list[Spelled]:
 
 def _counts_something(text: str, start: int, end: int) -> bool:
     """Whether the word at text[start:end] stands next to a unit-like noun: "one day", "one-week", "Year One"."""
-    before = re.search(r"([^\W\d_]+)[\s-]+$", text[max(0, start - 40):start])
-    after = re.match(r"[\s-]+([^\W\d_]+)", text[end:end + 40])
+    before = re.search(r"([^\W\d_]+)[\s-]+$", text[max(0, start - 40) : start])
+    after = re.match(r"[\s-]+([^\W\d_]+)", text[end : end + 40])
     return any(m and m[1].lower().removesuffix("s") in UNIT_NOUNS for m in (before, after))
 
 
@@ -296,9 +336,11 @@ def _date_in_prose(day: date) -> str:
     month = rf"(?:{name}|{name[:3]}\.?{sept})"
     day_of_month = f"0?{day.day}(?:st|nd|rd|th)?"
     year = f"{day.year}"
-    return "|".join([
-        re.escape(day.isoformat()),
-        rf"{month}\s+{day_of_month}(?:,?\s+{year})?",
-        rf"(?:the\s+)?{day_of_month}(?:\s+of)?\s+{month}(?:,?\s+{year})?",
-        rf"{month},?\s+{year}",
-    ])
+    return "|".join(
+        [
+            re.escape(day.isoformat()),
+            rf"{month}\s+{day_of_month}(?:,?\s+{year})?",
+            rf"(?:the\s+)?{day_of_month}(?:\s+of)?\s+{month}(?:,?\s+{year})?",
+            rf"{month},?\s+{year}",
+        ]
+    )

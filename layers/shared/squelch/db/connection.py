@@ -18,7 +18,8 @@ from squelch.errors import Unavailable
 from squelch.settings import get_settings
 
 T = TypeVar("T")
-Connection = psycopg.Connection[dict[str, Any]]
+# Rows come as dicts unless a query picks its own row type per cursor (queries/ always does).
+Connection = psycopg.Connection[Any]
 
 _local = threading.local()
 
@@ -45,8 +46,9 @@ def _open() -> Connection:
     # prepare_threshold=None keeps psycopg from preparing any, so the proxy can multiplex.
     prepare_threshold = None if settings.db_proxy_endpoint else 5
     try:
-        conn = psycopg.connect(conninfo(settings), autocommit=True, row_factory=dict_row,
-                               prepare_threshold=prepare_threshold)
+        conn = psycopg.connect(
+            conninfo(settings), autocommit=True, row_factory=dict_row, prepare_threshold=prepare_threshold
+        )
         if settings.db_proxy_endpoint:  # the proxy refuses the TimeZone startup option conninfo gives otherwise
             conn.execute("SET TIME ZONE 'UTC'")
         return conn
@@ -59,8 +61,10 @@ class _BrokenBeforeWork(Exception):
 
 
 LOST = "The database connection failed; try again."
-LOST_DURING_WRITE = ("The database connection was lost while saving; the change may have been applied. "
-                     "Read the current state before trying again.")
+LOST_DURING_WRITE = (
+    "The database connection was lost while saving; the change may have been applied. "
+    "Read the current state before trying again."
+)
 
 
 def run(work: Callable[[Connection], T], *, read_only: bool = False) -> T:

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -67,7 +68,7 @@ def discover(directory: Path | None = None) -> list[Migration]:
     return found
 
 
-def migrate(conn: psycopg.Connection, directory: Path | None = None) -> list[str]:
+def migrate(conn: psycopg.Connection[Any], directory: Path | None = None) -> list[str]:
     """Apply pending migrations; return the versions applied (empty when up to date).
 
     conn must be in autocommit mode: each migration opens its own transaction.
@@ -78,7 +79,7 @@ def migrate(conn: psycopg.Connection, directory: Path | None = None) -> list[str
     try:
         conn.execute(CREATE_LEDGER)
         ledger = conn.cursor(row_factory=tuple_row).execute("SELECT version, checksum FROM schema_migrations")
-        applied = dict(ledger.fetchall())
+        applied: dict[str, str] = dict(ledger.fetchall())
         _check_history(migrations, applied)
         done = []
         for migration in (m for m in migrations if m.version not in applied):
@@ -87,7 +88,12 @@ def migrate(conn: psycopg.Connection, directory: Path | None = None) -> list[str
                 conn.execute(migration.sql)
                 conn.execute(
                     "INSERT INTO schema_migrations (version, name, checksum, duration_ms) VALUES (%s, %s, %s, %s)",
-                    [migration.version, migration.name, migration.checksum, round((time.perf_counter() - started) * 1000)],
+                    [
+                        migration.version,
+                        migration.name,
+                        migration.checksum,
+                        round((time.perf_counter() - started) * 1000),
+                    ],
                 )
             done.append(f"{migration.version}_{migration.name}")
         failed = False
@@ -96,7 +102,7 @@ def migrate(conn: psycopg.Connection, directory: Path | None = None) -> list[str
         _unlock(conn, hide_errors=failed)
 
 
-def _unlock(conn: psycopg.Connection, hide_errors: bool) -> None:
+def _unlock(conn: psycopg.Connection[Any], hide_errors: bool) -> None:
     """Release the runner's lock. After a failure the connection may be gone, and the lock with it:
     an error here must not replace the one that stopped the run."""
     try:

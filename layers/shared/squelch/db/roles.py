@@ -6,6 +6,8 @@ runtime secret, so a rotated password takes effect on the next deploy or migrate
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from psycopg import errors, sql
 from psycopg.rows import tuple_row
@@ -18,7 +20,7 @@ class RoleError(RuntimeError):
     """The runtime login cannot be provisioned as asked."""
 
 
-def provision_login(conn: psycopg.Connection, username: str, password: str | None) -> None:
+def provision_login(conn: psycopg.Connection[Any], username: str, password: str | None) -> None:
     """Create the login, or set its password, and make it a member of squelch_runtime."""
     if username == conn.info.user:
         raise RoleError("the runtime login must be another role than the schema's owner")
@@ -28,12 +30,15 @@ def provision_login(conn: psycopg.Connection, username: str, password: str | Non
         _provision(conn, username, password)  # another runner created it meanwhile: now it exists
 
 
-def _provision(conn: psycopg.Connection, username: str, password: str | None) -> None:
+def _provision(conn: psycopg.Connection[Any], username: str, password: str | None) -> None:
     row = conn.cursor(row_factory=tuple_row).execute(POWERS, [username]).fetchone()
     if row and row[0]:
-        raise RoleError(f"role {username!r} has superuser, CREATEROLE, CREATEDB or BYPASSRLS; the runtime login must not")
+        raise RoleError(
+            f"role {username!r} has superuser, CREATEROLE, CREATEDB or BYPASSRLS; the runtime login must not"
+        )
     login = sql.SQL("LOGIN PASSWORD {}").format(sql.Literal(password)) if password else sql.SQL("LOGIN")
     with conn.transaction():
-        conn.execute(sql.SQL("{} {} {}").format(sql.SQL("ALTER ROLE" if row else "CREATE ROLE"),
-                                                sql.Identifier(username), login))
+        conn.execute(
+            sql.SQL("{} {} {}").format(sql.SQL("ALTER ROLE" if row else "CREATE ROLE"), sql.Identifier(username), login)
+        )
         conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(RUNTIME_GROUP), sql.Identifier(username)))

@@ -12,7 +12,9 @@ from squelch.queries import contacts as queries
 def of_customer(ref: str) -> ContactList:
     today = clock.today()
     rows = read_for_customer(ref, lambda conn, customer: queries.list_for(conn, customer.customer_id, today))
-    return ContactList(contacts=[
-        from_row(Contact, row, days_since_contact=(today - row.last_contact).days if row.last_contact else None)
-        for row in rows
-    ])
+    return ContactList(
+        contacts=[
+            from_row(Contact, row, days_since_contact=(today - row.last_contact).days if row.last_contact else None)
+            for row in rows
+        ]
+    )

@@ -16,8 +16,8 @@ from squelch.domain.customers import DEMO_CUSTOMER_ID
 from squelch.errors import BadRequest
 from squelch.models.demo import ResetResponse
 from squelch.observability import logger, metrics
-from squelch.settings import get_settings
 from squelch.queries import demo as queries
+from squelch.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -72,12 +72,25 @@ def reset_demo(confirm: object, requested_by: str, source_ip: str | None) -> Res
         return replace(result, reset_id=queries.log_reset(conn, requested_by, anchor, result.duration_ms, source_ip))
 
     result = db.run(unit)
-    logger.info("demo reset", extra={"reset_id": result.reset_id, "requested_by": requested_by,
-                                     "anchor_date": anchor.isoformat(), "duration_ms": result.duration_ms})
+    logger.info(
+        "demo reset",
+        extra={
+            "reset_id": result.reset_id,
+            "requested_by": requested_by,
+            "anchor_date": anchor.isoformat(),
+            "duration_ms": result.duration_ms,
+        },
+    )
     metrics.add_metric(name="DemoResets", unit=MetricUnit.Count, value=1)
-    return ResetResponse(success=True, message="Demo data reset successfully", customer_id=result.customer_id,
-                         anchor_date=anchor, duration_ms=result.duration_ms, reset_id=result.reset_id,
-                         requested_by=requested_by)
+    return ResetResponse(
+        success=True,
+        message="Demo data reset successfully",
+        customer_id=result.customer_id,
+        anchor_date=anchor,
+        duration_ms=result.duration_ms,
+        reset_id=result.reset_id,
+        requested_by=requested_by,
+    )
 
 
 def _lock_and_anchor(conn: Connection, anchor: date) -> None:
@@ -96,6 +109,7 @@ class PrepareResult:
 def prepare_database() -> PrepareResult:
     """What the migrate function does, as the schema's owner: apply pending migrations, provision
     the API functions' login when a runtime secret is configured, then seed the story if absent."""
+
     def prepare(conn: Connection) -> PrepareResult:
         applied = migrations.migrate(conn)
         login = None

@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from squelch import clock
+from squelch import clock, periods
 from squelch.ai import canned
 from squelch.db import Connection
-from squelch import periods
 from squelch.domain.customers import read_for_customer
 from squelch.models.common import from_row
 from squelch.models.health import ComponentScores, Health, HealthComponent, RiskLevel
@@ -25,7 +24,9 @@ CHURN_RULE = (
     "risk level: critical below 3, high below 5, medium below 7, else low"
 )
 RISK_BANDS: tuple[tuple[Decimal, RiskLevel], ...] = (
-    (Decimal(3), "critical"), (Decimal(5), "high"), (Decimal(7), "medium"),
+    (Decimal(3), "critical"),
+    (Decimal(5), "high"),
+    (Decimal(7), "medium"),
 )
 
 
@@ -40,8 +41,9 @@ def risk_level(health_score: Decimal) -> RiskLevel:
 
 def critical_failures(conn: Connection, customer_id: str, today: date) -> int:
     """Critical tickets (service failures) filed in the past twelve months, today included."""
-    return queries.critical_failures_between(conn, customer_id, clock.start_of(periods.twelve_months_before(today)),
-                                             clock.end_of(today))
+    return queries.critical_failures_between(
+        conn, customer_id, clock.start_of(periods.twelve_months_before(today)), clock.end_of(today)
+    )
 
 
 def of_customer(ref: str) -> Health:
@@ -58,7 +60,9 @@ def of_customer(ref: str) -> Health:
     return Health(
         customer_id=customer.customer_id,
         overall_health_score=score,
-        component_scores=ComponentScores.model_validate({name: by_name.get(name) for name in ComponentScores.model_fields}),
+        component_scores=ComponentScores.model_validate(
+            {name: by_name.get(name) for name in ComponentScores.model_fields}
+        ),
         components=[from_row(HealthComponent, c) for c in components],
         churn_probability=churn_probability(score) if score is not None else None,
         risk_level=risk,

@@ -50,12 +50,17 @@ def gather(ref: str) -> AccountFacts:
 
 
 def _prompt_facts(f: AccountFacts, sources: list[Source], **extra: Any) -> dict[str, Any]:
-    return {"customer": f.name, "today": f.today.isoformat(), "facts": [s.model_dump(mode="json") for s in sources],
-            **extra}
+    return {
+        "customer": f.name,
+        "today": f.today.isoformat(),
+        "facts": [s.model_dump(mode="json") for s in sources],
+        **extra,
+    }
 
 
-def _written(task: str, f: AccountFacts, sources: list[Source], canned: T, request: dict[str, str] | None = None,
-             **extra: Any) -> tuple[T, Provider, str | None]:
+def _written(
+    task: str, f: AccountFacts, sources: list[Source], canned: T, request: dict[str, str] | None = None, **extra: Any
+) -> tuple[T, Provider, str | None]:
     if get_settings().ai_provider != "bedrock":
         return canned, "canned", None
     from squelch.ai import bedrock  # boto3 is imported only when the LLM is in use
@@ -74,10 +79,21 @@ def risk_analysis(customer_ref: str) -> RiskAnalysis:
     canned, sources = drafts.risk_text(f)
     text, provider, reason = _written(
         "Write a risk analysis of this account: 3 to 5 short insights and one prioritized recommendation.",
-        f, sources, canned)
-    return RiskAnalysis(customer_id=f.customer_id, overall_health_score=f.customer.health_score,
-                        churn_probability=f.churn_probability, risk_level=f.risk_level, insights=text.insights,
-                        recommendation=text.recommendation, provider=provider, fallback_reason=reason, sources=sources)
+        f,
+        sources,
+        canned,
+    )
+    return RiskAnalysis(
+        customer_id=f.customer_id,
+        overall_health_score=f.customer.health_score,
+        churn_probability=f.churn_probability,
+        risk_level=f.risk_level,
+        insights=text.insights,
+        recommendation=text.recommendation,
+        provider=provider,
+        fallback_reason=reason,
+        sources=sources,
+    )
 
 
 def opportunity_analysis(customer_ref: str) -> OpportunityAnalysis:
@@ -85,10 +101,19 @@ def opportunity_analysis(customer_ref: str) -> OpportunityAnalysis:
     canned, analyzed, sources = drafts.opportunity_text(f)
     text, provider, reason = _written(
         "Write one insight on the account's expansion opportunity and one actionable recommendation.",
-        f, sources, canned)
-    return OpportunityAnalysis(customer_id=f.customer_id, opportunities=analyzed, ai_insight=text.ai_insight,
-                               recommendation=text.recommendation, provider=provider, fallback_reason=reason,
-                               sources=sources)
+        f,
+        sources,
+        canned,
+    )
+    return OpportunityAnalysis(
+        customer_id=f.customer_id,
+        opportunities=analyzed,
+        ai_insight=text.ai_insight,
+        recommendation=text.recommendation,
+        provider=provider,
+        fallback_reason=reason,
+        sources=sources,
+    )
 
 
 def _recipient(f: AccountFacts, recipient: str) -> Contact:
@@ -99,10 +124,12 @@ def _recipient(f: AccountFacts, recipient: str) -> Contact:
         known = _listed(f.contacts) or "none"
         raise NotFound("recipient_not_found", f"{recipient!r} is not a contact of {f.name}; contacts: {known}.")
     if len(matching) > 1:
-        raise Conflict("ambiguous_recipient",
-                       f"{recipient!r} names {len(matching)} contacts of {f.name}: {_listed(matching)}; "
-                       "send the contact_id of the one you mean as recipient.",
-                       [{"contact_id": c.contact_id, "name": c.name} for c in matching])
+        raise Conflict(
+            "ambiguous_recipient",
+            f"{recipient!r} names {len(matching)} contacts of {f.name}: {_listed(matching)}; "
+            "send the contact_id of the one you mean as recipient.",
+            [{"contact_id": c.contact_id, "name": c.name} for c in matching],
+        )
     return matching[0]
 
 
@@ -116,7 +143,18 @@ def email_draft(recipient: str, context: str, purpose: str, customer_ref: str | 
     canned, sources = drafts.email_text(f, contact)
     text, provider, reason = _written(
         "Draft a professional email from the CSM to the recipient: subject and body, signed by the CSM.",
-        f, sources, canned, {"context": context, "purpose": purpose}, recipient=contact.name)
-    return EmailDraft(customer_id=f.customer_id, recipient=Recipient(contact_id=contact.contact_id, name=contact.name),
-                      subject=text.subject, body=text.body, provider=provider, fallback_reason=reason,
-                      sources=sources)
+        f,
+        sources,
+        canned,
+        {"context": context, "purpose": purpose},
+        recipient=contact.name,
+    )
+    return EmailDraft(
+        customer_id=f.customer_id,
+        recipient=Recipient(contact_id=contact.contact_id, name=contact.name),
+        subject=text.subject,
+        body=text.body,
+        provider=provider,
+        fallback_reason=reason,
+        sources=sources,
+    )

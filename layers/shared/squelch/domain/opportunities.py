@@ -13,8 +13,15 @@ from squelch.queries import opportunities as queries
 def of_customer(ref: str) -> OpportunityList:
     rows = read_for_customer(ref, lambda conn, customer: queries.list_for(conn, customer.customer_id))
     today = clock.today()
-    return OpportunityList(opportunities=[
-        from_row(Opportunity, row, ai_insight=canned.opportunity_insight(
-            row.sponsor, row.key_requirement, row.competitors_evaluating, row.value, today))
-        for row in rows
-    ])
+    return OpportunityList(
+        opportunities=[
+            from_row(
+                Opportunity,
+                row,
+                ai_insight=canned.opportunity_insight(
+                    row.sponsor, row.key_requirement, row.competitors_evaluating, row.value, today
+                ),
+            )
+            for row in rows
+        ]
+    )

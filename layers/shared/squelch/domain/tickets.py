@@ -44,10 +44,15 @@ def spike(conn: Connection, customer_id: str, today: date) -> TicketList:
         baseline_start=baseline_start,
         baseline_end=window_start - timedelta(days=1),
     )
-    return TicketList(tickets=[
-        from_row(Ticket, t, created_at=t.filed_at.astimezone(UTC).date(), resolved=t.resolution_time_hours is not None)
-        for t in window
-    ], summary=summary)
+    return TicketList(
+        tickets=[
+            from_row(
+                Ticket, t, created_at=t.filed_at.astimezone(UTC).date(), resolved=t.resolution_time_hours is not None
+            )
+            for t in window
+        ],
+        summary=summary,
+    )
 
 
 def of_customer(ref: str) -> TicketList:

@@ -14,8 +14,8 @@ from typing import Any, NoReturn
 from squelch import clock, db
 from squelch.db import Connection
 from squelch.domain.customers import customer_not_found
-from squelch.errors import Conflict, Invalid, NotFound
 from squelch.domain.health import risk_level
+from squelch.errors import Conflict, Invalid, NotFound
 from squelch.models.common import from_row
 from squelch.models.workflows import CustomerContext, SavedStep, StartedWorkflow, WorkflowContext
 from squelch.queries import customers as customer_queries
@@ -45,16 +45,23 @@ def new_session_id() -> str:
 def _workflow_type(name: str) -> WorkflowType:
     if name not in WORKFLOW_TYPES:
         known = ", ".join(sorted(WORKFLOW_TYPES))
-        raise Invalid("unknown_workflow_type", f"Unknown workflow_type {name!r}; known types: {known}.",
-                      [{"loc": ["workflow_type"], "msg": f"must be one of: {known}", "type": "enum"}])
+        raise Invalid(
+            "unknown_workflow_type",
+            f"Unknown workflow_type {name!r}; known types: {known}.",
+            [{"loc": ["workflow_type"], "msg": f"must be one of: {known}", "type": "enum"}],
+        )
     return WORKFLOW_TYPES[name]
 
 
 def _customer_context(customer: Customer) -> CustomerContext:
     score, renewal = customer.health_score, customer.renewal_date
-    return from_row(CustomerContext, customer, customer_name=customer.name,
-                    risk_level=risk_level(score) if score is not None else None,
-                    days_to_renewal=(renewal - clock.today()).days if renewal else None)
+    return from_row(
+        CustomerContext,
+        customer,
+        customer_name=customer.name,
+        risk_level=risk_level(score) if score is not None else None,
+        days_to_renewal=(renewal - clock.today()).days if renewal else None,
+    )
 
 
 def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]:
@@ -69,8 +76,9 @@ def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]
         for _ in range(START_ATTEMPTS):
             # Each statement sees what committed before it: a concurrent start that won the
             # insert is found by the select; one that completed in between lets the next insert win.
-            created = queries.insert_session(conn, new_session_id(), customer.customer_id, workflow_type,
-                                             kind.total_steps)
+            created = queries.insert_session(
+                conn, new_session_id(), customer.customer_id, workflow_type, kind.total_steps
+            )
             if created:
                 return customer, created, True
             existing = queries.open_session(conn, customer.customer_id, workflow_type)

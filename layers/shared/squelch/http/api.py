@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -17,7 +18,7 @@ JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNOR
 
 
 class Api(APIGatewayHttpResolver):
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         refusal = _refusal(event)
         return _as_event_response(refusal) if refusal else super().resolve(event, context)
 
@@ -28,13 +29,15 @@ def create_api() -> Api:
     return app
 
 
-def _refusal(event: dict[str, Any]) -> Response | None:
+def _refusal(event: Mapping[str, Any]) -> Response[str] | None:
     """Bodies we will not parse at all: too large, or declared as something other than JSON."""
     if _body_size(event) > MAX_BODY_BYTES:
         return error_response(413, "payload_too_large", f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
     content_type = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "content-type"), None)
     if event.get("body") and content_type and not JSON_TYPE.match(content_type):
-        return error_response(415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json.")
+        return error_response(
+            415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json."
+        )
     return None
 
 
@@ -51,14 +54,19 @@ def _parse_json(text: str) -> Any:
         raise json.JSONDecodeError(str(error), text[:100], 0) from None
 
 
-def _body_size(event: dict[str, Any]) -> int:
+def _body_size(event: Mapping[str, Any]) -> int:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
         return len(body) * 3 // 4
     return len(body.encode("utf-8", "surrogatepass"))
 
 
-def _as_event_response(response: Response) -> dict[str, Any]:
+def _as_event_response(response: Response[str]) -> dict[str, Any]:
     """The payload-2.0 answer for a response built before the resolver runs."""
-    return {"statusCode": response.status_code, "headers": {"Content-Type": response.content_type},
-            "body": response.body, "isBase64Encoded": False, "cookies": []}
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": response.content_type},
+        "body": response.body,
+        "isBase64Encoded": False,
+        "cookies": [],
+    }

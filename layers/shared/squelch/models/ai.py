@@ -22,6 +22,7 @@ class Source(BaseModel):
     @classmethod
     def _as_json_values(cls, facts: dict[str, Any]) -> dict[str, Any]:
         """Money and dates as the API writes them elsewhere: numbers and YYYY-MM-DD."""
+
         def plain(value: Any) -> Any:
             if isinstance(value, Decimal):
                 return json_number(value)
@@ -75,12 +76,14 @@ class OpportunityAnalysis(Answered, OpportunityText):
 
 
 class EmailDraftRequest(BaseModel):
-    recipient: Text = Field(min_length=1, max_length=200, description="Contact name or contact_id.",
-                           examples=["Marcus Castellan"])
+    recipient: Text = Field(
+        min_length=1, max_length=200, description="Contact name or contact_id.", examples=["Marcus Castellan"]
+    )
     context: Text = Field("", max_length=2000, examples=["responding to proving ground email"])
     purpose: Text = Field("", max_length=2000, examples=["acknowledge concerns and request call"])
-    customer_id: Text | None = Field(None, min_length=1, max_length=128,
-                                    description="Customer id or slug; the demo customer when absent.")
+    customer_id: Text | None = Field(
+        None, min_length=1, max_length=128, description="Customer id or slug; the demo customer when absent."
+    )
 
 
 class EmailText(BaseModel):

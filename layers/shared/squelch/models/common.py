@@ -47,8 +47,13 @@ CustomerRef = Annotated[
 
 SessionId = Annotated[
     str,
-    Path(description="Workflow session id, as start returned it.", min_length=1, max_length=128,
-         pattern=r"^[^\x00/]+$", examples=["wf-3q2Xb0cV9yTn4mLk8PwRzA1s"]),
+    Path(
+        description="Workflow session id, as start returned it.",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[^\x00/]+$",
+        examples=["wf-3q2Xb0cV9yTn4mLk8PwRzA1s"],
+    ),
 ]
 
 

@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 
 
 class ResetRequest(BaseModel):
-    confirm: Any = Field(None, description="Must be true; anything else answers 400 and deletes nothing.",
-                         examples=[True])
+    confirm: Any = Field(
+        None, description="Must be true; anything else answers 400 and deletes nothing.", examples=[True]
+    )
 
 
 class ResetResponse(BaseModel):

@@ -41,7 +41,8 @@ class StartedWorkflow(BaseModel):
 class SaveStepRequest(BaseModel):
     step: StrictInt = Field(ge=1, le=1000, description="1..total_steps, at most current_step + 1.")
     data: Annotated[dict[str, Any], AfterValidator(storable_json)] = Field(
-        description="Anything the step wants kept (JSON object, up to 32 levels); stored as step_<n>.")
+        description="Anything the step wants kept (JSON object, up to 32 levels); stored as step_<n>."
+    )
 
 
 class SavedStep(BaseModel):

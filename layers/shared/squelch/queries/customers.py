@@ -11,15 +11,13 @@ from psycopg.rows import class_row
 from squelch.db import Connection
 
 # A reference is an id (aco-001) or a slug (aco); migration 0004 makes sure it names one customer.
-BY_REFERENCE = "c.customer_id = %(ref)s OR c.slug = %(ref)s"
-
-RESOLVE = f"""
+RESOLVE = """
 SELECT c.customer_id, c.name, c.health_score, c.arr, c.renewal_date
 FROM demo_customers c
-WHERE {BY_REFERENCE}
+WHERE c.customer_id = %(ref)s OR c.slug = %(ref)s
 """
 
-PROFILE = f"""
+PROFILE = """
 SELECT c.customer_id, c.name, c.health_score, c.arr, c.renewal_date,
        c.slug, c.industry, c.operatives, c.facilities, c.opportunity_score, c.csm_name, c.csm_assigned_on,
        c.is_demo, c.created_at,
@@ -36,7 +34,7 @@ LEFT JOIN LATERAL (
     ORDER BY status = 'active' DESC, end_date DESC
     LIMIT 1
 ) k ON true
-WHERE {BY_REFERENCE}
+WHERE c.customer_id = %(ref)s OR c.slug = %(ref)s
 """
 
 
@@ -89,8 +87,14 @@ class CustomerProfile(Customer):
     def contract(self) -> Contract | None:
         """The current contract: the active one, else the latest. Its columns are NOT NULL, so they
         are all present or, without a contract, all absent."""
-        id_, start, end, arr, auto_renew, status = (self.contract_id, self.contract_start_date, self.contract_end_date,
-                                                    self.contract_arr, self.contract_auto_renew, self.contract_status)
+        id_, start, end, arr, auto_renew, status = (
+            self.contract_id,
+            self.contract_start_date,
+            self.contract_end_date,
+            self.contract_arr,
+            self.contract_auto_renew,
+            self.contract_status,
+        )
         if id_ is None or start is None or end is None or arr is None or auto_renew is None or status is None:
             return None
         return Contract(id_, start, end, arr, auto_renew, self.contract_sla_uptime, status)

@@ -32,12 +32,19 @@ def lock_story_for_write(conn: Connection) -> None:
 
 
 def customer_exists(conn: Connection, customer_id: str) -> bool:
-    return conn.cursor(row_factory=scalar_row).execute(CUSTOMER_EXISTS, {"customer_id": customer_id}).fetchone() is not None
+    return (
+        conn.cursor(row_factory=scalar_row).execute(CUSTOMER_EXISTS, {"customer_id": customer_id}).fetchone()
+        is not None
+    )
 
 
 def log_reset(conn: Connection, requested_by: str, anchor_date: date, duration_ms: float, source_ip: str | None) -> int:
-    params = {"requested_by": requested_by, "anchor_date": anchor_date, "duration_ms": duration_ms,
-              "source_ip": source_ip}
+    params = {
+        "requested_by": requested_by,
+        "anchor_date": anchor_date,
+        "duration_ms": duration_ms,
+        "source_ip": source_ip,
+    }
     reset_id = conn.cursor(row_factory=scalar_row).execute(LOG_RESET, params).fetchone()
     if reset_id is None:
         raise RuntimeError("INSERT ... RETURNING returned no row")

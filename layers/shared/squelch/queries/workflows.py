@@ -100,11 +100,16 @@ def _session_cursor(conn: Connection) -> Cursor[Session]:
     return conn.cursor(row_factory=class_row(Session))
 
 
-def insert_session(conn: Connection, session_id: str, customer_id: str, workflow_type: str,
-                   total_steps: int) -> Session | None:
+def insert_session(
+    conn: Connection, session_id: str, customer_id: str, workflow_type: str, total_steps: int
+) -> Session | None:
     """The new session, or None when an open one of this customer and type exists."""
-    params = {"session_id": session_id, "customer_id": customer_id, "workflow_type": workflow_type,
-              "total_steps": total_steps}
+    params = {
+        "session_id": session_id,
+        "customer_id": customer_id,
+        "workflow_type": workflow_type,
+        "total_steps": total_steps,
+    }
     return _session_cursor(conn).execute(INSERT_SESSION, params).fetchone()
 
 
@@ -145,5 +150,11 @@ def latest_plan(conn: Connection, customer_id: str) -> Plan | None:
     def tasks(phase: list[dict[str, str]]) -> list[PlanTask]:
         return [PlanTask(task=t["task"], due=t["due"], status=t["status"]) for t in phase]
 
-    return Plan(row.plan_id, tasks(row.phase_1_tasks), tasks(row.phase_2_tasks), tasks(row.phase_3_tasks),
-                row.success_probability, row.completed)
+    return Plan(
+        row.plan_id,
+        tasks(row.phase_1_tasks),
+        tasks(row.phase_2_tasks),
+        tasks(row.phase_3_tasks),
+        row.success_probability,
+        row.completed,
+    )
