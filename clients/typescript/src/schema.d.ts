@@ -337,7 +337,7 @@ export interface components {
             name: string;
             /**
              * Customer Name
-             * @description Same as name; the key task 4.1 uses.
+             * @description Same as name, under the key the front end reads.
              */
             customer_name: string;
             /** Health Score */

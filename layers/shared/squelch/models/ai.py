@@ -1,4 +1,4 @@
-"""AI insight routes (tasks 5.1-5.3): requests, answers, and the facts each answer used."""
+"""AI insight routes: requests, answers, and the facts each answer used."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contacts of a customer (task 3.2)."""
+"""Contacts of a customer."""
 
 from __future__ import annotations
 

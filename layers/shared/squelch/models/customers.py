@@ -1,4 +1,4 @@
-"""Customer profile (task 3.1)."""
+"""Customer profile."""
 
 from __future__ import annotations
 

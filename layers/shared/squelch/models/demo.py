@@ -1,4 +1,4 @@
-"""The presenters' demo reset (task 4.4)."""
+"""The presenters' demo reset."""
 
 from __future__ import annotations
 

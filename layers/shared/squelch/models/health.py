@@ -1,4 +1,4 @@
-"""Health of a customer: the score, what it is made of, and what it predicts (task 3.4)."""
+"""Health of a customer: the score, what it is made of, and what it predicts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Operations (the customer's projects) of a customer (task 3.3)."""
+"""Operations (the customer's projects) of a customer."""
 
 from __future__ import annotations
 

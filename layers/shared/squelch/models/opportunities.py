@@ -1,4 +1,4 @@
-"""Expansion opportunities of a customer (task 3.6)."""
+"""Expansion opportunities of a customer."""
 
 from __future__ import annotations
 

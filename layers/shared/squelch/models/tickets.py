@@ -1,4 +1,4 @@
-"""Recent support tickets and the spike they make (task 3.5)."""
+"""Recent support tickets and the spike they make."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Workflow sessions (tasks 4.1-4.3)."""
+"""Workflow sessions."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class StartWorkflowRequest(BaseModel):
 class CustomerContext(BaseModel):
     customer_id: str
     name: str
-    customer_name: str = Field(description="Same as name; the key task 4.1 uses.")
+    customer_name: str = Field(description="Same as name, under the key the front end reads.")
     health_score: Number | None
     risk_level: RiskLevel | None
     arr: Money
