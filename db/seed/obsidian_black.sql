@@ -1,4 +1,4 @@
--- The Obsidian Black story (tasks 2.1-2.7 of the task list, with the brief's decisions).
+-- The Obsidian Black story: its dates are offsets from the demo day D (docs/STORY.md).
 -- Every date is an offset from the demo anchor day D: demo_day(n) is D+n, demo_time(n, t) an
 -- instant on that day (UTC). Run it inside a transaction that has set squelch.demo_anchor.
 -- Seeded rows carry story timestamps in created_at too, so two seeds on the same D are identical.
