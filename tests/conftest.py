@@ -135,7 +135,10 @@ def story(app_database: str, runtime_url: str, monkeypatch: pytest.MonkeyPatch) 
     )
     with psycopg.connect(app_database, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
         conn.execute("DELETE FROM demo_customers")
+        conn.execute("DELETE FROM demo_sandboxes WHERE name <> 'default'")
         demo.reset(conn, DEMO_DAY)
+        # Rows the test adds belong to the default sandbox, as the rows of clients without the header do.
+        conn.execute("SELECT set_config('squelch.sandbox', 'default', false)")
         yield conn
     db.close()
     get_settings.cache_clear()

@@ -32,7 +32,7 @@ def add_customer(conn: DictConnection, customer_id: str, slug: str, name: str) -
     ids=["id-is-a-slug", "slug-is-an-id"],
 )
 def test_a_reference_already_naming_a_customer_is_refused(story: DictConnection, customer_id: str, slug: str) -> None:
-    with pytest.raises(psycopg.errors.UniqueViolation, match="already names customer aco-001"):
+    with pytest.raises(psycopg.errors.UniqueViolation, match="demo_customer_refs_one_customer_per_ref"):
         add_customer(story, customer_id, slug, "Impostor")
 
 

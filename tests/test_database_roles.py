@@ -45,6 +45,7 @@ def test_runtime_login_cannot_change_the_schema_or_the_records(
 
 def test_runtime_login_reads_and_writes_rows(story: DictConnection, runtime_url: str) -> None:
     with psycopg.connect(runtime_url) as conn:
+        conn.execute("SELECT set_config('squelch.sandbox', 'default', true)")
         conn.execute("UPDATE demo_customers SET health_score = 5 WHERE customer_id = 'aco-001'")
         assert conn.execute("SELECT count(*) FROM demo_contacts").fetchone() == (2,)
         conn.rollback()

@@ -120,7 +120,8 @@ def clean_connection(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def encrypted() -> bool:
-    return db.run(lambda conn: one(conn, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")["ssl"])
+    """Whether the container's connection (opened as every function opens it) is encrypted."""
+    return bool(one(db.connection(), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")["ssl"])
 
 
 def test_the_default_connection_is_encrypted(tls_server: TlsServer, clean_connection, monkeypatch) -> None:
@@ -136,11 +137,11 @@ def test_a_server_without_tls_is_refused_by_default(plaintext_server: TlsServer,
     use_environment(monkeypatch, DATABASE_URL=plaintext_server.url())
     # Then no plaintext connection is made
     with pytest.raises(Unavailable) as refused:
-        db.run(lambda conn: conn.execute("SELECT 1"))
+        db.connection()
     assert "server does not support SSL" in str(refused.value.__cause__)
     # Unless the URL opts out on purpose, as the local embedded server's does
     use_environment(monkeypatch, DATABASE_URL=plaintext_server.url() + "?sslmode=disable")
-    assert db.run(lambda conn: one(conn, "SELECT 1 AS one")["one"]) == 1
+    assert one(db.connection(), "SELECT 1 AS one")["one"] == 1
 
 
 def test_a_ca_bundle_verifies_the_server(tls_server: TlsServer, clean_connection, monkeypatch) -> None:
@@ -152,7 +153,7 @@ def test_a_ca_bundle_verifies_the_server(tls_server: TlsServer, clean_connection
 def test_a_server_signed_by_another_ca_is_refused(tls_server: TlsServer, clean_connection, monkeypatch) -> None:
     use_environment(monkeypatch, DATABASE_URL=tls_server.url(), DB_SSLROOTCERT=str(tls_server.other_ca))
     with pytest.raises(Unavailable) as refused:
-        db.run(lambda conn: conn.execute("SELECT 1"))
+        db.connection()
     assert "certificate verify failed" in str(refused.value.__cause__)
 
 
@@ -160,5 +161,5 @@ def test_a_certificate_for_another_name_is_refused(tls_server: TlsServer, clean_
     # The certificate names localhost; 127.0.0.1 is the same server under a name it does not carry
     use_environment(monkeypatch, DATABASE_URL=tls_server.url("127.0.0.1"), DB_SSLROOTCERT=str(tls_server.ca))
     with pytest.raises(Unavailable) as refused:
-        db.run(lambda conn: conn.execute("SELECT 1"))
+        db.connection()
     assert "does not match host name" in str(refused.value.__cause__)

@@ -63,6 +63,9 @@ def test_reset_restores_the_story_and_removes_sessions(story: DictConnection) ->
         "success": True,
         "message": "Demo data reset successfully",
         "customer_id": "aco-001",
+        "sandbox": "default",
+        "checkpoint": "act1-start",
+        "created": False,
         "anchor_date": DEMO_DAY.isoformat(),
         "duration_ms": 0,
         "reset_id": 0,
@@ -183,7 +186,7 @@ def test_two_resets_at_once_are_serialized(story: DictConnection) -> None:
     def presenter(name: str) -> None:
         try:
             barrier.wait()
-            results.append(demo.reset_demo(True, name, None))
+            results.append(demo.reset_demo(True, None, name, None))
         except BaseException as error:
             results.append(error)
         finally:

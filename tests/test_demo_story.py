@@ -41,7 +41,7 @@ def snapshot(conn: DictConnection) -> dict[str, list[str]]:
 
 def test_customer_is_seeded_as_the_task_list_says(story: DictConnection) -> None:
     customer = one(story, "SELECT * FROM demo_customers WHERE customer_id = 'aco-001'")
-    assert {k: v for k, v in customer.items() if k != "created_at"} == {
+    assert {k: v for k, v in customer.items() if k not in ("created_at", "sandbox")} == {
         "customer_id": "aco-001",
         "slug": "aco",
         "name": "Obsidian Black",
@@ -62,7 +62,7 @@ def test_customer_is_seeded_as_the_task_list_says(story: DictConnection) -> None
 
 def test_contacts_are_marcus_and_elena(story: DictConnection) -> None:
     rows = story.execute("SELECT * FROM demo_contacts ORDER BY contact_id DESC").fetchall()
-    assert [{k: v for k, v in r.items() if k != "created_at"} for r in rows] == [
+    assert [{k: v for k, v in r.items() if k not in ("created_at", "sandbox")} for r in rows] == [
         {
             "contact_id": "aco-marcus",
             "customer_id": "aco-001",
@@ -184,7 +184,7 @@ def test_three_critical_service_failures_in_the_past_year(story: DictConnection)
 
 def test_contract_ends_on_renewal_one_year_after_it_started(story: DictConnection) -> None:
     contract = one(story, "SELECT * FROM demo_contracts")
-    assert {k: v for k, v in contract.items() if k != "created_at"} == {
+    assert {k: v for k, v in contract.items() if k not in ("created_at", "sandbox")} == {
         "contract_id": "aco-contract-2025",
         "customer_id": "aco-001",
         "start_date": date(2025, 4, 15),
@@ -222,7 +222,7 @@ def test_strategic_plan_has_the_three_phases(story: DictConnection) -> None:
 
 def test_elenas_initiative_is_the_opportunity(story: DictConnection) -> None:
     opportunity = one(story, "SELECT * FROM demo_opportunities")
-    assert {k: v for k, v in opportunity.items() if k != "created_at"} == {
+    assert {k: v for k, v in opportunity.items() if k not in ("created_at", "sandbox")} == {
         "opportunity_id": "aco-opp-001",
         "customer_id": "aco-001",
         "sponsor_contact_id": "aco-elena",

@@ -47,6 +47,8 @@ BODIES = [
     b'{"step": 1' + b"0" * 4400 + b', "data": {}}',
     b'{"pad": "' + b"x" * (256 * 1024) + b'"}',
 ]
+SANDBOX_HEADERS = ["' OR '1'='1", "default; DROP TABLE demo_sandboxes", "../default", "DEFAULT", "x" * 41, "",
+                   "${jndi:ldap://x}", "nobody-here"]
 CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/xml"]
 
 
@@ -66,7 +68,7 @@ def database_hash(conn: DictConnection) -> str:
 
 def concrete(path: str, value: str = "aco") -> str:
     value = quote(value, safe="%")  # already percent-encoded values stay as they are
-    return path.replace("{customer_ref}", value).replace("{session_id}", value)
+    return path.replace("{customer_ref}", value).replace("{session_id}", value).replace("{name}", value)
 
 
 def assert_client_error(answer: tuple, label: str) -> None:
@@ -83,7 +85,7 @@ def test_hostile_input_on_every_route_changes_nothing(server: str, story: DictCo
     token = auth.issue_token()
     tried = 0
     for method, path in ROUTES:
-        headers = {"Authorization": f"Bearer {token}"} if path == "/api/demo/reset" else {}
+        headers = {"Authorization": f"Bearer {token}"} if path.startswith("/api/demo/") else {}
         if "{" in path:
             for value in PATH_VALUES:
                 answer = http_request(
@@ -95,6 +97,14 @@ def test_hostile_input_on_every_route_changes_nothing(server: str, story: DictCo
                 )
                 assert_client_error(answer, f"{method} {path} <- {value[:40]}")
                 tried += 1
+        for name in SANDBOX_HEADERS:
+            if path == "/api/demo/reset" and name == "nobody-here":
+                continue  # a well-formed new name: the reset creates it, as it should
+            body = b'{"confirm": true, "customer_id": "aco", "workflow_type": "risk_detection", "recipient": "x"}'
+            answer = http_request(server + concrete(path), method, body if method != "GET" else None,
+                                  Content_Type="application/json", X_Demo_Sandbox=name, **headers)
+            assert_client_error(answer, f"{method} {path} in sandbox {name[:40]!r}")
+            tried += 1
         for wrong in {"GET", "POST", "PUT", "DELETE", "PATCH", "TRACE", "PROPFIND"} - {method}:
             answer = http_request(server + concrete(path), wrong, b"{}", Content_Type="application/json", **headers)
             assert_client_error(answer, f"{wrong} {path}")

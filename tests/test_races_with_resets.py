@@ -42,9 +42,11 @@ def test_starts_steps_and_reads_during_resets_never_answer_500(story: DictConnec
     clients = [threading.Thread(target=presenter_client) for _ in range(3)]
     for client in clients:
         client.start()
-    for _ in range(25):
-        demo.reset_demo(True, "racing-presenter", None)
-    stop.set()
+    try:
+        for _ in range(25):
+            demo.reset_demo(True, None, "racing-presenter", None)
+    finally:
+        stop.set()
     for client in clients:
         client.join()
     assert not failures, failures[:3]

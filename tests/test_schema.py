@@ -34,13 +34,13 @@ def test_every_table_and_column_is_commented(story: DictConnection) -> None:
     assert undocumented == []
 
 
-def test_every_child_table_is_indexed_on_customer_id(story: DictConnection) -> None:
+def test_every_child_table_is_indexed_on_its_sandbox_and_customer(story: DictConnection) -> None:
     for table in DEMO_TABLES[1:]:
         plans = story.execute(
             "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
-            [table, "%(customer_id%"],
+            [table, "%(sandbox, customer_id%"],
         ).fetchall()
-        assert plans, f"{table} has no index leading with customer_id"
+        assert plans, f"{table} has no index leading with (sandbox, customer_id)"
 
 
 def test_tickets_are_indexed_for_the_two_week_window(story: DictConnection) -> None:

@@ -17,8 +17,8 @@ FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless
 ROUTE_FUNCTIONS = {k: v for k, v in FUNCTIONS.items() if v["Properties"].get("Events")}
 
 
-def test_thirteen_routes_and_the_migrate_function() -> None:
-    assert len(ROUTE_FUNCTIONS) == 13 and set(FUNCTIONS) - set(ROUTE_FUNCTIONS) == {"DatabaseMigrateFunction"}
+def test_fifteen_routes_and_the_migrate_function() -> None:
+    assert len(ROUTE_FUNCTIONS) == 15 and set(FUNCTIONS) - set(ROUTE_FUNCTIONS) == {"DatabaseMigrateFunction"}
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -76,14 +76,14 @@ def test_http_api_has_fail_on_warnings_cors_access_logs_and_the_jwt_authorizer()
     assert {"UserPool", "UserPoolClient", "DemoUserGroup"} <= set(RESOURCES)
 
 
-def test_reset_always_needs_the_authorizer_and_the_others_follow_require_sign_in() -> None:
+def test_presenter_routes_always_need_the_authorizer_and_the_others_follow_require_sign_in() -> None:
     """What each choice makes of these is proven by the SAM transform in tests/deploy."""
     ai_rule = {
         "Fn::FindInMap": ["AiRouteAuthorizer", {"Ref": "AiProvider"}, {"Fn::Sub": "${RequireSignIn}${OpenAiRoutes}"}]
     }
     for name, function in ROUTE_FUNCTIONS.items():
         [event] = function["Properties"]["Events"].values()
-        if name == "DemoResetFunction":
+        if name in ("DemoResetFunction", "SandboxesListFunction", "SandboxDeleteFunction"):
             expected: object = "DemoJwt"
         elif name.endswith(("AnalysisCreateFunction", "DraftCreateFunction")):
             expected = ai_rule

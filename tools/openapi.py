@@ -15,6 +15,8 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from localdev import runtime, template
 from localdev.template import ROOT
+from squelch.db import sandbox
+from squelch.http.api import SANDBOX_HEADER
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
 TITLE = "Squelch Act 1 demo API"
@@ -31,12 +33,23 @@ SECURITY_SCHEMES = {
     )
 }
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+SANDBOX_REF = {"$ref": "#/components/parameters/DemoSandbox"}
+# Every route reads it (squelch.http.api), so it is declared once and referenced by every operation.
+SANDBOX_PARAMETER = {
+    "name": SANDBOX_HEADER,
+    "in": "header",
+    "required": False,
+    "description": "The presenter's sandbox (named copy of the story) to work in; without it, the default one. "
+    "A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found.",
+    "schema": {"type": "string", "pattern": sandbox.NAME.pattern, "default": sandbox.DEFAULT},
+}
 POWERTOOLS_DESCRIPTIONS = ("Successful Response", "Validation Error", "Response Validation Error")
 ERROR_DESCRIPTIONS = {
-    "400": "Malformed request: the body is not valid JSON, or a required confirmation is missing.",
+    "400": "Malformed request: the body is not valid JSON, a required confirmation is missing, or the "
+    "X-Demo-Sandbox header is not a sandbox name.",
     "401": "Missing or invalid bearer token.",
     "403": "Signed in, but not allowed.",
-    "404": "No such customer, session or other named thing.",
+    "404": "No such customer, session, sandbox or other named thing.",
     "409": "The request conflicts with the current state.",
     "413": "The request body is over 256 KiB.",
     "415": "The body is not declared as JSON (Content-Type must be application/json).",
@@ -47,9 +60,10 @@ ERROR_DESCRIPTIONS = {
 
 
 def _error_statuses(operation: dict[str, Any]) -> list[str]:
-    statuses = ["404", "422", "500", "503"]  # any request can name an unknown customer, session or route
+    # Any request can name an unknown customer, session, route or sandbox, or a malformed sandbox.
+    statuses = ["400", "404", "422", "500", "503"]
     if "requestBody" in operation:
-        statuses += ["400", "413", "415"]
+        statuses += ["413", "415"]
     if operation.get("security"):
         statuses += ["401", "403"]
     return statuses + [code for code in operation.get("responses", {}) if code in ERROR_DESCRIPTIONS]
@@ -84,6 +98,7 @@ def build() -> dict[str, Any]:
         for operation in item.values():
             # Powertools names operations {function}_{path}_{method}; the function name is enough.
             operation["operationId"] = operation["operationId"].split("_api_")[0]
+            operation["parameters"] = [*operation.get("parameters", []), SANDBOX_REF]
             responses = operation.setdefault("responses", {})
             for status in _error_statuses(operation):
                 # A route's own words for an error win over ours; Powertools' generic ones do not.
@@ -103,6 +118,7 @@ def build() -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(schemas.items())),
+            "parameters": {"DemoSandbox": SANDBOX_PARAMETER},
             "securitySchemes": {
                 name: scheme.model_dump(mode="json", by_alias=True, exclude_none=True)
                 for name, scheme in SECURITY_SCHEMES.items()

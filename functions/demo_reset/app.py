@@ -1,4 +1,5 @@
-"""POST /api/demo/reset: delete the demo data and re-seed the story, for signed-in demo users."""
+"""POST /api/demo/reset: reset the request's sandbox (created when new) to a checkpoint of the story,
+for signed-in demo users."""
 
 from typing import Annotated, Any
 
@@ -16,13 +17,14 @@ app = create_api()
 
 @app.post(
     "/api/demo/reset",
-    summary="Reset the demo to a fresh story (demo group only).",
+    summary="Reset (or create) the sandbox to a checkpoint of the story (demo group only).",
     tags=["demo"],
     security=[{"DemoJwt": []}],
 )
 def reset_demo(request: Annotated[ResetRequest | None, Body()] = None) -> ResetResponse:
     caller = demo_user(app.current_event.raw_event)
-    return demo.reset_demo(request.confirm if request else None, caller.username, caller.source_ip)
+    asked = request or ResetRequest()
+    return demo.reset_demo(asked.confirm, asked.checkpoint, caller.username, caller.source_ip)
 
 
 @observed

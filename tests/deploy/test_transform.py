@@ -11,9 +11,9 @@ import pytest
 from stack import ACCOUNT, REGION, choice_parameters, defaults, deploy
 
 MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
-RESET = "POST /api/demo/reset"
+PRESENTER_ROUTES = {"POST /api/demo/reset", "GET /api/demo/sandboxes", "DELETE /api/demo/sandboxes/{name}"}
 AI_ROUTES = {"POST /api/ai/risk-analysis", "POST /api/ai/opportunity-analysis", "POST /api/ai/email-draft"}
-ROUTES = 13
+ROUTES = 15
 
 
 def one_at_a_time() -> list[dict[str, str]]:
@@ -33,9 +33,9 @@ def label(case: dict[str, str]) -> str:
 
 
 def expected_authorizer(route: str, parameters: dict[str, str]) -> str | None:
-    """The rule the parameters promise: the reset always needs a token; the AI routes need one when
-    every route does, or when they would spend Bedrock money and nobody opened them on purpose."""
-    if route == RESET:
+    """The rule the parameters promise: the presenters' routes always need a token; the AI routes need
+    one when every route does, or when they would spend Bedrock money and nobody opened them on purpose."""
+    if route in PRESENTER_ROUTES:
         return "DemoJwt"
     if parameters["RequireSignIn"] == "true":
         return "DemoJwt"

@@ -20,10 +20,29 @@ export type Step = (api: SquelchClient, run: Run) => Promise<string | SquelchErr
  */
 export const steps = {
   // Presenters only: needs a demo-group token (Authorization: Bearer …); without one, a 401.
+  // In the client's sandbox (X-Demo-Sandbox; the default story without one), created when new.
   "POST /api/demo/reset": async (api) => {
-    const { data, error, response } = await api.POST("/api/demo/reset", { body: { confirm: true } });
+    const { data, error, response } = await api.POST("/api/demo/reset", {
+      body: { confirm: true, checkpoint: "act1-start" },
+    });
     if (!data) return toSquelchError(error, response);
-    return `${data.message}: anchor ${data.anchor_date}, ${data.duration_ms} ms, by ${data.requested_by}`;
+    return `${data.message}: ${data.sandbox} at ${data.checkpoint}${data.created ? " (new)" : ""}, anchor ${data.anchor_date}, ${data.duration_ms} ms, by ${data.requested_by}`;
+  },
+
+  // Presenters only, too.
+  "GET /api/demo/sandboxes": async (api) => {
+    const { data, error, response } = await api.GET("/api/demo/sandboxes");
+    if (!data) return toSquelchError(error, response);
+    return data.sandboxes.map((s) => `${s.name} (${s.checkpoint}, ${s.story_age_days} days old)`).join("; ");
+  },
+
+  // Presenters only; the default sandbox cannot be deleted (409), so this one asks for a sandbox that is not there.
+  "DELETE /api/demo/sandboxes/{name}": async (api) => {
+    const { error, response } = await api.DELETE("/api/demo/sandboxes/{name}", {
+      params: { path: { name: "example-that-is-not-there" } },
+    });
+    if (response.status === 204) return "deleted";
+    return toSquelchError(error, response);
   },
 
   "GET /api/customers/{customer_ref}": async (api, run) => {

@@ -31,6 +31,11 @@ export interface SquelchClientOptions {
    * demo group (a Cognito ID token in AWS, `make -s demo-token` locally); with `RequireSignIn=true` every route does.
    */
   token?: TokenSource;
+  /**
+   * The presenter's sandbox (a named copy of the story), sent as `X-Demo-Sandbox` on every request; without it,
+   * the default story. A presenter creates it with `POST /api/demo/reset` under the same header.
+   */
+  sandbox?: string;
   /** Another fetch (tests, SSR, retries); defaults to the global one. */
   fetch?: ClientOptions["fetch"];
   /** Headers added to every request. */
@@ -38,8 +43,9 @@ export interface SquelchClientOptions {
 }
 
 export function createSquelchClient(options: SquelchClientOptions): SquelchClient {
-  const { baseUrl, token, fetch, headers } = options;
-  const client = createClient<paths>({ baseUrl, ...(fetch ? { fetch } : {}), ...(headers ? { headers } : {}) });
+  const { baseUrl, token, fetch, sandbox } = options;
+  const headers = { ...(options.headers ?? {}), ...(sandbox ? { "X-Demo-Sandbox": sandbox } : {}) };
+  const client = createClient<paths>({ baseUrl, headers, ...(fetch ? { fetch } : {}) });
   if (token !== undefined) client.use(bearer(token));
   return client;
 }

@@ -166,9 +166,43 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reset the demo to a fresh story (demo group only). */
+        /** Reset (or create) the sandbox to a checkpoint of the story (demo group only). */
         post: operations["reset_demo"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/demo/sandboxes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sandboxes, the default first (demo group only). */
+        get: operations["list_sandboxes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/demo/sandboxes/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a sandbox with everything in it (demo group only; not the default one). */
+        delete: operations["delete_sandbox"];
         options?: never;
         head?: never;
         patch?: never;
@@ -676,6 +710,12 @@ export interface components {
              * @example true
              */
             confirm?: unknown;
+            /**
+             * Checkpoint
+             * @description The point of the story to start from: act1-start (default), act1-mid-planning or act1-planned.
+             * @example act1-start
+             */
+            checkpoint?: string | null;
         };
         /** ResetResponse */
         ResetResponse: {
@@ -685,6 +725,21 @@ export interface components {
             message: string;
             /** Customer Id */
             customer_id: string;
+            /**
+             * Sandbox
+             * @description The sandbox reset (X-Demo-Sandbox; default without the header).
+             */
+            sandbox: string;
+            /**
+             * Checkpoint
+             * @description The point of the story it starts from now.
+             */
+            checkpoint: string;
+            /**
+             * Created
+             * @description True when this reset created the sandbox.
+             */
+            created: boolean;
             /**
              * Anchor Date
              * Format: date
@@ -731,6 +786,46 @@ export interface components {
             churn_probability: number | null;
             /** Risk Level */
             risk_level: string | null;
+        };
+        /** SandboxInfo */
+        SandboxInfo: {
+            /** Name */
+            name: string;
+            /**
+             * Checkpoint
+             * @description The point of the story its last reset started from.
+             */
+            checkpoint: string;
+            /**
+             * Anchor Date
+             * Format: date
+             * @description The demo day D its story was last seeded around.
+             */
+            anchor_date: string;
+            /**
+             * Story Age Days
+             * @description Days from anchor_date to today: 0 when the story is today's.
+             */
+            story_age_days: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Last Activity At
+             * Format: date-time
+             * @description Its last reset or workflow write.
+             */
+            last_activity_at: string;
+        };
+        /** SandboxList */
+        SandboxList: {
+            /**
+             * Sandboxes
+             * @description The default sandbox first, then the most recently active.
+             */
+            sandboxes: components["schemas"]["SandboxInfo"][];
         };
         /** SaveStepRequest */
         SaveStepRequest: {
@@ -959,7 +1054,10 @@ export interface components {
         };
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+        DemoSandbox: string;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -969,7 +1067,10 @@ export interface operations {
     draft_email: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -988,7 +1089,7 @@ export interface operations {
                     "application/json": components["schemas"]["EmailDraft"];
                 };
             };
-            /** @description Malformed request: the body is not valid JSON, or a required confirmation is missing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -997,7 +1098,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1065,7 +1166,10 @@ export interface operations {
     analyze_opportunities: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1084,7 +1188,7 @@ export interface operations {
                     "application/json": components["schemas"]["OpportunityAnalysis"];
                 };
             };
-            /** @description Malformed request: the body is not valid JSON, or a required confirmation is missing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1093,7 +1197,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1152,7 +1256,10 @@ export interface operations {
     analyze_risk: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1171,7 +1278,7 @@ export interface operations {
                     "application/json": components["schemas"]["RiskAnalysis"];
                 };
             };
-            /** @description Malformed request: the body is not valid JSON, or a required confirmation is missing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1180,7 +1287,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1239,7 +1346,10 @@ export interface operations {
     get_customer: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
                 customer_ref: string;
@@ -1257,7 +1367,16 @@ export interface operations {
                     "application/json": components["schemas"]["CustomerProfile"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1298,7 +1417,10 @@ export interface operations {
     list_contacts: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
                 customer_ref: string;
@@ -1316,7 +1438,16 @@ export interface operations {
                     "application/json": components["schemas"]["ContactList"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1357,7 +1488,10 @@ export interface operations {
     get_health: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
                 customer_ref: string;
@@ -1375,7 +1509,16 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1416,7 +1559,10 @@ export interface operations {
     list_operations: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
                 customer_ref: string;
@@ -1434,7 +1580,16 @@ export interface operations {
                     "application/json": components["schemas"]["OperationList"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1475,7 +1630,10 @@ export interface operations {
     list_opportunities: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
                 customer_ref: string;
@@ -1493,7 +1651,16 @@ export interface operations {
                     "application/json": components["schemas"]["OpportunityList"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1534,7 +1701,10 @@ export interface operations {
     list_tickets: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
                 customer_ref: string;
@@ -1552,7 +1722,16 @@ export interface operations {
                     "application/json": components["schemas"]["TicketList"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1593,7 +1772,10 @@ export interface operations {
     reset_demo: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1612,7 +1794,7 @@ export interface operations {
                     "application/json": components["schemas"]["ResetResponse"];
                 };
             };
-            /** @description Malformed request: the body is not valid JSON, or a required confirmation is missing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1639,7 +1821,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1695,10 +1877,197 @@ export interface operations {
             };
         };
     };
+    list_sandboxes: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SandboxList"];
+                };
+            };
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such customer, session, sandbox or other named thing. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A field is missing or invalid; details lists each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error; it is logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_sandbox: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
+            path: {
+                /** @description Sandbox name, as in the X-Demo-Sandbox header. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": null;
+                };
+            };
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such customer, session, sandbox or other named thing. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The default sandbox cannot be deleted. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A field is missing or invalid; details lists each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error; it is logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached; retry shortly. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     start_workflow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1726,7 +2095,7 @@ export interface operations {
                     "application/json": components["schemas"]["StartedWorkflow"];
                 };
             };
-            /** @description Malformed request: the body is not valid JSON, or a required confirmation is missing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1735,7 +2104,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1794,7 +2163,10 @@ export interface operations {
     get_context: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path: {
                 /** @description Workflow session id, as start returned it. */
                 session_id: string;
@@ -1812,7 +2184,16 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowContext"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1853,7 +2234,10 @@ export interface operations {
     save_step: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
             path: {
                 /** @description Workflow session id, as start returned it. */
                 session_id: string;
@@ -1875,7 +2259,7 @@ export interface operations {
                     "application/json": components["schemas"]["SavedStep"];
                 };
             };
-            /** @description Malformed request: the body is not valid JSON, or a required confirmation is missing. */
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1884,7 +2268,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No such customer, session or other named thing. */
+            /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -29,6 +29,8 @@ class Settings(BaseModel):
     ai_provider: Literal["canned", "bedrock"] = Field("canned", description="who writes AI text")
     bedrock_model_id: str | None = Field(None, description="Bedrock model for AI_PROVIDER=bedrock")
     ai_timeout_seconds: float = Field(4.0, gt=0, le=30, description="Bedrock read timeout before falling back")
+    demo_max_sandboxes: int = Field(50, ge=1, description="sandboxes a deployment keeps at most")
+    demo_sandbox_ttl_days: int = Field(14, ge=1, description="idle sandboxes older than this go when one is created")
     demo_group: str = Field("demo", description="token group whose members may reset the demo")
     demo_groups_claim: str = Field("cognito:groups", description="token claim that lists the caller's groups")
 

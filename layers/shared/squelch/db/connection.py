@@ -11,10 +11,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg import IsolationLevel
+from psycopg.rows import dict_row, tuple_row
 
+from squelch.db import sandbox
 from squelch.db.credentials import conninfo
-from squelch.errors import Unavailable
+from squelch.errors import NotFound, Unavailable
 from squelch.settings import get_settings
 
 T = TypeVar("T")
@@ -67,18 +69,22 @@ LOST_DURING_WRITE = (
 )
 
 
-def run(work: Callable[[Connection], T], *, read_only: bool = False) -> T:
-    """Run work(conn) in one transaction and return its result.
+def run(work: Callable[[Connection], T], *, read_only: bool = False, creates_sandbox: bool = False) -> T:
+    """Run work(conn) in one transaction, in the request's sandbox, and return its result.
+
+    The transaction names the sandbox to PostgreSQL, whose row-level security then shows the API
+    functions' login that sandbox's rows only; a sandbox that does not exist is a 404 unless the
+    work creates it (the reset). Read-only work runs in one REPEATABLE READ snapshot, so a read of
+    several tables never sees half of a concurrent reset.
 
     A connection the server dropped while the container was idle is only found broken on its next
     use, at BEGIN, before any of the work is sent: then the work runs again on a fresh connection.
     A failure after BEGIN may come after the server committed (the answer to COMMIT lost), so
     writes are not run again: the caller gets a 503 saying the change may have been applied. Reads
-    may run again whenever the connection broke. Read-only work runs in one REPEATABLE READ
-    snapshot, so a read of several tables never sees half of a concurrent reset.
+    may run again whenever the connection broke.
     """
     try:
-        return _in_transaction(connection(), work, read_only)
+        return _in_transaction(connection(), work, read_only, creates_sandbox)
     except _BrokenBeforeWork:
         pass
     except psycopg.OperationalError as error:
@@ -86,7 +92,7 @@ def run(work: Callable[[Connection], T], *, read_only: bool = False) -> T:
             raise Unavailable("database_unavailable", LOST if read_only else LOST_DURING_WRITE) from error
     close()
     try:
-        return _in_transaction(connection(), work, read_only)
+        return _in_transaction(connection(), work, read_only, creates_sandbox)
     except (_BrokenBeforeWork, psycopg.OperationalError) as error:
         raise Unavailable("database_unavailable", LOST) from error
 
@@ -108,15 +114,35 @@ def _broken() -> bool:
     return conn is None or conn.broken
 
 
-def _in_transaction(conn: Connection, work: Callable[[Connection], T], read_only: bool) -> T:
+def _in_transaction(conn: Connection, work: Callable[[Connection], T], read_only: bool, creates_sandbox: bool) -> T:
+    # BEGIN itself says REPEATABLE READ READ ONLY for reads: no statement of its own.
+    conn.read_only, conn.isolation_level = (True, IsolationLevel.REPEATABLE_READ) if read_only else (False, None)
     begun = False
     try:
         with conn.transaction():
             begun = True
-            if read_only:
-                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            _enter_sandbox(conn, sandbox.current(), creates_sandbox)
             return work(conn)
     except psycopg.OperationalError as error:
         if not begun and conn.broken:
             raise _BrokenBeforeWork from error
         raise
+
+
+ENTER_SANDBOX = """
+SELECT set_config('squelch.sandbox', %(name)s, true), EXISTS (SELECT 1 FROM demo_sandboxes WHERE name = %(name)s)
+"""
+
+
+def _enter_sandbox(conn: Connection, name: str, creates_sandbox: bool) -> None:
+    row = conn.cursor(row_factory=tuple_row).execute(ENTER_SANDBOX, {"name": name}).fetchone()
+    if not (row and row[1]) and not creates_sandbox:
+        raise sandbox_not_found(name)
+
+
+def sandbox_not_found(name: str) -> NotFound:
+    return NotFound(
+        "sandbox_not_found",
+        f"No sandbox named {name!r}. A presenter creates it with POST /api/demo/reset and the header "
+        f"X-Demo-Sandbox: {name}.",
+    )

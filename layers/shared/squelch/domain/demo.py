@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -11,21 +11,30 @@ from importlib import resources
 from aws_lambda_powertools.metrics import MetricUnit
 
 from squelch import clock, db
-from squelch.db import Connection, credentials, migrations, roles
+from squelch.db import Connection, credentials, migrations, roles, sandbox
+from squelch.db.connection import sandbox_not_found
 from squelch.domain.customers import DEMO_CUSTOMER_ID
-from squelch.errors import BadRequest
-from squelch.models.demo import ResetResponse
+from squelch.errors import BadRequest, Conflict, Invalid
+from squelch.models.common import from_row
+from squelch.models.demo import ResetResponse, SandboxInfo, SandboxList
 from squelch.observability import logger, metrics
 from squelch.queries import demo as queries
 from squelch.settings import get_settings
+
+START = "act1-start"
+# The points of the story a sandbox can start from: the story alone, or the story with the
+# presenter's work up to a point of the demo (db/seed/checkpoints/<name>.sql).
+CHECKPOINTS = (START, "act1-mid-planning", "act1-planned")
 
 
 @dataclass(frozen=True)
 class ResetResult:
     customer_id: str
+    sandbox: str
+    checkpoint: str
     anchor_date: date
     duration_ms: float
-    reset_id: int | None = None
+    created: bool
 
 
 @cache
@@ -41,61 +50,125 @@ def delete_sql() -> str:
     return _seed_sql("delete_demo_data.sql")
 
 
+def checkpoint_sql(checkpoint: str) -> str:
+    return "" if checkpoint == START else _seed_sql(f"checkpoints/{checkpoint}.sql")
+
+
 def seed_if_absent(conn: Connection, anchor: date) -> bool:
-    """Seed the story unless the demo customer exists; never overwrites data. True when seeded."""
+    """Seed the default sandbox's story unless its demo customer exists; never overwrites data.
+    True when seeded."""
     with conn.transaction():
-        _lock_and_anchor(conn, anchor)
+        queries.enter(conn, sandbox.DEFAULT, anchor)
+        queries.lock_story_for_reset(conn, sandbox.DEFAULT)
         if queries.customer_exists(conn, DEMO_CUSTOMER_ID):
             return False
+        queries.record_reset(conn, sandbox.DEFAULT, START, anchor)
         conn.execute(story_sql())
         return True
 
 
-def reset(conn: Connection, anchor: date) -> ResetResult:
-    """Delete all demo data and seed the story again, in one transaction: all of it or none of it."""
+def reset(conn: Connection, anchor: date, checkpoint: str = START, name: str = sandbox.DEFAULT) -> ResetResult:
+    """Delete the sandbox's demo data and seed the story again from the checkpoint, in one
+    transaction: all of it or none of it. Creates the sandbox when it does not exist."""
     started = time.perf_counter()
     with conn.transaction():
-        _lock_and_anchor(conn, anchor)
+        queries.enter(conn, name, anchor)
+        queries.lock_story_for_reset(conn, name)
+        created = not queries.sandbox_exists(conn, name)
+        queries.record_reset(conn, name, checkpoint, anchor)
         conn.execute(delete_sql())
         conn.execute(story_sql())
-    return ResetResult(DEMO_CUSTOMER_ID, anchor, round((time.perf_counter() - started) * 1000, 1))
+        if checkpoint_story := checkpoint_sql(checkpoint):
+            conn.execute(checkpoint_story)
+    elapsed = round((time.perf_counter() - started) * 1000, 1)
+    return ResetResult(DEMO_CUSTOMER_ID, name, checkpoint, anchor, elapsed, created)
 
 
-def reset_demo(confirm: object, requested_by: str, source_ip: str | None) -> ResetResponse:
-    """The presenters' reset: refused unless confirm is true; recorded with who asked and how long it took."""
+def reset_demo(confirm: object, checkpoint: str | None, requested_by: str, source_ip: str | None) -> ResetResponse:
+    """The presenters' reset of the request's sandbox (created when new, within the limit, after
+    removing idle ones): refused unless confirm is true; recorded with who asked and how long it took."""
     if confirm is not True:
         raise BadRequest("confirmation_required", 'Send {"confirm": true} to reset the demo; nothing was deleted.')
-    anchor = clock.demo_anchor()
+    checkpoint = checkpoint or START
+    if checkpoint not in CHECKPOINTS:
+        known = ", ".join(CHECKPOINTS)
+        raise Invalid(
+            "unknown_checkpoint",
+            f"Unknown checkpoint {checkpoint!r}; known checkpoints: {known}.",
+            [{"loc": ["checkpoint"], "msg": f"must be one of: {known}", "type": "enum"}],
+        )
+    anchor, name, settings = clock.demo_anchor(), sandbox.current(), get_settings()
 
-    def unit(conn: Connection) -> ResetResult:
-        result = reset(conn, anchor)
-        return replace(result, reset_id=queries.log_reset(conn, requested_by, anchor, result.duration_ms, source_ip))
+    def unit(conn: Connection) -> tuple[ResetResult, int, list[str]]:
+        removed: list[str] = []
+        if not queries.sandbox_exists(conn, name):
+            queries.lock_sandbox_creation(conn)
+            removed = queries.delete_idle(conn, settings.demo_sandbox_ttl_days)
+            if queries.count_sandboxes(conn) >= settings.demo_max_sandboxes:
+                raise Conflict(
+                    "sandbox_limit_reached",
+                    f"There are already {settings.demo_max_sandboxes} sandboxes, the most this deployment "
+                    "keeps; delete one (DELETE /api/demo/sandboxes/{name}) or reset an existing one.",
+                )
+        result = reset(conn, anchor, checkpoint, name)
+        reset_id = queries.log_reset(conn, requested_by, anchor, result.duration_ms, source_ip, name, checkpoint)
+        return result, reset_id, removed
 
-    result = db.run(unit)
+    result, reset_id, removed = db.run(unit, creates_sandbox=True)
     logger.info(
         "demo reset",
         extra={
-            "reset_id": result.reset_id,
+            "reset_id": reset_id,
             "requested_by": requested_by,
+            "sandbox": name,
+            "checkpoint": checkpoint,
+            "sandbox_created": result.created,
             "anchor_date": anchor.isoformat(),
             "duration_ms": result.duration_ms,
+            "idle_sandboxes_removed": removed,
         },
     )
+    metrics.add_dimension(name="Checkpoint", value=checkpoint)
+    metrics.add_metadata(key="sandbox", value=name)
     metrics.add_metric(name="DemoResets", unit=MetricUnit.Count, value=1)
     return ResetResponse(
         success=True,
         message="Demo data reset successfully",
         customer_id=result.customer_id,
+        sandbox=name,
+        checkpoint=checkpoint,
+        created=result.created,
         anchor_date=anchor,
         duration_ms=result.duration_ms,
-        reset_id=result.reset_id,
+        reset_id=reset_id,
         requested_by=requested_by,
     )
 
 
-def _lock_and_anchor(conn: Connection, anchor: date) -> None:
-    queries.lock_story_for_reset(conn)
-    conn.execute("SELECT set_config('squelch.demo_anchor', %s, true)", [anchor.isoformat()])
+def sandboxes() -> SandboxList:
+    """Every sandbox, the default first, then the most recently active."""
+    rows = db.run(queries.list_sandboxes, read_only=True)
+    today = clock.today()
+    return SandboxList(
+        sandboxes=[from_row(SandboxInfo, row, story_age_days=(today - row.anchor_date).days) for row in rows]
+    )
+
+
+def delete_sandbox(name: str) -> None:
+    """Remove a sandbox with everything in it. The default one stays: clients without the header see it."""
+    if name == sandbox.DEFAULT:
+        raise Conflict(
+            "default_sandbox",
+            "The default sandbox cannot be deleted: it is what clients without the "
+            "X-Demo-Sandbox header see. Reset it instead.",
+        )
+
+    def unit(conn: Connection) -> bool:
+        return queries.delete_sandbox(conn, name)
+
+    with sandbox.using(sandbox.DEFAULT):  # the directory of sandboxes is not inside one
+        if not db.run(unit):
+            raise sandbox_not_found(name)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from squelch import clock, db
-from squelch.db import Connection
+from squelch.db import Connection, sandbox
 from squelch.domain.customers import customer_not_found
 from squelch.domain.health import risk_level
 from squelch.errors import Conflict, Invalid, NotFound
@@ -69,7 +69,7 @@ def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]
     kind = _workflow_type(workflow_type)
 
     def unit(conn: Connection) -> tuple[Customer, queries.Session, bool]:
-        demo_queries.lock_story_for_write(conn)
+        demo_queries.lock_story_for_write(conn, sandbox.current())
         customer = customer_queries.resolve(conn, customer_ref)
         if customer is None:
             raise customer_not_found(customer_ref)
@@ -80,6 +80,7 @@ def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]
                 conn, new_session_id(), customer.customer_id, workflow_type, kind.total_steps
             )
             if created:
+                demo_queries.touch(conn, sandbox.current())
                 return customer, created, True
             existing = queries.open_session(conn, customer.customer_id, workflow_type)
             if existing:
@@ -92,10 +93,11 @@ def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]
 
 def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
     def unit(conn: Connection) -> SavedStep:
-        demo_queries.lock_story_for_write(conn)
+        demo_queries.lock_story_for_write(conn, sandbox.current())
         saved = queries.save_step(conn, session_id, step, data)
         if saved is None:
             _explain_refusal(queries.session(conn, session_id), session_id, step)
+        demo_queries.touch(conn, sandbox.current())
         if saved.completed and saved.workflow_type == "strategic_planning":
             queries.complete_latest_plan(conn, saved.customer_id)
         return from_row(SavedStep, saved)

@@ -11,16 +11,42 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
+from squelch.db import sandbox
 from squelch.http.errors import error_response, register_error_handlers
 
 MAX_BODY_BYTES = 256 * 1024
 JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNORECASE)
 
 
+SANDBOX_HEADER = "X-Demo-Sandbox"
+
+
 class Api(APIGatewayHttpResolver):
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         refusal = _refusal(event)
-        return _as_event_response(refusal) if refusal else super().resolve(event, context)
+        if refusal:
+            return _as_event_response(refusal)
+        name = _header(event, SANDBOX_HEADER.lower())
+        if name is None:
+            name = sandbox.DEFAULT
+        elif not sandbox.NAME.fullmatch(name):
+            return _as_event_response(
+                error_response(
+                    400,
+                    "invalid_sandbox",
+                    f"The {SANDBOX_HEADER} header must be 1-40 characters of a-z, 0-9 and -, "
+                    "starting with a letter or digit (no header means the default sandbox).",
+                    [
+                        {
+                            "loc": ["header", SANDBOX_HEADER],
+                            "msg": "must match ^[a-z0-9][a-z0-9-]{0,39}$",
+                            "type": "pattern",
+                        }
+                    ],
+                )
+            )
+        with sandbox.using(name):
+            return super().resolve(event, context)
 
 
 def create_api() -> Api:
@@ -33,12 +59,17 @@ def _refusal(event: Mapping[str, Any]) -> Response[str] | None:
     """Bodies we will not parse at all: too large, or declared as something other than JSON."""
     if _body_size(event) > MAX_BODY_BYTES:
         return error_response(413, "payload_too_large", f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
-    content_type = next((v for k, v in (event.get("headers") or {}).items() if k.lower() == "content-type"), None)
+    content_type = _header(event, "content-type")
     if event.get("body") and content_type and not JSON_TYPE.match(content_type):
         return error_response(
             415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json."
         )
     return None
+
+
+def _header(event: Mapping[str, Any], name: str) -> str | None:
+    """A request header's value; API Gateway hands them over lower-cased, a hand-made event may not."""
+    return next((v for k, v in (event.get("headers") or {}).items() if k.lower() == name), None)
 
 
 def _parse_json(text: str) -> Any:

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, Field
+
+from squelch.models.common import Text
+
+SandboxName = Annotated[
+    str,
+    Path(
+        description="Sandbox name, as in the X-Demo-Sandbox header.",
+        pattern=r"^[a-z0-9][a-z0-9-]{0,39}$",
+        examples=["acme-rehearsal"],
+    ),
+]
 
 
 class ResetRequest(BaseModel):
     confirm: Any = Field(
         None, description="Must be true; anything else answers 400 and deletes nothing.", examples=[True]
+    )
+    checkpoint: Text | None = Field(
+        None,
+        max_length=64,
+        description="The point of the story to start from: act1-start (default), act1-mid-planning or act1-planned.",
+        examples=["act1-start"],
     )
 
 
@@ -18,7 +36,23 @@ class ResetResponse(BaseModel):
     success: bool
     message: str
     customer_id: str
+    sandbox: str = Field(description="The sandbox reset (X-Demo-Sandbox; default without the header).")
+    checkpoint: str = Field(description="The point of the story it starts from now.")
+    created: bool = Field(description="True when this reset created the sandbox.")
     anchor_date: date = Field(description="The demo day D the story was re-seeded around.")
     duration_ms: float = Field(description="Time to delete and re-seed, in milliseconds.")
     reset_id: int
     requested_by: str
+
+
+class SandboxInfo(BaseModel):
+    name: str
+    checkpoint: str = Field(description="The point of the story its last reset started from.")
+    anchor_date: date = Field(description="The demo day D its story was last seeded around.")
+    story_age_days: int = Field(description="Days from anchor_date to today: 0 when the story is today's.")
+    created_at: datetime
+    last_activity_at: datetime = Field(description="Its last reset or workflow write.")
+
+
+class SandboxList(BaseModel):
+    sandboxes: list[SandboxInfo] = Field(description="The default sandbox first, then the most recently active.")

@@ -1,49 +1,140 @@
-"""SQL of the demo reset's bookkeeping (the story itself is db/seed/*.sql)."""
+"""SQL of the demo's bookkeeping: sandboxes, the story's locks and the reset log (the story itself
+is db/seed/*.sql)."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from psycopg.rows import scalar_row
+from psycopg.rows import class_row, scalar_row
 
 from squelch.db import Connection
 
-# Resets take the story's lock exclusively; every other write holds it shared, so it starts after a
-# running reset has committed (and sees the new story) instead of writing into the one being deleted.
-STORY_LOCK_KEY = 0x5351_4C43_5253_4554
-LOCK_STORY_FOR_RESET = "SELECT pg_advisory_xact_lock(%(key)s)"
-LOCK_STORY_FOR_WRITE = "SELECT pg_advisory_xact_lock_shared(%(key)s)"
+# Resets take their sandbox's story lock exclusively; every other write holds it shared, so it
+# starts after a running reset has committed (and sees the new story) instead of writing into the
+# one being deleted. Sandboxes have locks of their own: their resets never wait for each other.
+LOCK_STORY_FOR_RESET = "SELECT pg_advisory_xact_lock(hashtext('squelch.story'), hashtext(%(sandbox)s))"
+LOCK_STORY_FOR_WRITE = "SELECT pg_advisory_xact_lock_shared(hashtext('squelch.story'), hashtext(%(sandbox)s))"
+# Creating a sandbox counts them first: creations take turns.
+LOCK_SANDBOX_CREATION = "SELECT pg_advisory_xact_lock(hashtext('squelch.sandboxes'), 0)"
 
-CUSTOMER_EXISTS = "SELECT 1 FROM demo_customers WHERE customer_id = %(customer_id)s"
+ENTER = "SELECT set_config('squelch.sandbox', %(sandbox)s, true), set_config('squelch.demo_anchor', %(anchor)s, true)"
+
+SANDBOX_EXISTS = "SELECT EXISTS (SELECT 1 FROM demo_sandboxes WHERE name = %(name)s)"
+COUNT_SANDBOXES = "SELECT count(*) FROM demo_sandboxes"
+
+RECORD_RESET = """
+INSERT INTO demo_sandboxes (name, checkpoint, anchor_date)
+VALUES (%(name)s, %(checkpoint)s, %(anchor)s)
+ON CONFLICT (name) DO UPDATE
+SET checkpoint = excluded.checkpoint, anchor_date = excluded.anchor_date, last_activity_at = now()
+"""
+
+TOUCH = "UPDATE demo_sandboxes SET last_activity_at = now() WHERE name = %(name)s"
+
+# The default sandbox is what clients without the header see: never removed for being idle.
+DELETE_IDLE = """
+DELETE FROM demo_sandboxes
+WHERE name <> 'default' AND last_activity_at < now() - make_interval(days => %(ttl_days)s)
+RETURNING name
+"""
+
+DELETE_SANDBOX = "DELETE FROM demo_sandboxes WHERE name = %(name)s RETURNING name"
+
+LIST_SANDBOXES = """
+SELECT name, checkpoint, anchor_date, created_at, last_activity_at
+FROM demo_sandboxes
+ORDER BY name = 'default' DESC, last_activity_at DESC, name
+"""
+
+CUSTOMER_EXISTS = (
+    "SELECT 1 FROM demo_customers WHERE customer_id = %(customer_id)s AND sandbox = current_setting('squelch.sandbox')"
+)
 
 LOG_RESET = """
-INSERT INTO demo_reset_log (requested_by, anchor_date, duration_ms, source_ip)
-VALUES (%(requested_by)s, %(anchor_date)s, %(duration_ms)s, %(source_ip)s)
+INSERT INTO demo_reset_log (requested_by, anchor_date, duration_ms, source_ip, sandbox, checkpoint)
+VALUES (%(requested_by)s, %(anchor_date)s, %(duration_ms)s, %(source_ip)s, %(sandbox)s, %(checkpoint)s)
 RETURNING reset_id
 """
 
 
-def lock_story_for_reset(conn: Connection) -> None:
-    conn.execute(LOCK_STORY_FOR_RESET, {"key": STORY_LOCK_KEY})
+@dataclass(frozen=True)
+class Sandbox:
+    name: str
+    checkpoint: str
+    anchor_date: date
+    created_at: datetime
+    last_activity_at: datetime
 
 
-def lock_story_for_write(conn: Connection) -> None:
-    conn.execute(LOCK_STORY_FOR_WRITE, {"key": STORY_LOCK_KEY})
+def enter(conn: Connection, sandbox: str, anchor: date) -> None:
+    """Name the sandbox and the demo day D to the transaction (the seed's demo_day() reads D)."""
+    conn.execute(ENTER, {"sandbox": sandbox, "anchor": anchor.isoformat()})
+
+
+def lock_story_for_reset(conn: Connection, sandbox: str) -> None:
+    conn.execute(LOCK_STORY_FOR_RESET, {"sandbox": sandbox})
+
+
+def lock_story_for_write(conn: Connection, sandbox: str) -> None:
+    conn.execute(LOCK_STORY_FOR_WRITE, {"sandbox": sandbox})
+
+
+def lock_sandbox_creation(conn: Connection) -> None:
+    conn.execute(LOCK_SANDBOX_CREATION)
+
+
+def sandbox_exists(conn: Connection, name: str) -> bool:
+    return bool(conn.cursor(row_factory=scalar_row).execute(SANDBOX_EXISTS, {"name": name}).fetchone())
+
+
+def count_sandboxes(conn: Connection) -> int:
+    return int(conn.cursor(row_factory=scalar_row).execute(COUNT_SANDBOXES).fetchone() or 0)
+
+
+def record_reset(conn: Connection, name: str, checkpoint: str, anchor: date) -> None:
+    """Create the sandbox, or note the checkpoint and demo day it was reset to."""
+    conn.execute(RECORD_RESET, {"name": name, "checkpoint": checkpoint, "anchor": anchor})
+
+
+def touch(conn: Connection, name: str) -> None:
+    """Note activity in the sandbox (a workflow write): idle sandboxes are removed, busy ones are not."""
+    conn.execute(TOUCH, {"name": name})
+
+
+def delete_idle(conn: Connection, ttl_days: int) -> list[str]:
+    return conn.cursor(row_factory=scalar_row).execute(DELETE_IDLE, {"ttl_days": ttl_days}).fetchall()
+
+
+def delete_sandbox(conn: Connection, name: str) -> bool:
+    return conn.cursor(row_factory=scalar_row).execute(DELETE_SANDBOX, {"name": name}).fetchone() is not None
+
+
+def list_sandboxes(conn: Connection) -> list[Sandbox]:
+    return conn.cursor(row_factory=class_row(Sandbox)).execute(LIST_SANDBOXES).fetchall()
 
 
 def customer_exists(conn: Connection, customer_id: str) -> bool:
-    return (
-        conn.cursor(row_factory=scalar_row).execute(CUSTOMER_EXISTS, {"customer_id": customer_id}).fetchone()
-        is not None
-    )
+    cursor = conn.cursor(row_factory=scalar_row)
+    return cursor.execute(CUSTOMER_EXISTS, {"customer_id": customer_id}).fetchone() is not None
 
 
-def log_reset(conn: Connection, requested_by: str, anchor_date: date, duration_ms: float, source_ip: str | None) -> int:
+def log_reset(
+    conn: Connection,
+    requested_by: str,
+    anchor_date: date,
+    duration_ms: float,
+    source_ip: str | None,
+    sandbox: str,
+    checkpoint: str,
+) -> int:
     params = {
         "requested_by": requested_by,
         "anchor_date": anchor_date,
         "duration_ms": duration_ms,
         "source_ip": source_ip,
+        "sandbox": sandbox,
+        "checkpoint": checkpoint,
     }
     reset_id = conn.cursor(row_factory=scalar_row).execute(LOG_RESET, params).fetchone()
     if reset_id is None:

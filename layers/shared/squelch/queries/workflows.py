@@ -17,7 +17,7 @@ from squelch.db import Connection
 INSERT_SESSION = """
 INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps)
 VALUES (%(session_id)s, %(customer_id)s, %(workflow_type)s, %(total_steps)s)
-ON CONFLICT (customer_id, workflow_type) WHERE NOT completed DO NOTHING
+ON CONFLICT (sandbox, customer_id, workflow_type) WHERE NOT completed DO NOTHING
 RETURNING session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
 """
 
@@ -49,13 +49,8 @@ WHERE session_id = %(session_id)s
 RETURNING session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
 """
 
-COMPLETE_LATEST_PLAN = """
-UPDATE demo_strategic_plans SET completed = true
-WHERE plan_id = (
-    SELECT plan_id FROM demo_strategic_plans WHERE customer_id = %(customer_id)s
-    ORDER BY created_at DESC, plan_id DESC LIMIT 1
-)
-"""
+# The same function the act1-planned checkpoint calls (migration 0005).
+COMPLETE_LATEST_PLAN = "SELECT demo_complete_plan(%(customer_id)s)"
 
 LATEST_PLAN = """
 SELECT plan_id, phase_1_tasks, phase_2_tasks, phase_3_tasks, success_probability, completed

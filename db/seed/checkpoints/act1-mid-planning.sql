@@ -1,0 +1,22 @@
+-- Checkpoint act1-mid-planning: the story, and Sarah Chen half-way through the strategic-planning
+-- workflow: the session is open, steps 1 (contract) and 2 (stakeholders) saved, step 3 next.
+-- Run after obsidian_black.sql, in the same transaction (squelch.demo_anchor and squelch.sandbox set).
+
+INSERT INTO demo_workflow_state (
+    session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
+) VALUES (
+    demo_new_session_id(), 'aco-001', 'strategic_planning', 2, 5, false,
+    jsonb_build_object(
+        'step_1', jsonb_build_object(
+            'artifact', 'contract_intelligence',
+            'contract_id', (SELECT contract_id FROM demo_contracts WHERE customer_id = 'aco-001'),
+            'reviewed', jsonb_build_array('renewal_date', 'auto_renew', 'sla_uptime'),
+            'note', 'Manual renewal: nothing renews unless Marcus signs.'),
+        'step_2', jsonb_build_object(
+            'artifact', 'stakeholder_map',
+            'contacts', jsonb_build_array(
+                jsonb_build_object('contact_id', 'aco-marcus', 'role', 'decision maker', 'stance', 'frustrated'),
+                jsonb_build_object('contact_id', 'aco-elena', 'role', 'expansion sponsor', 'stance', 'evaluating')),
+            'priority_contact_id', 'aco-elena')),
+    demo_time(0, '09:00'), demo_time(0, '09:25')
+);
