@@ -182,3 +182,16 @@ def test_api_reference_renders_in_headless_chromium(server: str) -> None:
     operations = sum(len(item) for item in openapi.build()["paths"].values())
     assert dom.count('class="opblock opblock-') == operations
     assert "/api/customers/{customer_ref}/health" in dom.replace("\u200b", "")
+
+
+def test_a_preflight_for_the_sandbox_header_is_allowed(server: str) -> None:
+    status, headers, _ = http_request(
+        f"{server}/api/demo/sandboxes/acme",
+        "OPTIONS",
+        Origin=LOCAL_ORIGIN,
+        Access_Control_Request_Method="DELETE",
+        Access_Control_Request_Headers="x-demo-sandbox,authorization",
+    )
+    assert status == 204 and headers["access-control-allow-origin"] == LOCAL_ORIGIN
+    assert "X-Demo-Sandbox" in headers["access-control-allow-headers"].split(",")
+    assert "DELETE" in headers["access-control-allow-methods"].split(",")
