@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run lint test migrate invoke openapi demo-token lint-template transform-test build package-test check-deploy python312 fuzz \
+.PHONY: run lint test migrate refresh invoke openapi demo-token lint-template transform-test build package-test check-deploy python312 fuzz \
 	bench lock lock-check clean help client client-check client-example
 .DEFAULT_GOAL := help
 
@@ -40,6 +40,9 @@ test: $(VENV)/.test-deps  ## run the tests against a real PostgreSQL (embedded u
 
 migrate: $(VENV)/.run-deps  ## run the migrate function: pending migrations, then the seed if absent
 	$(BIN)/python -m localdev migrate
+
+refresh: $(VENV)/.run-deps  ## run the daily refresh now: re-seed every stale story (sandbox seeded before today) around today
+	$(BIN)/python -m localdev refresh
 
 invoke: $(VENV)/.run-deps  ## invoke one function: make invoke FN=CustomerGetFunction EVENT=events/customer_get.json
 	$(BIN)/python -m localdev invoke $(FN) $(EVENT)
@@ -155,13 +158,13 @@ $(CLIENT)/node_modules/.installed: $(CLIENT)/package.json $(CLIENT)/package-lock
 client: $(CLIENT)/node_modules/.installed  ## TypeScript types for front ends: docs/openapi.json → clients/typescript/src/schema.d.ts
 	$(OPENAPI_TS) -o $(CLIENT)/src/schema.d.ts
 
-client-check: $(CLIENT)/node_modules/.installed  ## fail if the client's types are stale; tsc --noEmit over the client and its example
+client-check: $(CLIENT)/node_modules/.installed  ## fail if the client's types are stale; tsc --noEmit over the client and its example; its tests
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(OPENAPI_TS) -o "$$tmp/schema.d.ts" >/dev/null 2>"$$tmp/log" || { cat "$$tmp/log"; exit 1; }; \
 	diff -u $(CLIENT)/src/schema.d.ts "$$tmp/schema.d.ts" \
 		|| { echo "$(CLIENT)/src/schema.d.ts is stale: docs/openapi.json changed; run make client and commit it"; exit 1; }
-	cd $(CLIENT) && npm run -s typecheck
-	@echo "TypeScript client: types up to date, client and example type-check"
+	cd $(CLIENT) && npm run -s typecheck && npm test --silent
+	@echo "TypeScript client: types up to date, client and example type-check, its tests pass"
 
 client-example: $(CLIENT)/node_modules/.installed $(VENV)/.run-deps  ## call every route through the TypeScript client (against make run; resets the demo)
 	cd $(CLIENT) && SQUELCH_TOKEN="$$(cd $(CURDIR) && $(BIN)/python -m localdev token)" npm run -s example -- $(BASE_URL)

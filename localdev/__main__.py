@@ -67,6 +67,16 @@ def serve(host: str, port: int) -> None:
         server.server_close()
 
 
+def refresh() -> None:
+    """What the schedule does each morning in AWS, as the API functions' login."""
+    from localdev.template import ROOT
+
+    _invoke("DatabaseMigrateFunction", {})
+    _serve_as_runtime_login()
+    scheduled = json.loads((ROOT / "events" / "story_refresh.json").read_text())
+    print(json.dumps(_invoke("StoryRefreshFunction", scheduled), indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m localdev", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -74,6 +84,7 @@ def main() -> None:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     commands.add_parser("migrate", help="run the migrate function: migrations, then the seed if absent")
+    commands.add_parser("refresh", help="run the daily refresh: re-seed every stale story around today")
     invoke_cmd = commands.add_parser("invoke", help="invoke one function with an event file")
     invoke_cmd.add_argument("function", help="logical id in template.yaml, e.g. CustomerGetFunction")
     invoke_cmd.add_argument("event", type=Path, help="event JSON, e.g. events/customer_get.json")
@@ -93,6 +104,8 @@ def main() -> None:
         serve(args.host, args.port)
     elif args.command == "migrate":
         print(json.dumps(_invoke("DatabaseMigrateFunction", {}), indent=2))
+    elif args.command == "refresh":
+        refresh()
     else:
         print(json.dumps(_invoke(args.function, json.loads(args.event.read_text())), indent=2))
 

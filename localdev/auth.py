@@ -25,6 +25,10 @@ class InvalidToken(Exception):
     """The token is missing, malformed, forged, expired, or for another issuer or audience."""
 
 
+class ExpiredToken(InvalidToken):
+    """The token was good, and its time is up."""
+
+
 def signing_key(path: Path = KEY_FILE) -> bytes:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,6 +70,8 @@ def verify(authorization: str | None) -> dict[str, Any]:
             issuer=ISSUER,
             options={"require": ["exp", "iss", "aud", "sub"]},
         )
+    except jwt.ExpiredSignatureError as error:
+        raise ExpiredToken("the token has expired") from error
     except jwt.PyJWTError as error:
         raise InvalidToken(type(error).__name__) from error
 

@@ -30,7 +30,12 @@ def _granted(origin: str | None) -> str | None:
 
 def response_headers(request_headers: Mapping[str, str]) -> dict[str, str]:
     granted = _granted(request_headers.get("origin"))
-    return {"access-control-allow-origin": granted, "vary": "Origin"} if granted else {}
+    if not granted:
+        return {}
+    answer = {"access-control-allow-origin": granted, "vary": "Origin"}
+    if expose := cors_configuration().expose:
+        answer["access-control-expose-headers"] = ",".join(expose)
+    return answer
 
 
 def preflight_headers(request_headers: Mapping[str, str]) -> dict[str, str]:

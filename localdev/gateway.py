@@ -134,6 +134,13 @@ def _route(request: HttpRequest) -> HttpResponse:
     if route.authorizer:
         try:
             claims = auth.verify(request.headers.get("authorization"))
+        except auth.ExpiredToken:
+            # API Gateway's authorizer says why in the same header (its body is {"message": "Unauthorized"}).
+            expired = error(401, "token_expired", "The bearer token has expired: sign in again (`make demo-token`).")
+            expired.headers["www-authenticate"] = (
+                'Bearer error="invalid_token" error_description="the token has expired"'
+            )
+            return expired
         except auth.InvalidToken:
             return error(401, "unauthenticated", "A valid bearer token is required: `make demo-token` prints one.")
         event["requestContext"]["authorizer"] = {"jwt": {"claims": auth.as_gateway_claims(claims), "scopes": None}}

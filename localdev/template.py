@@ -106,6 +106,7 @@ class CorsConfiguration:
     origins: tuple[str, ...]
     methods: tuple[str, ...]
     headers: tuple[str, ...]
+    expose: tuple[str, ...]
     max_age: int
 
 
@@ -116,4 +117,10 @@ def cors_configuration(template: Path = TEMPLATE) -> CorsConfiguration:
     api = next(r for r in doc["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi")
     cors = api["Properties"]["CorsConfiguration"]
     origins = tuple(_resolve(cors["AllowOrigins"], doc).split(","))
-    return CorsConfiguration(origins, tuple(cors["AllowMethods"]), tuple(cors["AllowHeaders"]), int(cors["MaxAge"]))
+    return CorsConfiguration(
+        origins,
+        tuple(cors["AllowMethods"]),
+        tuple(cors["AllowHeaders"]),
+        tuple(cors.get("ExposeHeaders", ())),
+        int(cors["MaxAge"]),
+    )

@@ -24,11 +24,11 @@ MARCUS_BODY = """Marcus,
 
 Thank you for your email. I appreciate your directness—it's exactly what I need to serve Obsidian Black effectively.
 
-You're right: Year One was disappointing. The Operation Blackout incident cost you $850K and should never have \
+You're right: Year Two was disappointing. The Operation Blackout incident cost you $850K and should never have \
 happened. The 87-day communication gap after my predecessor's departure was unacceptable. These aren't excuses I'm \
 offering—they're problems I'm committed to solving.
 
-I'd like to request a short call this week to listen and understand your expectations for Year Two. I'm not coming \
+I'd like to request a short call this week to listen and understand your expectations for Year Three. I'm not coming \
 with a pitch—I'm coming to learn what "strategic partnership" looks like from your perspective.
 
 Would a time this week work for you?
@@ -122,7 +122,9 @@ def test_opportunity_analysis_on_the_demo_day(story: DictConnection) -> None:
 
 def test_email_to_marcus_owns_the_failures_and_asks_for_a_call(story: DictConnection) -> None:
     body = ok(email("Marcus Castellan"))
-    assert body["subject"] == "Re: Obsidian Black Renewal Discussion - Year Two Expectations"
+    # The relationship began two years before the renewal (the current contract is its renewal term), so
+    # the year that disappointed is Year Two, and the renewal opens Year Three.
+    assert body["subject"] == "Re: Obsidian Black Renewal Discussion - Year Three Expectations"
     assert body["body"] == MARCUS_BODY
     assert body["recipient"] == {"contact_id": "aco-marcus", "name": "Marcus Castellan"}
 
@@ -179,11 +181,12 @@ def test_texts_follow_the_data(story: DictConnection, monkeypatch) -> None:
 
 
 def test_contract_year_counts_from_the_customers_start(story: DictConnection, monkeypatch) -> None:
-    # The account started at D+143 minus a year (D-222); 200 days after D it is in its second year.
+    # The relationship started at D+143 minus two years (2024-04-15 for D = 2025-11-23); 200 days after D
+    # (2026-06-11) it is in its third year, which began on the renewal day.
     use_environment(monkeypatch, DEMO_TODAY=(DEMO_DAY + timedelta(days=200)).isoformat())
     draft = ok(email("Marcus Castellan"))
-    assert draft["subject"] == "Re: Obsidian Black Renewal Discussion - Year Three Expectations"
-    assert "You're right: Year Two was disappointing." in draft["body"]
+    assert draft["subject"] == "Re: Obsidian Black Renewal Discussion - Year Four Expectations"
+    assert "You're right: Year Three was disappointing." in draft["body"]
 
 
 def test_without_failures_or_gap_the_sentences_are_left_out(story: DictConnection) -> None:
@@ -191,7 +194,7 @@ def test_without_failures_or_gap_the_sentences_are_left_out(story: DictConnectio
     story.execute("UPDATE demo_customers SET csm_assigned_on = NULL")
     insights_ = ok(risk())["insights"]
     assert not any("Most severe" in i or "void" in i for i in insights_)
-    assert "You're right: Year One was disappointing.\n\n" in ok(email("Marcus Castellan"))["body"]
+    assert "You're right: Year Two was disappointing.\n\n" in ok(email("Marcus Castellan"))["body"]
 
 
 @pytest.mark.parametrize(

@@ -268,7 +268,6 @@ def forged(**claims: object) -> str:
             "someone-elses-key-of-32-bytes!!!",
             algorithm="HS256",
         ),
-        "expired",
         "wrong-audience",
         "wrong-issuer",
         "alg-none",
@@ -276,7 +275,6 @@ def forged(**claims: object) -> str:
 )
 def test_local_server_rejects_bad_tokens_with_401(server: str, story: DictConnection, token: str | None) -> None:
     token = {
-        "expired": lambda: forged(exp=int(time.time()) - 5),
         "wrong-audience": lambda: forged(aud="another-app"),
         "wrong-issuer": lambda: forged(iss="https://evil.example"),
         "alg-none": lambda: jwt.encode(
@@ -295,6 +293,36 @@ def test_local_server_rejects_bad_tokens_with_401(server: str, story: DictConnec
     status, _headers, body = post_reset(server, token)
     assert status == 401 and json.loads(body)["error"]["code"] == "unauthenticated"
     assert sessions(story) == 1
+
+
+def test_an_expired_token_is_told_apart_from_a_bad_one(server: str, story: DictConnection) -> None:
+    # Given a token that was good and whose time is up
+    add_session(story)
+    # When a page of an allowed origin asks for a reset with it
+    status, headers, body = http_request(
+        f"{server}/api/demo/reset",
+        "POST",
+        b'{"confirm": true}',
+        Content_Type="application/json",
+        Authorization=f"Bearer {forged(exp=int(time.time()) - 5)}",
+        Origin="http://localhost:5173",
+    )
+    # Then the answer says so, in the body and the way API Gateway's JWT authorizer says it in the
+    # header, which the page may read
+    assert status == 401 and json.loads(body)["error"]["code"] == "token_expired"
+    assert headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    assert "expired" in headers["www-authenticate"]
+    assert "WWW-Authenticate" in headers["access-control-expose-headers"].split(",")
+    assert sessions(story) == 1
+
+
+def test_an_expired_forgery_is_a_bad_token_not_an_expired_one(server: str, story: DictConnection) -> None:
+    # Given an expired token signed with someone else's key: its expiry is not to be believed
+    claims = {"iss": auth.ISSUER, "aud": auth.AUDIENCE, "sub": "x", "exp": int(time.time()) - 5}
+    token = jwt.encode(claims, "someone-elses-key-of-32-bytes!!!", algorithm="HS256")
+    # When / Then
+    status, _headers, body = post_reset(server, token)
+    assert status == 401 and json.loads(body)["error"]["code"] == "unauthenticated"
 
 
 def test_local_server_forbids_a_valid_token_without_the_group(server: str, story: DictConnection) -> None:

@@ -55,6 +55,7 @@ def test_customer_is_seeded_as_the_task_list_says(story: DictConnection) -> None
         "csm_name": "Sarah Chen",
         "csm_assigned_on": day(-3),
         "is_demo": True,
+        "customer_since": date(2024, 4, 15),
     }
     # On this demo day the renewal falls on the task list's own date.
     assert customer["renewal_date"] == date(2026, 4, 15)
@@ -182,18 +183,25 @@ def test_three_critical_service_failures_in_the_past_year(story: DictConnection)
     assert row["n"] == 3
 
 
-def test_contract_ends_on_renewal_one_year_after_it_started(story: DictConnection) -> None:
-    contract = one(story, "SELECT * FROM demo_contracts")
-    assert {k: v for k, v in contract.items() if k not in ("created_at", "sandbox")} == {
-        "contract_id": "aco-contract-2025",
-        "customer_id": "aco-001",
-        "start_date": date(2025, 4, 15),
-        "end_date": day(143),
-        "arr": Decimal("1500000"),
-        "auto_renew": False,
-        "sla_uptime": Decimal("99.5"),
-        "status": "active",
-    }
+def test_contracts_are_the_first_term_and_its_renewal_named_for_their_start_years(story: DictConnection) -> None:
+    contracts = story.execute("SELECT * FROM demo_contracts ORDER BY start_date").fetchall()
+    terms = {"customer_id": "aco-001", "arr": Decimal("1500000"), "auto_renew": False, "sla_uptime": Decimal("99.5")}
+    assert [{k: v for k, v in c.items() if k not in ("created_at", "sandbox")} for c in contracts] == [
+        terms
+        | {
+            "contract_id": "aco-contract-2024",
+            "start_date": date(2024, 4, 15),
+            "end_date": date(2025, 4, 15),
+            "status": "expired",
+        },
+        terms
+        | {
+            "contract_id": "aco-contract-2025",
+            "start_date": date(2025, 4, 15),
+            "end_date": day(143),
+            "status": "active",
+        },
+    ]
 
 
 def test_strategic_plan_has_the_three_phases(story: DictConnection) -> None:

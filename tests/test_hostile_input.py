@@ -47,8 +47,16 @@ BODIES = [
     b'{"step": 1' + b"0" * 4400 + b', "data": {}}',
     b'{"pad": "' + b"x" * (256 * 1024) + b'"}',
 ]
-SANDBOX_HEADERS = ["' OR '1'='1", "default; DROP TABLE demo_sandboxes", "../default", "DEFAULT", "x" * 41, "",
-                   "${jndi:ldap://x}", "nobody-here"]
+SANDBOX_HEADERS = [
+    "' OR '1'='1",
+    "default; DROP TABLE demo_sandboxes",
+    "../default",
+    "DEFAULT",
+    "x" * 41,
+    "",
+    "${jndi:ldap://x}",
+    "nobody-here",
+]
 CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "application/xml"]
 
 
@@ -101,8 +109,14 @@ def test_hostile_input_on_every_route_changes_nothing(server: str, story: DictCo
             if path == "/api/demo/reset" and name == "nobody-here":
                 continue  # a well-formed new name: the reset creates it, as it should
             body = b'{"confirm": true, "customer_id": "aco", "workflow_type": "risk_detection", "recipient": "x"}'
-            answer = http_request(server + concrete(path), method, body if method != "GET" else None,
-                                  Content_Type="application/json", X_Demo_Sandbox=name, **headers)
+            answer = http_request(
+                server + concrete(path),
+                method,
+                body if method != "GET" else None,
+                Content_Type="application/json",
+                X_Demo_Sandbox=name,
+                **headers,
+            )
             assert_client_error(answer, f"{method} {path} in sandbox {name[:40]!r}")
             tried += 1
         for wrong in {"GET", "POST", "PUT", "DELETE", "PATCH", "TRACE", "PROPFIND"} - {method}:

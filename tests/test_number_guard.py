@@ -107,7 +107,7 @@ PASSED_ON_THE_DEMO_DAY = [
     "Operation Blackout failed on August 20, 2025; Marcus was last reached on Aug 25.",
     "Today is 2025-11-23; delivery is planned for Q1 2026, see aco-opp-001.",
     "Elena's evaluation is driven by ONE feature; no one else sponsors it. Talk one-on-one.",
-    "You're right: Year One was disappointing. Let's plan Year Two.",
+    "You're right: Year Two was disappointing. Let's plan Year Three.",
 ]
 
 

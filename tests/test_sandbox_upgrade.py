@@ -9,14 +9,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import DEMO_DAY, RUNTIME_LOGIN, body_of, invoke, use_environment
+from conftest import DEMO_DAY, ROOT, RUNTIME_LOGIN, body_of, invoke, use_environment
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from test_workflows import with_session
 
 from squelch import db
 from squelch.db import migrations, roles
-from squelch.domain import demo
 
 BEFORE_SANDBOXES = "0004"
 TABLES = [
@@ -55,7 +54,7 @@ def test_the_story_and_open_sessions_become_the_default_sandbox(
         migrations.migrate(conn, old)
         with conn.transaction():
             conn.execute("SELECT set_config('squelch.demo_anchor', %s, true)", [DEMO_DAY.isoformat()])
-            conn.execute(demo.story_sql())
+            conn.execute((ROOT / "tests" / "fixtures" / "story_before_sandboxes.sql").read_text())
         conn.execute(
             "INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps, current_step, data) "
             "VALUES ('wf-before-upgrade-planning', 'aco-001', 'strategic_planning', 5, 2, "
@@ -68,11 +67,15 @@ def test_the_story_and_open_sessions_become_the_default_sandbox(
         roles.provision_login(conn, RUNTIME_LOGIN, None)
         after = rows(conn)
         sandbox = conn.cursor(row_factory=dict_row).execute("SELECT * FROM demo_sandboxes").fetchall()
-    # Then every row is still there, as it was, in the default sandbox
+    # Then every row is still there, as it was, in the default sandbox (a customer's relationship
+    # starting the day its record was made, as migration 0006 takes it)
     assert applied and applied[0].startswith("0005")
-    assert after == {
-        table: [row | {"sandbox": "default"} for row in table_rows] for table, table_rows in before.items()
-    }
+
+    def upgraded(table: str, row: dict) -> dict:
+        since = {"customer_since": row["created_at"][:10]} if table == "demo_customers" else {}
+        return row | {"sandbox": "default"} | since
+
+    assert after == {table: [upgraded(table, row) for row in table_rows] for table, table_rows in before.items()}
     assert [(s["name"], s["checkpoint"], s["anchor_date"]) for s in sandbox] == [("default", "act1-start", DEMO_DAY)]
     # And the API serves the sessions to a client without the header, and resumes the open one
     use_environment(

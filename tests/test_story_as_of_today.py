@@ -21,8 +21,8 @@ GET_ROUTES = {
     "TicketsListFunction": "tickets_list.json",
     "OpportunitiesListFunction": "opportunities_list.json",
 }
-# Dates that name what is to come, not what happened.
-FORWARD_LOOKING = {"renewal_date", "end_date", "window_end"}
+# Dates that name what is to come, not what happened; and the day the story is told around.
+FORWARD_LOOKING = {"renewal_date", "end_date", "window_end", "story_anchor_date"}
 ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 

@@ -17,8 +17,9 @@ FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless
 ROUTE_FUNCTIONS = {k: v for k, v in FUNCTIONS.items() if v["Properties"].get("Events")}
 
 
-def test_fifteen_routes_and_the_migrate_function() -> None:
-    assert len(ROUTE_FUNCTIONS) == 15 and set(FUNCTIONS) - set(ROUTE_FUNCTIONS) == {"DatabaseMigrateFunction"}
+def test_fifteen_routes_the_migrate_function_and_the_refresh() -> None:
+    assert len(ROUTE_FUNCTIONS) == 15
+    assert set(FUNCTIONS) - set(ROUTE_FUNCTIONS) == {"DatabaseMigrateFunction", "StoryRefreshFunction"}
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -107,6 +108,25 @@ def test_migrations_run_on_every_deploy_through_a_custom_resource() -> None:
 
 
 def test_outputs_tell_operators_what_they_need() -> None:
-    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "AddDemoUser", "MigrateFunctionName"} <= set(
-        TEMPLATE["Outputs"]
-    )
+    assert {
+        "ApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "AddDemoUser",
+        "MigrateFunctionName",
+        "RefreshFunctionName",
+    } <= set(TEMPLATE["Outputs"])
+
+
+def test_the_daily_refresh_runs_early_each_morning_utc_unless_turned_off() -> None:
+    """What the schedule makes of each choice is proven by the SAM transform in tests/deploy."""
+    schedule = TEMPLATE["Parameters"]["RefreshSchedule"]
+    assert schedule["Default"] == "cron(30 4 * * ? *)"
+    assert TEMPLATE["Conditions"]["RefreshOnSchedule"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "RefreshSchedule"}, ""]}]
+    }
+    rule, permission = RESOURCES["StoryRefreshSchedule"], RESOURCES["StoryRefreshInvokePermission"]
+    assert rule["Condition"] == permission["Condition"] == "RefreshOnSchedule"
+    assert rule["Properties"]["ScheduleExpression"] == {"Ref": "RefreshSchedule"}
+    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": "StoryRefreshFunction.Arn"}
+    assert permission["Properties"]["SourceArn"] == {"Fn::GetAtt": "StoryRefreshSchedule.Arn"}

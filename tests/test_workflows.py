@@ -53,10 +53,12 @@ def test_start_creates_a_session_with_context(story: DictConnection) -> None:
     assert response["statusCode"] == 201
     body = body_of(response)
     assert body["session_id"].startswith("wf-") and len(body["session_id"]) == 27
-    assert {k: body[k] for k in ("customer_id", "workflow_type", "current_step", "total_steps", "completed")} == {
+    keys = ("customer_id", "workflow_type", "current_step", "next_step", "total_steps", "completed")
+    assert {k: body[k] for k in keys} == {
         "customer_id": "aco-001",
         "workflow_type": "strategic_planning",
         "current_step": 1,
+        "next_step": 1,
         "total_steps": 5,
         "completed": False,
     }
@@ -152,6 +154,7 @@ def test_steps_are_saved_replaced_and_completed(story: DictConnection, session_i
     assert body_of(save(session_id, 1, {"seen": "contract"})) == {
         "session_id": session_id,
         "current_step": 1,
+        "next_step": 2,
         "total_steps": 5,
         "completed": False,
     }
@@ -166,7 +169,13 @@ def test_steps_are_saved_replaced_and_completed(story: DictConnection, session_i
     for step in (3, 4):
         save(session_id, step, {"n": step})
     final = body_of(save(session_id, 5, {"approved": True}))
-    assert final == {"session_id": session_id, "current_step": 5, "total_steps": 5, "completed": True}
+    assert final == {
+        "session_id": session_id,
+        "current_step": 5,
+        "next_step": None,
+        "total_steps": 5,
+        "completed": True,
+    }
     assert one(story, "SELECT completed FROM demo_strategic_plans")["completed"] is True
 
 
@@ -174,7 +183,7 @@ def test_steps_are_saved_replaced_and_completed(story: DictConnection, session_i
     ("body", "status", "code"),
     [
         ({"step": 3, "data": {}}, 422, "invalid_step"),  # skips ahead of current_step + 1
-        ({"step": 0, "data": {}}, 422, "invalid_request"),
+        ({"step": 0, "data": {}}, 422, "invalid_step"),
         ({"step": 6, "data": {}}, 422, "invalid_step"),
         ({"step": "2", "data": {}}, 422, "invalid_request"),
         ({"step": 2.5, "data": {}}, 422, "invalid_request"),
@@ -193,6 +202,62 @@ def test_invalid_steps_change_nothing(
     assert response["statusCode"] == status, response["body"]
     assert body_of(response)["error"]["code"] == code
     assert row(story, session_id) == before
+
+
+@pytest.mark.parametrize("step", [0, -1, 6, 100000, 2**31, -(2**63), 10**30])
+def test_every_step_outside_the_range_is_invalid_step_with_the_range(
+    story: DictConnection, session_id: str, step: int
+) -> None:
+    # Given a five-step session, When a step outside 1..5 of any size or sign is saved
+    before = row(story, session_id)
+    response = save(session_id, step, {})
+    # Then it is one mistake with one code, and the answer says which steps are allowed
+    assert response["statusCode"] == 422
+    error = body_of(response)["error"]
+    assert error["code"] == "invalid_step"
+    assert [(d["loc"], d["type"], d["min"], d["max"]) for d in error["details"]] == [
+        (["step"], "step_out_of_range", 1, 5)
+    ]
+    assert row(story, session_id) == before
+
+
+def test_a_step_that_skips_ahead_names_the_furthest_allowed(story: DictConnection, session_id: str) -> None:
+    save(session_id, 1, {})
+    error = body_of(save(session_id, 4, {}))["error"]
+    assert error["code"] == "invalid_step"
+    assert [(d["type"], d["min"], d["max"]) for d in error["details"]] == [("step_skips_ahead", 1, 2)]
+
+
+def test_next_step_is_the_lowest_step_not_saved(story: DictConnection, session_id: str) -> None:
+    # Given a session just started: nothing is saved, and step 1 is both current and next
+    assert body_of(context(session_id))["next_step"] == 1
+    # When step 2 is saved before step 1 (allowed: at most current + 1), step 1 is still to show
+    assert body_of(save(session_id, 2, {}))["next_step"] == 1
+    # And once step 1 is saved, the next is step 3
+    assert body_of(save(session_id, 1, {}))["next_step"] == 3
+    assert body_of(context(session_id))["next_step"] == 3
+    # And once every step is saved, there is no next step
+    for step in (3, 4, 5):
+        last = body_of(save(session_id, step, {}))
+    assert (last["completed"], last["next_step"]) == (True, None)
+    assert body_of(context(session_id))["next_step"] is None
+
+
+def test_an_agreed_plan_schedules_its_tasks(story: DictConnection, session_id: str) -> None:
+    # Given a draft plan whose tasks are proposals (pending)
+    statuses = "SELECT completed, phase_1_tasks || phase_2_tasks || phase_3_tasks AS tasks FROM demo_strategic_plans"
+    draft = one(story, statuses)
+    assert draft["completed"] is False and {t["status"] for t in draft["tasks"]} == {"pending"}
+    # When the planning session completes
+    for step in range(1, 6):
+        save(session_id, step, {})
+    # Then the plan is completed and every task is scheduled: planning is done, the work is not
+    agreed = one(story, statuses)
+    assert agreed["completed"] is True
+    assert [t["status"] for t in agreed["tasks"]] == ["scheduled"] * len(draft["tasks"])
+    assert [t | {"status": "pending"} for t in agreed["tasks"]] == draft["tasks"]
+    plan = body_of(context(session_id))["strategic_plan"]
+    assert plan["completed"] is True and {t["status"] for t in plan["phase_1_tasks"]} == {"scheduled"}
 
 
 def test_malformed_step_json_is_a_400(story: DictConnection, session_id: str) -> None:
@@ -241,7 +306,7 @@ def test_context_has_every_step_the_customer_and_the_plan(story: DictConnection,
     save(session_id, 2, {"b": [1, 2]})
     body = body_of(context(session_id))
     assert body["data"] == {"step_1": {"a": 1}, "step_2": {"b": [1, 2]}}
-    assert (body["current_step"], body["total_steps"], body["completed"]) == (2, 5, False)
+    assert (body["current_step"], body["next_step"], body["total_steps"], body["completed"]) == (2, 3, 5, False)
     assert body["created_at"] <= body["updated_at"]
     assert body["customer_context"]["name"] == "Obsidian Black" and body["customer_context"]["health_score"] == 4.2
     plan = body["strategic_plan"]

@@ -3,13 +3,16 @@
 -- instant on that day (UTC). Run it inside a transaction that has set squelch.demo_anchor.
 -- Seeded rows carry story timestamps in created_at too, so two seeds on the same D are identical.
 
+-- The relationship began with a first one-year contract two years before the renewal (D-587 or
+-- so, before every event of the story); the current contract is its renewal term.
 INSERT INTO demo_customers (
     customer_id, slug, name, industry, operatives, facilities, arr, renewal_date,
-    health_score, opportunity_score, csm_name, csm_assigned_on, is_demo, created_at
+    health_score, opportunity_score, csm_name, csm_assigned_on, is_demo, customer_since, created_at
 ) VALUES (
     'aco-001', 'aco', 'Obsidian Black', 'Global Strategic Coordination Services', 450, 23, 1500000,
     demo_day(143), 4.2, 8.7, 'Sarah Chen', demo_day(-3), true,
-    (demo_day(143) - interval '1 year')::date::timestamp AT TIME ZONE 'UTC'
+    (demo_day(143) - interval '2 years')::date,
+    (demo_day(143) - interval '2 years')::date::timestamp AT TIME ZONE 'UTC'
 );
 
 INSERT INTO demo_contacts (
@@ -82,13 +85,16 @@ INSERT INTO demo_support_tickets (
     ('aco-3902', 'aco-001', 'Coordination mesh outage across the eastern facilities',
      'outage', 'critical', 5, 'frustrated', demo_time(-210, '19:45'));
 
+-- Contracts are named for the year they start in: aco-contract-2025 starts in 2025.
 INSERT INTO demo_contracts (
     contract_id, customer_id, start_date, end_date, arr, auto_renew, sla_uptime, status, created_at
-) VALUES (
-    'aco-contract-2025', 'aco-001', (demo_day(143) - interval '1 year')::date, demo_day(143),
-    1500000, false, 99.5, 'active',
-    (demo_day(143) - interval '1 year')::date::timestamp AT TIME ZONE 'UTC'
-);
+)
+SELECT 'aco-contract-' || extract(year FROM term.start_date), 'aco-001', term.start_date, term.end_date,
+       1500000, false, 99.5, term.status, term.start_date::timestamp AT TIME ZONE 'UTC'
+FROM (VALUES
+    ((demo_day(143) - interval '2 years')::date, (demo_day(143) - interval '1 year')::date, 'expired'),
+    ((demo_day(143) - interval '1 year')::date, demo_day(143), 'active')
+) AS term (start_date, end_date, status);
 
 INSERT INTO demo_strategic_plans (
     plan_id, customer_id, phase_1_tasks, phase_2_tasks, phase_3_tasks, success_probability,

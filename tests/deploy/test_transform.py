@@ -153,3 +153,26 @@ def test_database_tls_settings_reach_every_function(bundle: str) -> None:
     stack = deploy(DbCaBundlePath=bundle)
     for function in stack.of_type("AWS::Lambda::Function"):
         assert stack.environment(function)["DB_SSLROOTCERT"] == bundle, function
+
+
+@pytest.mark.parametrize("schedule", [None, "rate(12 hours)", ""], ids=["default", "custom", "off"])
+def test_the_daily_refresh_is_scheduled_unless_turned_off(schedule: str | None) -> None:
+    stack = deploy(**({} if schedule is None else {"RefreshSchedule": schedule}))
+    expression = stack.parameters["RefreshSchedule"]
+    rules, permissions = stack.of_type("AWS::Events::Rule"), stack.of_type("AWS::Lambda::Permission")
+    assert "StoryRefreshFunction" in stack.of_type("AWS::Lambda::Function")  # `make refresh` and by-hand runs
+    if expression == "":
+        # Nothing invokes the refresh, and nothing may
+        assert rules == {} and "StoryRefreshInvokePermission" not in permissions
+        return
+    [rule] = rules.values()
+    assert rule["Properties"]["ScheduleExpression"] == (schedule or "cron(30 4 * * ? *)")
+    assert rule["Properties"]["State"] == "ENABLED"
+    [target] = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["StoryRefreshFunction", "Arn"]}
+    permission = permissions["StoryRefreshInvokePermission"]["Properties"]
+    assert (permission["Principal"], permission["FunctionName"]) == (
+        "events.amazonaws.com",
+        {"Ref": "StoryRefreshFunction"},
+    )
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["StoryRefreshSchedule", "Arn"]}

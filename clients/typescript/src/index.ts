@@ -99,7 +99,7 @@ export function isGatewayError(body: unknown): body is GatewayError {
 /** A failed answer, told apart by who wrote it. Every kind has `status` and a `message` to show a person. */
 export type SquelchError =
   | { kind: "api"; status: number; code: string; message: string; details: ApiErrorDetail[]; body: ApiError }
-  | { kind: "gateway"; status: number; message: string; body: GatewayError }
+  | { kind: "gateway"; status: number; message: string; body: GatewayError; wwwAuthenticate: string | null }
   | { kind: "unknown"; status: number; message: string; body: unknown };
 
 /**
@@ -112,8 +112,24 @@ export function toSquelchError(error: unknown, response: Response): SquelchError
     const { code, message, details = [] } = error.error;
     return { kind: "api", status, code, message, details, body: error };
   }
-  if (isGatewayError(error)) return { kind: "gateway", status, message: error.message, body: error };
+  if (isGatewayError(error)) {
+    const wwwAuthenticate = response.headers.get("WWW-Authenticate");
+    return { kind: "gateway", status, message: error.message, body: error, wwwAuthenticate };
+  }
   return { kind: "unknown", status, message: `HTTP ${status} ${response.statusText}`.trim(), body: error };
+}
+
+/**
+ * True when the token was good and its time is up, so the presenter should sign in again (rather than being told
+ * the token is wrong): our 401 `token_expired` (the local server), or API Gateway's 401 `{"message": "Unauthorized"}`
+ * whose `WWW-Authenticate` header says `error="invalid_token"` and that the token has expired (the HttpApi's CORS
+ * configuration exposes that header to pages of allowed origins).
+ */
+export function isTokenExpired(detail: SquelchError): boolean {
+  if (detail.status !== 401) return false;
+  if (detail.kind === "api") return detail.code === "token_expired";
+  return detail.kind === "gateway" && /error="invalid_token"/.test(detail.wwwAuthenticate ?? "")
+    && /expired/i.test(detail.wwwAuthenticate ?? "");
 }
 
 /** Thrown by `unwrap`. */

@@ -429,6 +429,22 @@ export interface components {
             csm_name: string | null;
             /** Is Demo */
             is_demo: boolean;
+            /**
+             * Customer Since
+             * Format: date
+             * @description First day of the relationship (the first contract's start).
+             */
+            customer_since: string;
+            /**
+             * Story Anchor Date
+             * @description The demo day D this sandbox's story was last seeded around; null for a customer outside a story.
+             */
+            story_anchor_date: string | null;
+            /**
+             * Story Age Days
+             * @description Days from story_anchor_date to today: 0 when the story is today's; a front end may warn above 0.
+             */
+            story_age_days: number | null;
             /** @description The current contract: the active one, else the latest. */
             contract: components["schemas"]["Contract"] | null;
         };
@@ -692,7 +708,10 @@ export interface components {
             task: string;
             /** Due */
             due: string;
-            /** Status */
+            /**
+             * Status
+             * @description pending while the plan is a draft (a proposal); scheduled once planning has completed and the plan is agreed. The demo tracks no task's progress past that.
+             */
             status: string;
         };
         /** Recipient */
@@ -831,7 +850,7 @@ export interface components {
         SaveStepRequest: {
             /**
              * Step
-             * @description 1..total_steps, at most current_step + 1.
+             * @description 1..total_steps, at most current_step + 1; any other integer is a 422 invalid_step with the range.
              */
             step: number;
             /**
@@ -846,8 +865,16 @@ export interface components {
         SavedStep: {
             /** Session Id */
             session_id: string;
-            /** Current Step */
+            /**
+             * Current Step
+             * @description The highest step saved so far; 1 before any is saved.
+             */
             current_step: number;
+            /**
+             * Next Step
+             * @description The step to show next: the lowest one not saved yet; null once the session is completed.
+             */
+            next_step: number | null;
             /** Total Steps */
             total_steps: number;
             /** Completed */
@@ -898,8 +925,16 @@ export interface components {
             customer_id: string;
             /** Workflow Type */
             workflow_type: string;
-            /** Current Step */
+            /**
+             * Current Step
+             * @description The highest step saved so far; 1 before any is saved.
+             */
             current_step: number;
+            /**
+             * Next Step
+             * @description The step to show next: the lowest one not saved yet; null once the session is completed.
+             */
+            next_step: number | null;
             /** Total Steps */
             total_steps: number;
             /** Completed */
@@ -923,7 +958,10 @@ export interface components {
             phase_3_tasks: components["schemas"]["PlanTask"][];
             /** Success Probability */
             success_probability: number | null;
-            /** Completed */
+            /**
+             * Completed
+             * @description Planning is completed: the strategic-planning workflow agreed this plan (its tasks are then scheduled, not done).
+             */
             completed: boolean;
         };
         /** Ticket */
@@ -1025,8 +1063,16 @@ export interface components {
             customer_id: string;
             /** Workflow Type */
             workflow_type: string;
-            /** Current Step */
+            /**
+             * Current Step
+             * @description The highest step saved so far; 1 before any is saved.
+             */
             current_step: number;
+            /**
+             * Next Step
+             * @description The step to show next: the lowest one not saved yet; null once the session is completed.
+             */
+            next_step: number | null;
             /** Total Steps */
             total_steps: number;
             /** Completed */

@@ -9,7 +9,7 @@ INSERT INTO demo_workflow_state (
     jsonb_build_object(
         'step_1', jsonb_build_object(
             'artifact', 'contract_intelligence',
-            'contract_id', (SELECT contract_id FROM demo_contracts WHERE customer_id = 'aco-001'),
+            'contract_id', (SELECT contract_id FROM demo_contracts WHERE customer_id = 'aco-001' AND status = 'active'),
             'reviewed', jsonb_build_array('renewal_date', 'auto_renew', 'sla_uptime'),
             'note', 'Manual renewal: nothing renews unless Marcus signs.'),
         'step_2', jsonb_build_object(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import date
 
 from squelch import periods
 from squelch.ai.wording import HONORIFICS
@@ -50,7 +50,7 @@ class AccountFacts:
 
     @property
     def customer_since(self) -> date:
-        return self.customer.created_at.astimezone(UTC).date()
+        return self.customer.customer_since
 
     def days_since(self, day: date | None) -> int | None:
         return (self.today - day).days if day else None

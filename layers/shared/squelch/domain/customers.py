@@ -46,5 +46,12 @@ def read_for_profile(ref: str, work: Callable[[Connection, ProfileRow], T]) -> T
 
 def profile(ref: str) -> CustomerProfile:
     row = read_for_profile(ref, lambda conn, customer: customer)
-    renewal = row.renewal_date
-    return from_row(CustomerProfile, row, days_to_renewal=(renewal - clock.today()).days if renewal else None)
+    today, renewal = clock.today(), row.renewal_date
+    anchor = row.story_anchor_date if row.is_demo else None  # only a demo customer is part of a story
+    return from_row(
+        CustomerProfile,
+        row,
+        days_to_renewal=(renewal - today).days if renewal else None,
+        story_anchor_date=anchor,
+        story_age_days=(today - anchor).days if anchor else None,
+    )

@@ -51,7 +51,18 @@ def delete_sql() -> str:
 
 
 def checkpoint_sql(checkpoint: str) -> str:
+    if checkpoint not in CHECKPOINTS:
+        raise unknown_checkpoint(checkpoint)
     return "" if checkpoint == START else _seed_sql(f"checkpoints/{checkpoint}.sql")
+
+
+def unknown_checkpoint(checkpoint: str) -> Invalid:
+    known = ", ".join(CHECKPOINTS)
+    return Invalid(
+        "unknown_checkpoint",
+        f"Unknown checkpoint {checkpoint!r}; known checkpoints: {known}.",
+        [{"loc": ["checkpoint"], "msg": f"must be one of: {known}", "type": "enum"}],
+    )
 
 
 def seed_if_absent(conn: Connection, anchor: date) -> bool:
@@ -67,18 +78,22 @@ def seed_if_absent(conn: Connection, anchor: date) -> bool:
         return True
 
 
-def reset(conn: Connection, anchor: date, checkpoint: str = START, name: str = sandbox.DEFAULT) -> ResetResult:
+def reset(
+    conn: Connection, anchor: date, checkpoint: str = START, name: str = sandbox.DEFAULT, *, activity: bool = True
+) -> ResetResult:
     """Delete the sandbox's demo data and seed the story again from the checkpoint, in one
-    transaction: all of it or none of it. Creates the sandbox when it does not exist."""
+    transaction: all of it or none of it. Creates the sandbox when it does not exist. A reset is a
+    presenter's activity in the sandbox unless activity=False (the daily refresh)."""
     started = time.perf_counter()
+    checkpoint_story = checkpoint_sql(checkpoint)
     with conn.transaction():
         queries.enter(conn, name, anchor)
         queries.lock_story_for_reset(conn, name)
         created = not queries.sandbox_exists(conn, name)
-        queries.record_reset(conn, name, checkpoint, anchor)
+        queries.record_reset(conn, name, checkpoint, anchor, activity=activity)
         conn.execute(delete_sql())
         conn.execute(story_sql())
-        if checkpoint_story := checkpoint_sql(checkpoint):
+        if checkpoint_story:
             conn.execute(checkpoint_story)
     elapsed = round((time.perf_counter() - started) * 1000, 1)
     return ResetResult(DEMO_CUSTOMER_ID, name, checkpoint, anchor, elapsed, created)
@@ -91,12 +106,7 @@ def reset_demo(confirm: object, checkpoint: str | None, requested_by: str, sourc
         raise BadRequest("confirmation_required", 'Send {"confirm": true} to reset the demo; nothing was deleted.')
     checkpoint = checkpoint or START
     if checkpoint not in CHECKPOINTS:
-        known = ", ".join(CHECKPOINTS)
-        raise Invalid(
-            "unknown_checkpoint",
-            f"Unknown checkpoint {checkpoint!r}; known checkpoints: {known}.",
-            [{"loc": ["checkpoint"], "msg": f"must be one of: {known}", "type": "enum"}],
-        )
+        raise unknown_checkpoint(checkpoint)
     anchor, name, settings = clock.demo_anchor(), sandbox.current(), get_settings()
 
     def unit(conn: Connection) -> tuple[ResetResult, int, list[str]]:
@@ -111,7 +121,8 @@ def reset_demo(confirm: object, checkpoint: str | None, requested_by: str, sourc
                     "keeps; delete one (DELETE /api/demo/sandboxes/{name}) or reset an existing one.",
                 )
         result = reset(conn, anchor, checkpoint, name)
-        reset_id = queries.log_reset(conn, requested_by, anchor, result.duration_ms, source_ip, name, checkpoint)
+        record = queries.ResetRecord(requested_by, anchor, result.duration_ms, source_ip, name, checkpoint)
+        reset_id = queries.log_reset(conn, record)
         return result, reset_id, removed
 
     result, reset_id, removed = db.run(unit, creates_sandbox=True)

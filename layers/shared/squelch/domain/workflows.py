@@ -36,6 +36,7 @@ WORKFLOW_TYPES: dict[str, WorkflowType] = {
     "risk_detection": WorkflowType(4, "Find and explain the account's risks: signals, causes, impact, actions."),
 }
 START_ATTEMPTS = 3
+MAX_STEPS = 2**31 - 1  # PostgreSQL integer
 
 
 def new_session_id() -> str:
@@ -88,35 +89,46 @@ def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]
         raise Conflict("start_contended", "The session changed while starting; try again.")
 
     customer, session, created = db.run(unit)
-    return from_row(StartedWorkflow, session, context=_customer_context(customer)), created
+    return from_row(
+        StartedWorkflow, session, next_step=next_step(session), context=_customer_context(customer)
+    ), created
+
+
+def next_step(session: queries.Session) -> int | None:
+    """The step a UI should show next: the lowest one not saved yet; None once the session is completed."""
+    if session.completed:
+        return None
+    return next((n for n in range(1, session.total_steps + 1) if f"step_{n}" not in session.data), None)
 
 
 def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
     def unit(conn: Connection) -> SavedStep:
         demo_queries.lock_story_for_write(conn, sandbox.current())
-        saved = queries.save_step(conn, session_id, step, data)
+        # A step no session can have never reaches the database (it would not fit its integer column).
+        saved = queries.save_step(conn, session_id, step, data) if 1 <= step <= MAX_STEPS else None
         if saved is None:
             _explain_refusal(queries.session(conn, session_id), session_id, step)
         demo_queries.touch(conn, sandbox.current())
         if saved.completed and saved.workflow_type == "strategic_planning":
             queries.complete_latest_plan(conn, saved.customer_id)
-        return from_row(SavedStep, saved)
+        return from_row(SavedStep, saved, next_step=next_step(saved))
 
     return db.run(unit)
 
 
 def _explain_refusal(session: queries.Session | None, session_id: str, step: int) -> NoReturn:
-    """Why the conditional UPDATE matched no row: 404, 409 or 422."""
+    """Why the conditional UPDATE matched no row: 404, 409, or 422 invalid_step with the steps allowed."""
     if session is None:
         raise session_not_found(session_id)
     if session.completed:
         raise Conflict("session_completed", f"Session {session_id} is completed; start a new one.")
     total, current = session.total_steps, session.current_step
     if not 1 <= step <= total:
-        message = f"step must be between 1 and {total}."
+        message, kind, highest = f"step must be between 1 and {total}.", "step_out_of_range", total
     else:
         message = f"step {step} skips ahead: the current step is {current}, so the next is at most {current + 1}."
-    raise Invalid("invalid_step", message, [{"loc": ["step"], "msg": message, "type": "step_out_of_range"}])
+        kind, highest = "step_skips_ahead", current + 1
+    raise Invalid("invalid_step", message, [{"loc": ["step"], "msg": message, "type": kind, "min": 1, "max": highest}])
 
 
 def session_not_found(session_id: str) -> NotFound:
@@ -135,4 +147,10 @@ def context(session_id: str) -> WorkflowContext:
         return session, customer, queries.latest_plan(conn, session.customer_id) if planning else None
 
     session, customer, plan = db.run(unit, read_only=True)
-    return from_row(WorkflowContext, session, customer_context=_customer_context(customer), strategic_plan=plan)
+    return from_row(
+        WorkflowContext,
+        session,
+        next_step=next_step(session),
+        customer_context=_customer_context(customer),
+        strategic_plan=plan,
+    )

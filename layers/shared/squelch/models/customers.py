@@ -35,4 +35,11 @@ class CustomerProfile(BaseModel):
     primary_contact_id: str | None
     csm_name: str | None
     is_demo: bool
+    customer_since: date = Field(description="First day of the relationship (the first contract's start).")
+    story_anchor_date: date | None = Field(
+        description="The demo day D this sandbox's story was last seeded around; null for a customer outside a story."
+    )
+    story_age_days: int | None = Field(
+        description="Days from story_anchor_date to today: 0 when the story is today's; a front end may warn above 0."
+    )
     contract: Contract | None = Field(description="The current contract: the active one, else the latest.")

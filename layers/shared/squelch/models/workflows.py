@@ -31,7 +31,10 @@ class StartedWorkflow(BaseModel):
     session_id: str = Field(description="Unguessable: wf- and 24 random URL-safe characters.")
     customer_id: str
     workflow_type: str
-    current_step: int
+    current_step: int = Field(description="The highest step saved so far; 1 before any is saved.")
+    next_step: int | None = Field(
+        description="The step to show next: the lowest one not saved yet; null once the session is completed."
+    )
     total_steps: int
     completed: bool
     created_at: datetime
@@ -39,7 +42,9 @@ class StartedWorkflow(BaseModel):
 
 
 class SaveStepRequest(BaseModel):
-    step: StrictInt = Field(ge=1, le=1000, description="1..total_steps, at most current_step + 1.")
+    step: StrictInt = Field(
+        description="1..total_steps, at most current_step + 1; any other integer is a 422 invalid_step with the range."
+    )
     data: Annotated[dict[str, Any], AfterValidator(storable_json)] = Field(
         description="Anything the step wants kept (JSON object, up to 32 levels); stored as step_<n>."
     )
@@ -47,7 +52,10 @@ class SaveStepRequest(BaseModel):
 
 class SavedStep(BaseModel):
     session_id: str
-    current_step: int
+    current_step: int = Field(description="The highest step saved so far; 1 before any is saved.")
+    next_step: int | None = Field(
+        description="The step to show next: the lowest one not saved yet; null once the session is completed."
+    )
     total_steps: int
     completed: bool
 
@@ -55,7 +63,10 @@ class SavedStep(BaseModel):
 class PlanTask(BaseModel):
     task: str
     due: str
-    status: str
+    status: str = Field(
+        description="pending while the plan is a draft (a proposal); scheduled once planning has completed and the "
+        "plan is agreed. The demo tracks no task's progress past that."
+    )
 
 
 class StrategicPlan(BaseModel):
@@ -64,14 +75,20 @@ class StrategicPlan(BaseModel):
     phase_2_tasks: list[PlanTask]
     phase_3_tasks: list[PlanTask]
     success_probability: Number | None
-    completed: bool
+    completed: bool = Field(
+        description="Planning is completed: the strategic-planning workflow agreed this plan (its tasks are then "
+        "scheduled, not done)."
+    )
 
 
 class WorkflowContext(BaseModel):
     session_id: str
     customer_id: str
     workflow_type: str
-    current_step: int
+    current_step: int = Field(description="The highest step saved so far; 1 before any is saved.")
+    next_step: int | None = Field(
+        description="The step to show next: the lowest one not saved yet; null once the session is completed."
+    )
     total_steps: int
     completed: bool
     data: dict[str, Any] = Field(description="Every saved step's data, keyed step_1, step_2, ...")

@@ -20,7 +20,8 @@ WHERE c.customer_id = %(ref)s OR c.slug = %(ref)s
 PROFILE = """
 SELECT c.customer_id, c.name, c.health_score, c.arr, c.renewal_date,
        c.slug, c.industry, c.operatives, c.facilities, c.opportunity_score, c.csm_name, c.csm_assigned_on,
-       c.is_demo, c.created_at,
+       c.is_demo, c.customer_since, c.created_at,
+       (SELECT anchor_date FROM demo_sandboxes WHERE name = current_setting('squelch.sandbox')) AS story_anchor_date,
        p.name AS primary_contact, p.contact_id AS primary_contact_id,
        k.contract_id, k.start_date AS contract_start_date, k.end_date AS contract_end_date,
        k.arr AS contract_arr, k.auto_renew AS contract_auto_renew, k.sla_uptime AS contract_sla_uptime,
@@ -72,7 +73,9 @@ class CustomerProfile(Customer):
     csm_name: str | None
     csm_assigned_on: date | None
     is_demo: bool
+    customer_since: date
     created_at: datetime
+    story_anchor_date: date | None  # the demo day D the sandbox's story was last seeded around
     primary_contact: str | None
     primary_contact_id: str | None
     contract_id: str | None

@@ -3,8 +3,8 @@ is db/seed/*.sql)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
 
 from psycopg.rows import class_row, scalar_row
 
@@ -23,11 +23,22 @@ ENTER = "SELECT set_config('squelch.sandbox', %(sandbox)s, true), set_config('sq
 SANDBOX_EXISTS = "SELECT EXISTS (SELECT 1 FROM demo_sandboxes WHERE name = %(name)s)"
 COUNT_SANDBOXES = "SELECT count(*) FROM demo_sandboxes"
 
+# A presenter's reset is activity; the daily refresh's is not, or idle sandboxes would never expire.
 RECORD_RESET = """
 INSERT INTO demo_sandboxes (name, checkpoint, anchor_date)
 VALUES (%(name)s, %(checkpoint)s, %(anchor)s)
 ON CONFLICT (name) DO UPDATE
-SET checkpoint = excluded.checkpoint, anchor_date = excluded.anchor_date, last_activity_at = now()
+SET checkpoint = excluded.checkpoint, anchor_date = excluded.anchor_date,
+    last_activity_at = CASE WHEN %(activity)s THEN now() ELSE demo_sandboxes.last_activity_at END
+"""
+
+STALE_SANDBOXES = "SELECT name FROM demo_sandboxes WHERE anchor_date < %(anchor)s ORDER BY name"
+
+# Read under the sandbox's reset lock: a presenter may have reset it, or been at work in it, since
+# the list of stale sandboxes was taken.
+REFRESH_STATE = """
+SELECT checkpoint, anchor_date < %(anchor)s AS stale, last_activity_at > now() - %(quiet)s AS busy
+FROM demo_sandboxes WHERE name = %(name)s
 """
 
 TOUCH = "UPDATE demo_sandboxes SET last_activity_at = now() WHERE name = %(name)s"
@@ -52,10 +63,17 @@ CUSTOMER_EXISTS = (
 )
 
 LOG_RESET = """
-INSERT INTO demo_reset_log (requested_by, anchor_date, duration_ms, source_ip, sandbox, checkpoint)
-VALUES (%(requested_by)s, %(anchor_date)s, %(duration_ms)s, %(source_ip)s, %(sandbox)s, %(checkpoint)s)
+INSERT INTO demo_reset_log (requested_by, anchor_date, duration_ms, source_ip, sandbox, checkpoint, source)
+VALUES (%(requested_by)s, %(anchor_date)s, %(duration_ms)s, %(source_ip)s, %(sandbox)s, %(checkpoint)s, %(source)s)
 RETURNING reset_id
 """
+
+
+@dataclass(frozen=True)
+class RefreshState:
+    checkpoint: str
+    stale: bool  # seeded around a day before the refresh's
+    busy: bool  # reset or written to within the quiet period
 
 
 @dataclass(frozen=True)
@@ -92,9 +110,20 @@ def count_sandboxes(conn: Connection) -> int:
     return int(conn.cursor(row_factory=scalar_row).execute(COUNT_SANDBOXES).fetchone() or 0)
 
 
-def record_reset(conn: Connection, name: str, checkpoint: str, anchor: date) -> None:
-    """Create the sandbox, or note the checkpoint and demo day it was reset to."""
-    conn.execute(RECORD_RESET, {"name": name, "checkpoint": checkpoint, "anchor": anchor})
+def record_reset(conn: Connection, name: str, checkpoint: str, anchor: date, *, activity: bool = True) -> None:
+    """Create the sandbox, or note the checkpoint and demo day it was reset to (and, for a
+    presenter's reset, that the sandbox is in use)."""
+    conn.execute(RECORD_RESET, {"name": name, "checkpoint": checkpoint, "anchor": anchor, "activity": activity})
+
+
+def stale_sandboxes(conn: Connection, anchor: date) -> list[str]:
+    """The sandboxes whose story was seeded around a day before anchor."""
+    return conn.cursor(row_factory=scalar_row).execute(STALE_SANDBOXES, {"anchor": anchor}).fetchall()
+
+
+def refresh_state(conn: Connection, name: str, anchor: date, quiet: timedelta) -> RefreshState | None:
+    params = {"name": name, "anchor": anchor, "quiet": quiet}
+    return conn.cursor(row_factory=class_row(RefreshState)).execute(REFRESH_STATE, params).fetchone()
 
 
 def touch(conn: Connection, name: str) -> None:
@@ -119,24 +148,21 @@ def customer_exists(conn: Connection, customer_id: str) -> bool:
     return cursor.execute(CUSTOMER_EXISTS, {"customer_id": customer_id}).fetchone() is not None
 
 
-def log_reset(
-    conn: Connection,
-    requested_by: str,
-    anchor_date: date,
-    duration_ms: float,
-    source_ip: str | None,
-    sandbox: str,
-    checkpoint: str,
-) -> int:
-    params = {
-        "requested_by": requested_by,
-        "anchor_date": anchor_date,
-        "duration_ms": duration_ms,
-        "source_ip": source_ip,
-        "sandbox": sandbox,
-        "checkpoint": checkpoint,
-    }
-    reset_id = conn.cursor(row_factory=scalar_row).execute(LOG_RESET, params).fetchone()
+@dataclass(frozen=True)
+class ResetRecord:
+    """One line of the reset log: who asked (a presenter, or the daily refresh), for which sandbox."""
+
+    requested_by: str
+    anchor_date: date
+    duration_ms: float
+    source_ip: str | None
+    sandbox: str
+    checkpoint: str
+    source: str = "presenter"
+
+
+def log_reset(conn: Connection, record: ResetRecord) -> int:
+    reset_id = conn.cursor(row_factory=scalar_row).execute(LOG_RESET, asdict(record)).fetchone()
     if reset_id is None:
         raise RuntimeError("INSERT ... RETURNING returned no row")
     return int(reset_id)

@@ -1,0 +1,163 @@
+"""The daily refresh: every sandbox whose story was seeded before today is reset to its checkpoint
+around today, unless a presenter is at work in it (a reset or workflow write in the last 30
+minutes); sandboxes idle past the TTL are removed instead; each refresh is in the reset log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import DEMO_DAY, DictConnection, body_of, invoke, load_event, one, use_environment
+from test_sandboxes import created, get, rows_of, session_ids
+
+TEN_DAYS_LATER = DEMO_DAY + timedelta(days=10)
+
+
+def refresh() -> dict:
+    return invoke("StoryRefreshFunction", load_event("story_refresh.json"))
+
+
+def idle(conn: DictConnection, *names: str, minutes: int = 31) -> None:
+    """The sandboxes' last reset or workflow write was this many minutes ago."""
+    conn.execute(
+        "UPDATE demo_sandboxes SET last_activity_at = now() - make_interval(mins => %s) WHERE name = ANY(%s)",
+        [minutes, list(names)],
+    )
+
+
+def sandbox_row(conn: DictConnection, name: str) -> dict:
+    return one(conn, "SELECT checkpoint, anchor_date, last_activity_at FROM demo_sandboxes WHERE name = %s", name)
+
+
+def reset_log_size(conn: DictConnection) -> int:
+    return one(conn, "SELECT count(*) AS n FROM demo_reset_log")["n"]
+
+
+def last_reset_id(conn: DictConnection) -> int:
+    return one(conn, "SELECT coalesce(max(reset_id), 0) AS id FROM demo_reset_log")["id"]
+
+
+def ten_days_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clock moves ten days past the day every story was seeded on; D follows it."""
+    use_environment(monkeypatch, DEMO_TODAY=TEN_DAYS_LATER.isoformat(), DEMO_ANCHOR_DATE=None)
+
+
+def test_a_stale_story_is_told_around_today_again(story: DictConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the default story and a sandbox in the middle of planning, both seeded on D and idle
+    created("mid", "act1-mid-planning")
+    idle(story, "default", "mid")
+    before = {name: sandbox_row(story, name) for name in ("default", "mid")}
+    logged = last_reset_id(story)
+    # And ten days later the story has gone stale: renewal is 133 days away
+    ten_days_on(monkeypatch)
+    assert body_of(get("CustomerGetFunction", None))["days_to_renewal"] == 133
+    assert body_of(get("CustomerGetFunction", None))["story_age_days"] == 10
+    # When the refresh runs
+    summary = refresh()
+    # Then both stories are told around today again, from the checkpoint each was at
+    assert summary["refreshed"] == ["default", "mid"] and summary["skipped_busy"] == []
+    assert summary["anchor_date"] == TEN_DAYS_LATER.isoformat()
+    for name in ("default", "mid"):
+        profile = body_of(get("CustomerGetFunction", name))
+        assert (profile["days_to_renewal"], profile["story_age_days"]) == (143, 0)
+        assert profile["story_anchor_date"] == TEN_DAYS_LATER.isoformat()
+        tickets = body_of(get("TicketsListFunction", name))
+        assert tickets["summary"]["spike_multiplier"] == 3.3
+        after = sandbox_row(story, name)
+        assert (after["checkpoint"], after["anchor_date"]) == (before[name]["checkpoint"], TEN_DAYS_LATER)
+        # And the refresh is not a presenter's activity: idle sandboxes still expire
+        assert after["last_activity_at"] == before[name]["last_activity_at"]
+    assert len(session_ids(story, "mid")) == 1
+    # And each refresh is in the reset log with its source
+    log = story.execute(
+        "SELECT sandbox, checkpoint, anchor_date, requested_by, source, source_ip FROM demo_reset_log "
+        "WHERE reset_id > %s ORDER BY sandbox",
+        [logged],
+    ).fetchall()
+    assert log == [
+        {
+            "sandbox": name,
+            "checkpoint": before[name]["checkpoint"],
+            "anchor_date": TEN_DAYS_LATER,
+            "requested_by": "daily-refresh",
+            "source": "daily_refresh",
+            "source_ip": None,
+        }
+        for name in ("default", "mid")
+    ]
+
+
+def test_a_presenter_at_work_is_left_alone(story: DictConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a stale sandbox written to 29 minutes ago, and another idle for 31
+    created("busy"), created("quiet")
+    idle(story, "default", "quiet")
+    idle(story, "busy", minutes=29)
+    busy_rows = rows_of(story, "busy")
+    ten_days_on(monkeypatch)
+    # When the refresh runs
+    summary = refresh()
+    # Then the busy one is skipped and unchanged, the quiet one refreshed
+    assert summary["refreshed"] == ["default", "quiet"] and summary["skipped_busy"] == ["busy"]
+    assert rows_of(story, "busy") == busy_rows
+    assert sandbox_row(story, "busy")["anchor_date"] == DEMO_DAY
+
+
+def test_a_workflow_write_counts_as_activity(story: DictConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an idle stale default story in which a presenter just started a workflow
+    idle(story, "default")
+    ten_days_on(monkeypatch)
+    started = invoke("WorkflowStartFunction", load_event("workflow_start.json"))
+    assert started["statusCode"] == 201
+    # When the refresh runs, Then the presenter's story stays as it is
+    assert refresh()["skipped_busy"] == ["default"]
+    assert session_ids(story, "default") == [body_of(started)["session_id"]]
+
+
+def test_a_story_of_today_is_not_touched_and_a_second_run_does_nothing(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a story seeded today and idle
+    idle(story, "default")
+    rows, logged = rows_of(story, "default"), reset_log_size(story)
+    # When the refresh runs (twice), Then nothing changes and nothing is logged
+    assert refresh()["refreshed"] == [] and refresh()["refreshed"] == []
+    assert rows_of(story, "default") == rows
+    assert reset_log_size(story) == logged
+    # And ten days later, a second run after the first finds nothing stale
+    ten_days_on(monkeypatch)
+    assert refresh()["refreshed"] == ["default"]
+    assert refresh()["refreshed"] == []
+
+
+def test_sandboxes_idle_past_the_ttl_are_removed_not_refreshed(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a sandbox idle for 15 days with a TTL of 14, and a default story idle as long
+    created("forgotten")
+    idle(story, "forgotten", "default", minutes=15 * 24 * 60)
+    ten_days_on(monkeypatch)
+    use_environment(monkeypatch, DEMO_SANDBOX_TTL_DAYS="14")
+    # When the refresh runs
+    summary = refresh()
+    # Then the forgotten sandbox is gone; the default one is never removed, and is refreshed
+    assert summary["removed_idle"] == ["forgotten"] and summary["refreshed"] == ["default"]
+    assert one(story, "SELECT count(*) AS n FROM demo_sandboxes WHERE name = 'forgotten'")["n"] == 0
+    assert rows_of(story, "forgotten") == {table: [] for table in rows_of(story, "forgotten")}
+
+
+def test_one_sandbox_that_cannot_be_refreshed_does_not_stop_the_others(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch, log_output
+) -> None:
+    # Given a sandbox whose checkpoint this version no longer has, beside two refreshable ones
+    created("aa-orphan"), created("zz-fine")
+    story.execute("UPDATE demo_sandboxes SET checkpoint = 'act0-retired' WHERE name = 'aa-orphan'")
+    idle(story, "default", "aa-orphan", "zz-fine")
+    orphan_rows = rows_of(story, "aa-orphan")
+    ten_days_on(monkeypatch)
+    # When the refresh runs, Then the others are refreshed, the orphan is left whole, and the run fails loudly
+    with pytest.raises(RuntimeError, match="aa-orphan"):
+        refresh()
+    assert sandbox_row(story, "zz-fine")["anchor_date"] == TEN_DAYS_LATER
+    assert sandbox_row(story, "default")["anchor_date"] == TEN_DAYS_LATER
+    assert rows_of(story, "aa-orphan") == orphan_rows
+    assert "act0-retired" in log_output.getvalue()
