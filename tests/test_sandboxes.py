@@ -402,3 +402,18 @@ def test_resets_of_different_sandboxes_do_not_wait_for_each_other(story: DictCon
     assert blocked.wait(10)
     worker.join()
     writer.join()
+
+
+@pytest.mark.parametrize("checkpoint", ["act1-mid-planning", "act1-planned"])
+def test_a_checkpoint_reads_its_own_sandbox_even_as_the_owner(story: DictConnection, checkpoint: str) -> None:
+    # Given another sandbox with a story of its own, and the schema's owner, whom row-level security does not limit
+    created("other")
+    from squelch.domain import demo
+
+    # When the owner (the migrate function's login) seeds a sandbox from a checkpoint
+    demo.reset(story, DEMO_DAY, checkpoint, "owners")
+    # Then the checkpoint's session cites its own sandbox's contract and plan, nobody else's
+    session = one(story, "SELECT data FROM demo_workflow_state WHERE sandbox = 'owners'")["data"]
+    assert session["step_1"]["contract_id"] == "aco-contract-2025"
+    if checkpoint == "act1-planned":
+        assert session["step_4"]["plan_id"] == "aco-plan-001"

@@ -69,9 +69,10 @@ def test_a_hundred_days_before_the_anchor_the_story_so_far(story: DictConnection
         "Operation Nightfall",
         "Operation Crimson Dawn",
     ]
-    assert found["HealthGetFunction"]["critical_failures_12_months"] == 2
+    # And its past twelve months hold the failures of D-210 and D-300 and the one a year before D
+    assert found["HealthGetFunction"]["critical_failures_12_months"] == 3
     marcus = found["ContactsListFunction"]["contacts"][0]
     assert (marcus["name"], marcus["last_contact"], marcus["days_since_contact"]) == ("Marcus Castellan", None, None)
     insights = " ".join(found["risk"]["insights"])
-    assert "2 critical service failures" in insights
+    assert "3 critical service failures" in insights
     assert "Blackout" not in insights and "communication void" not in insights

@@ -76,10 +76,14 @@ INSERT INTO demo_support_tickets (
     ('aco-4680', 'aco-001', 'Invoice lists decommissioned facilities',
      'billing', 'low', 12, 'neutral', demo_time(-22, '12:00'));
 
--- Older history: with aco-4310 above, three critical service failures in the past twelve months.
+-- Older history: with aco-4310 above, three critical service failures in the past twelve months;
+-- aco-3120 fell on the same calendar day a year before D, so it is just outside them.
 INSERT INTO demo_support_tickets (
     ticket_id, customer_id, subject, category, priority, resolution_time_hours, sentiment, created_at
 ) VALUES
+    ('aco-3120', 'aco-001', 'Operative dispatch queue stalled for the western region',
+     'outage', 'critical', 7, 'frustrated',
+     ((demo_day(0) - interval '1 year')::date + time '21:10') AT TIME ZONE 'UTC'),
     ('aco-3655', 'aco-001', 'Secure channel relay unavailable during shift handover',
      'outage', 'critical', 4, 'frustrated', demo_time(-300, '04:30')),
     ('aco-3902', 'aco-001', 'Coordination mesh outage across the eastern facilities',

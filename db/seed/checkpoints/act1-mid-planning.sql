@@ -1,6 +1,7 @@
 -- Checkpoint act1-mid-planning: the story, and Sarah Chen half-way through the strategic-planning
 -- workflow: the session is open, steps 1 (contract) and 2 (stakeholders) saved, step 3 next.
 -- Run after obsidian_black.sql, in the same transaction (squelch.demo_anchor and squelch.sandbox set).
+-- Every lookup names the sandbox: the owner, who may run this too, sees every sandbox's rows.
 
 INSERT INTO demo_workflow_state (
     session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
@@ -9,7 +10,9 @@ INSERT INTO demo_workflow_state (
     jsonb_build_object(
         'step_1', jsonb_build_object(
             'artifact', 'contract_intelligence',
-            'contract_id', (SELECT contract_id FROM demo_contracts WHERE customer_id = 'aco-001' AND status = 'active'),
+            'contract_id', (SELECT contract_id FROM demo_contracts
+                            WHERE sandbox = current_setting('squelch.sandbox') AND customer_id = 'aco-001'
+                              AND status = 'active'),
             'reviewed', jsonb_build_array('renewal_date', 'auto_renew', 'sla_uptime'),
             'note', 'Manual renewal: nothing renews unless Marcus signs.'),
         'step_2', jsonb_build_object(
