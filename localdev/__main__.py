@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -77,6 +78,16 @@ def refresh() -> None:
     print(json.dumps(_invoke("StoryRefreshFunction", scheduled), indent=2))
 
 
+def _stop_on_sigterm() -> None:
+    """`kill`, a process manager or a closed terminal's SIGTERM ends the command as Ctrl-C does:
+    through its cleanup, so the embedded PostgreSQL it started stops with it."""
+
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, leave)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m localdev", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +110,7 @@ def main() -> None:
         return
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    _stop_on_sigterm()
     _prepare_environment()
     if args.command == "serve":
         serve(args.host, args.port)

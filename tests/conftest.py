@@ -23,7 +23,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from localdev import runtime, template
-from localdev.database import create_database, start_embedded
+from localdev.database import create_database, start_embedded, stop_embedded
 from localdev.server import LocalServer
 from squelch import db
 from squelch.db import migrations, roles
@@ -69,6 +69,7 @@ def admin_url() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="squelch-pg-") as scratch:
         url = start_embedded(Path(scratch) / "data", "postgres")
         yield url
+        stop_embedded()  # before its folder goes: the server finds its users' list there
 
 
 @pytest.fixture(scope="session")
