@@ -6,10 +6,6 @@ installation (the embedded server is built without TLS), with a test CA made by 
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,24 +13,13 @@ from pathlib import Path
 import pytest
 import trustme
 from conftest import one, use_environment
+from pg_cluster import throwaway_cluster
 from psycopg.conninfo import conninfo_to_dict
 
-from localdev.server import free_port
 from squelch import db
 from squelch.db import credentials
 from squelch.errors import Unavailable
 from squelch.settings import get_settings
-
-
-def _postgres_with_tls() -> Path | None:
-    """The bin folder of a PostgreSQL server on this machine that was built with OpenSSL."""
-    pg_config = shutil.which("pg_config")
-    if not pg_config:
-        return None
-    configure = subprocess.run([pg_config, "--configure"], capture_output=True, text=True).stdout
-    bindir = Path(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True).stdout.strip())
-    has_tls = "--with-openssl" in configure or "--with-ssl=openssl" in configure
-    return bindir if has_tls and (bindir / "initdb").exists() else None
 
 
 @dataclass(frozen=True)
@@ -48,57 +33,23 @@ class TlsServer:
 
 
 def _start_server(tls: bool) -> Iterator[TlsServer]:
-    """A throwaway PostgreSQL server on 127.0.0.1, with TLS on or off, trusting every login."""
-    bindir = _postgres_with_tls()
-    if bindir is None:
-        pytest.skip(
-            "needs a PostgreSQL server installation built with TLS (pg_config on PATH), e.g. Debian's postgresql"
-        )
-    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    folder = Path(tempfile.mkdtemp(prefix="squelch-tls-"))
+    """A throwaway PostgreSQL server with TLS on or off; its certificate, from a test CA, names
+    localhost only (connecting to 127.0.0.1 is another name)."""
     ca, other_ca = trustme.CA(organization_name="Squelch test CA"), trustme.CA(organization_name="Someone else")
-    certificate = ca.issue_cert("localhost")  # the name only: connecting to 127.0.0.1 is another name
-    certificate.private_key_and_cert_chain_pem.write_to_path(str(folder / "server.pem"))
-    ca.cert_pem.write_to_path(str(folder / "ca.pem"))
-    other_ca.cert_pem.write_to_path(str(folder / "other-ca.pem"))
-    (folder / "server.pem").chmod(0o600)
-    if as_postgres:
-        shutil.chown(folder, "postgres")
-        shutil.chown(folder / "server.pem", "postgres")
-    data, port = folder / "data", free_port()
-    subprocess.run(
-        [*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-        check=True,
-        capture_output=True,
-    )
-    options = (
-        f"-c ssl={'on' if tls else 'off'} -c ssl_cert_file={folder}/server.pem "
-        f"-c ssl_key_file={folder}/server.pem -c listen_addresses=127.0.0.1 -c port={port} "
-        f"-c unix_socket_directories={folder}"
-    )
-    subprocess.run(
-        [
-            *as_postgres,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(folder / "log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield TlsServer(port, folder / "ca.pem", folder / "other-ca.pem")
-    finally:
-        subprocess.run(
-            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
-        )
-        shutil.rmtree(folder, ignore_errors=True)
+
+    def certificates(folder: Path) -> None:
+        ca.issue_cert("localhost").private_key_and_cert_chain_pem.write_to_path(str(folder / "server.pem"))
+        ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+        other_ca.cert_pem.write_to_path(str(folder / "other-ca.pem"))
+        (folder / "server.pem").chmod(0o600)
+
+    settings = {
+        "ssl": "on" if tls else "off",
+        "ssl_cert_file": "{folder}/server.pem",
+        "ssl_key_file": "{folder}/server.pem",
+    }
+    with throwaway_cluster(settings, certificates, with_tls=True) as cluster:
+        yield TlsServer(cluster.port, cluster.folder / "ca.pem", cluster.folder / "other-ca.pem")
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,17 @@ ERROR_DESCRIPTIONS = {
     "415": "The body is not declared as JSON (Content-Type must be application/json).",
     "422": "A field is missing or invalid; details lists each problem.",
     "500": "Unexpected server error; it is logged with the request id.",
-    "503": "The database cannot be reached; retry shortly.",
+    "503": "The database cannot be reached (database_unavailable) or has no free connection (database_busy); "
+    "retry shortly.",
+}
+ERROR_HEADERS = {
+    "503": {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying; sent with database_busy.",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
 }
 
 
@@ -108,6 +118,7 @@ def build() -> dict[str, Any]:
                     if described not in (None, *POWERTOOLS_DESCRIPTIONS)
                     else (ERROR_DESCRIPTIONS[status]),
                     "content": {"application/json": {"schema": ERROR_REF}},
+                    **({"headers": ERROR_HEADERS[status]} if status in ERROR_HEADERS else {}),
                 }
             operation["responses"] = dict(sorted(responses.items()))
             if not any(status.startswith("2") for status in responses):

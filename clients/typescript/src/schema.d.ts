@@ -1198,9 +1198,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1288,9 +1290,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1378,9 +1382,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1449,9 +1455,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1520,9 +1528,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1591,9 +1601,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1662,9 +1674,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1733,9 +1747,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1804,9 +1820,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1912,9 +1930,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1998,9 +2018,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2096,9 +2118,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2195,9 +2219,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2266,9 +2292,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2368,9 +2396,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached; retry shortly. */
+            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -40,4 +40,11 @@ class Conflict(DomainError):
 
 
 class Unavailable(DomainError):
-    """A dependency (the database) cannot be reached; the request may succeed later."""
+    """A dependency (the database) cannot be reached; the request may succeed later, after
+    retry_after seconds when that is known (sent as Retry-After)."""
+
+    def __init__(
+        self, code: str, message: str, details: list[dict[str, Any]] | None = None, retry_after: int | None = None
+    ) -> None:
+        super().__init__(code, message, details)
+        self.retry_after = retry_after

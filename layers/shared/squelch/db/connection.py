@@ -55,7 +55,21 @@ def _open() -> Connection:
             conn.execute("SET TIME ZONE 'UTC'")
         return conn
     except psycopg.OperationalError as error:
+        if any(refusal in str(error) for refusal in NO_FREE_CONNECTION):
+            raise Unavailable(
+                "database_busy", "The database has no free connection right now; try again in a moment.", retry_after=2
+            ) from error
         raise Unavailable("database_unavailable", "The database is not reachable; try again shortly.") from error
+
+
+# How PostgreSQL refuses a connection when it has none free (SQLSTATE 53300, which libpq does not
+# pass on for a failed connection, so the server's English message is matched): max_connections
+# reached, the slots reserved for superusers reached, or a role's CONNECTION LIMIT.
+NO_FREE_CONNECTION = (
+    "too many clients already",
+    "remaining connection slots are reserved",
+    "too many connections for role",
+)
 
 
 class _BrokenBeforeWork(Exception):

@@ -44,7 +44,10 @@ def domain_error(error: DomainError) -> Response[str]:
     status = next((code for kind, code in STATUS_OF.items() if isinstance(error, kind)), 400)
     if status >= 500:
         logger.warning("dependency unavailable", extra={"code": error.code}, exc_info=error)
-    return error_response(status, error.code, error.message, error.details)
+    response = error_response(status, error.code, error.message, error.details)
+    if isinstance(error, Unavailable) and error.retry_after:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def invalid_request(error: RequestValidationError) -> Response[str]:
