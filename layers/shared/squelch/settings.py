@@ -24,6 +24,9 @@ class Settings(BaseModel):
         None, description="CA bundle (PEM file) to verify the server with; sslmode verify-full when set"
     )
     db_connect_timeout: int = Field(5, ge=1, le=60, description="seconds; psycopg waits 130 s by default")
+    parameters_secrets_extension_http_port: int | None = Field(
+        None, ge=1, le=65535, description="the Parameters and Secrets Lambda Extension's port, when it is attached"
+    )
     demo_anchor_date: date | None = Field(None, description="pins the demo day D the seed counts from")
     demo_today: date | None = Field(None, description="freezes the clock of computed fields")
     ai_provider: Literal["canned", "bedrock"] = Field("canned", description="who writes AI text")

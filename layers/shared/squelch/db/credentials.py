@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from typing import Any
+from urllib.parse import urlencode
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from squelch.errors import Unavailable
-from squelch.settings import Settings
+from squelch.observability import logger
+from squelch.settings import Settings, get_settings
 
 
 @cache
@@ -49,9 +52,58 @@ def conninfo(settings: Settings) -> str:
     return make_conninfo(base, connect_timeout=settings.db_connect_timeout, application_name="squelch", **extra)
 
 
+UNREADABLE = "The database credentials could not be read; try again shortly."
+
+
 def _secret(secret_arn: str) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads(_secrets_client().get_secret_value(SecretId=secret_arn)["SecretString"])
+    """The secret's JSON: from the Parameters and Secrets Lambda Extension when it is attached (no
+    boto3 import, no client to build: the costliest part of a new container's first request), else
+    from Secrets Manager through boto3. Failures are a 503; the reason goes to the log."""
+    settings = get_settings()
+    try:
+        text = None
+        if settings.parameters_secrets_extension_http_port:
+            text = _from_extension(settings.parameters_secrets_extension_http_port, secret_arn, settings)
+        if text is None:
+            text = _from_secrets_manager(secret_arn)
+        value: dict[str, Any] = json.loads(text)
+    except (OSError, ValueError, KeyError) as error:
+        logger.error("database secret unreadable", extra={"reason": f"{type(error).__name__}: {error}"})
+        raise Unavailable("database_unavailable", UNREADABLE) from error
     return value
+
+
+def _from_secrets_manager(secret_arn: str) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError  # loaded with boto3 on this path anyway
+
+    try:
+        return str(_secrets_client().get_secret_value(SecretId=secret_arn)["SecretString"])
+    except (BotoCoreError, ClientError) as error:
+        raise ValueError(str(error)) from error
+
+
+def _from_extension(port: int, secret_arn: str, settings: Settings) -> str | None:
+    """The secret string from the extension on localhost:port, with the container's session token as
+    AWS documents; None when nothing listens there (the extension layer is not attached)."""
+    import http.client  # only this path pays for it
+
+    connection = http.client.HTTPConnection("localhost", port, timeout=settings.db_connect_timeout)
+    try:
+        connection.request(
+            "GET",
+            f"/secretsmanager/get?{urlencode({'secretId': secret_arn})}",
+            headers={"X-Aws-Parameters-Secrets-Token": os.environ.get("AWS_SESSION_TOKEN", "")},
+        )
+        response = connection.getresponse()
+        body = response.read()
+    except ConnectionRefusedError:
+        logger.warning("no Parameters and Secrets extension on its port; reading the secret with boto3")
+        return None
+    finally:
+        connection.close()
+    if response.status != 200:
+        raise ValueError(f"the extension answered {response.status}: {body[:200]!r}")
+    return str(json.loads(body)["SecretString"])
 
 
 def runtime_login(secret_arn: str, host: str, port: int, dbname: str) -> tuple[str, str]:
