@@ -18,6 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 from pydantic import BaseModel, ValidationError
 
+from squelch import snapstart
 from squelch.ai.number_guard import invented_numbers, prose
 from squelch.settings import get_settings
 
@@ -45,6 +46,9 @@ def client() -> Any:
         connect_timeout=min(2.0, timeout), read_timeout=timeout, retries={"max_attempts": 1, "mode": "standard"}
     )
     return boto3.client("bedrock-runtime", config=config)
+
+
+snapstart.forget_on_snapshot(client.cache_clear)  # it holds the snapshot's credentials
 
 
 def write(task: str, facts: dict[str, Any], model: type[T], example: T, request: dict[str, str] | None = None) -> T:

@@ -14,6 +14,7 @@ import psycopg
 from psycopg import IsolationLevel
 from psycopg.rows import dict_row, tuple_row
 
+from squelch import snapstart
 from squelch.db import sandbox
 from squelch.db.credentials import conninfo
 from squelch.errors import NotFound, Unavailable
@@ -40,6 +41,9 @@ def close() -> None:
     _local.conn = None
     if conn is not None:
         conn.close()
+
+
+snapstart.forget_on_snapshot(close)  # no restored container may share the snapshot's socket
 
 
 def _open() -> Connection:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from squelch import snapstart
 from squelch.errors import Unavailable
 from squelch.observability import logger
 from squelch.settings import Settings, get_settings
@@ -20,6 +21,9 @@ def _secrets_client() -> Any:
     import boto3  # only the Secrets Manager path pays for boto3's import
 
     return boto3.client("secretsmanager")
+
+
+snapstart.forget_on_snapshot(_secrets_client.cache_clear)  # it holds the snapshot's credentials
 
 
 # Dates and instants must not depend on the server's default zone (the embedded server takes the
