@@ -104,6 +104,13 @@ check-deploy: lint-template transform-test build package-test  ## everything tha
 	.venv-fuzz/bin/pip install -q --require-hashes -r requirements/fuzz.txt
 	touch $@
 
+# The bench's peer (tools/peer/): FastAPI and Mangum on the layer's psycopg and pydantic, apart from ours.
+.venv-peer/bin/.deps: requirements/pip.txt requirements/peer.txt
+	$(PYTHON) -m venv .venv-peer
+	.venv-peer/bin/pip install -q --require-hashes -r requirements/pip.txt
+	.venv-peer/bin/pip install -q --require-hashes -r requirements/peer.txt
+	touch $@
+
 fuzz: $(VENV)/.run-deps .venv-fuzz/bin/.deps  ## schemathesis against the served OpenAPI document (FUZZ_EXAMPLES=40)
 	$(BIN)/python -m tools.fuzz
 
@@ -115,7 +122,7 @@ bench: $(VENV)/.run-deps  ## benchmarks: cold start, warm latency, reset, scale,
 # hashes, valid from Python 3.11 on any platform (the venvs here: 3.11 on x86_64; the layer: 3.12 on arm64).
 LOCK_BIN := .venv-lock/bin
 LOCKED   := layers/shared/requirements requirements/run requirements/test requirements/deploy \
-	requirements/fuzz requirements/pip requirements/lock
+	requirements/fuzz requirements/pip requirements/lock requirements/peer
 UV_COMPILE = $(LOCK_BIN)/uv pip compile --quiet --no-config --python $(LOCK_BIN)/python --no-python-downloads \
 	--universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock'
 
@@ -140,7 +147,7 @@ lock-check: $(LOCK_BIN)/.deps  ## fail when a locked requirements file is stale 
 	test -z "$$changed" || { echo "stale:$$changed (run make lock and commit)"; exit 1; }; echo "locks up to date"
 
 clean:  ## remove the virtual environments, build output and local data
-	rm -rf $(VENV) .venv-deploy .venv-fuzz .venv-build .venv-lock .aws-sam .data $(CLIENT)/node_modules $(CLIENT)/.build
+	rm -rf $(VENV) .venv-deploy .venv-fuzz .venv-build .venv-lock .venv-peer .aws-sam .data $(CLIENT)/node_modules $(CLIENT)/.build
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m tools.openapi
