@@ -295,6 +295,27 @@ def test_each_request_reaches_its_function_through_sam_local(sam_local_api: tupl
         assert runner.calls[-1][0] == function, route
 
 
+def test_what_sam_local_answers_itself(sam_local_api: tuple[Any, RecordingRunner]) -> None:
+    """The differences from AWS the README and API-CONTRACT state for sam local."""
+    client, runner = sam_local_api
+    # An unknown path or method: SAM CLI's REST-API answer (an HTTP API says 404 {"message": "Not Found"})
+    for method, path in [("GET", "/api/nothing"), ("DELETE", "/api/customers/aco")]:
+        response = client.open(path, method=method)
+        assert (response.status_code, response.get_json()) == (403, {"message": "Missing Authentication Token"})
+    # A preflight: answered from the HttpApi's CORS configuration, as API Gateway does
+    preflight = client.options(
+        "/api/demo/reset", headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert "X-Demo-Sandbox" in preflight.headers["Access-Control-Allow-Headers"]
+    # An answer: the function's headers pass through, and CORS is added, but not ExposeHeaders (so a
+    # page reads why a token was refused from our body's code, not from WWW-Authenticate)
+    answer = client.post("/api/demo/reset", headers={"Origin": "http://localhost:5173"})
+    assert answer.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert "Access-Control-Expose-Headers" not in answer.headers
+    assert runner.calls == [("DemoResetFunction", runner.calls[0][1])]
+
+
 # ---- in AWS nothing of this is set
 
 
