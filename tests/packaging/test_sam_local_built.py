@@ -17,9 +17,10 @@ from conftest import EVENTS
 
 from localdev import auth
 
-from .test_built_functions import PYTHON, RUNNER, deployed_build
+from .test_built_functions import BUILD_DIR, PYTHON, RUNNER, deployed_build
 
 __all__ = ["deployed_build"]  # the fixture, shared with the packaging test
+pytestmark = pytest.mark.skipif(not BUILD_DIR, reason="needs a sam build output: run `make check-deploy`")
 
 
 def run_built(build: Path, function: str, event: dict[str, Any], environment: dict[str, str]) -> dict[str, Any]:
