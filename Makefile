@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run lint test migrate refresh invoke openapi demo-token lint-template transform-test build package-test check-deploy python312 fuzz \
+.PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db lint-template transform-test build build-host \
+	package-test check-deploy python312 fuzz \
 	bench lock lock-check clean help client client-check client-example
 .DEFAULT_GOAL := help
 
@@ -50,6 +51,16 @@ invoke: $(VENV)/.run-deps  ## invoke one function: make invoke FN=CustomerGetFun
 demo-token: $(VENV)/.run-deps  ## print a bearer token for a local demo user (for POST /api/demo/reset)
 	@$(BIN)/python -m localdev token
 
+# ---- sam local (SAM CLI in Docker): samconfig.toml's local settings read the file these write.
+SAM_DB_HOST ?= 127.0.0.1
+SAM_DB_PORT ?= 5433
+
+sam-env: $(VENV)/.run-deps  ## write .data/sam-local-env.json for sam local (SAM_DATABASE_URL=... names your own database)
+	$(BIN)/python -m localdev sam-env $(if $(SAM_DATABASE_URL),--database-url '$(SAM_DATABASE_URL)')
+
+sam-db: $(VENV)/.run-deps  ## serve the embedded database to sam local's containers (Linux Docker Engine: SAM_DB_HOST=172.17.0.1)
+	$(BIN)/python -m localdev sam-db --host $(SAM_DB_HOST) --port $(SAM_DB_PORT)
+
 # ---- deployment checks: SAM CLI and cfn-lint live in their own environment (their pins clash with ours)
 DEPLOY_BIN := .venv-deploy/bin
 # A real python3.12 (pyenv's shim answers only when 3.12 is the selected version).
@@ -86,11 +97,13 @@ build: $(DEPLOY_BIN)/.deps $(BUILD_BIN)/.deps  ## sam build for Lambda (python3.
 	@! find .aws-sam/build/SharedLayer -name '*.so*' -exec file {} + | grep ELF | grep -v aarch64
 	@echo "layer binaries: all aarch64"
 
-package-test: $(DEPLOY_BIN)/.deps $(BUILD_BIN)/.deps $(VENV)/.test-deps  ## build for this machine and run every built function
+build-host: $(DEPLOY_BIN)/.deps $(BUILD_BIN)/.deps  ## sam build for this machine's architecture (.aws-sam/build-host): sam local without emulation
 	sed 's/arm64/$(shell uname -m | sed s/aarch64/arm64/)/g' template.yaml > .template-host.yaml
 	$(SAM) build --template-file .template-host.yaml --build-dir .aws-sam/build-host \
 		--cache-dir .aws-sam/cache-host --parallel; status=$$?; rm -f .template-host.yaml; exit $$status
 	$(PY312) -m tools.bytecode .aws-sam/build-host
+
+package-test: build-host $(VENV)/.test-deps  ## build for this machine and run every built function
 	SQUELCH_BUILD_DIR=.aws-sam/build-host SQUELCH_LAMBDA_PYTHON=$(PY312) $(BIN)/python -m pytest tests/packaging -q
 
 transform-test: $(DEPLOY_BIN)/.deps  ## the SAM transform (as CloudFormation runs it) over every parameter choice

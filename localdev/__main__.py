@@ -1,4 +1,4 @@
-"""python -m localdev serve | migrate | invoke FUNCTION EVENT_FILE | token"""
+"""python -m localdev serve | migrate | refresh | invoke FUNCTION EVENT_FILE | token | sam-env | sam-db"""
 
 from __future__ import annotations
 
@@ -78,6 +78,29 @@ def refresh() -> None:
     print(json.dumps(_invoke("StoryRefreshFunction", scheduled), indent=2))
 
 
+def sam_database(host: str, port: int) -> None:
+    """The embedded database, migrated and with the API functions' login, for sam local's containers
+    (through a relay: the server listens on a Unix socket only); the env-vars file points them at it."""
+    from localdev import samlocal
+    from localdev.database import database_url, runtime_url
+
+    if runtime_url() is None:
+        sys.exit("DATABASE_URL names your own server: `make sam-env SAM_DATABASE_URL=...` points sam local at it.")
+    relay = samlocal.Relay(host, port, samlocal.socket_path(database_url()))
+    summary = _invoke("DatabaseMigrateFunction", {})
+    _serve_as_runtime_login()
+    print(f"database ready: {json.dumps(summary)}", flush=True)
+    written = samlocal.write_env_file(samlocal.container_url(port))
+    print(f"containers reach it as host.docker.internal:{port} (relay on {host}:{port}); wrote {written}", flush=True)
+    print("now run sam local start-api or sam local invoke; Ctrl-C stops the relay", flush=True)
+    try:
+        relay.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        relay.server_close()
+
+
 def _stop_on_sigterm() -> None:
     """`kill`, a process manager or a closed terminal's SIGTERM ends the command as Ctrl-C does:
     through its cleanup, so the embedded PostgreSQL it started stops with it."""
@@ -102,11 +125,22 @@ def main() -> None:
     token_cmd = commands.add_parser("token", help="print a bearer token the local server accepts")
     token_cmd.add_argument("--user", default="presenter@squelch.local")
     token_cmd.add_argument("--group", action="append", help="token group (repeatable); default: demo")
+    env_cmd = commands.add_parser("sam-env", help="write the env-vars file of sam local (samconfig.toml names it)")
+    env_cmd.add_argument("--database-url", help="the database as sam local's containers reach it")
+    db_cmd = commands.add_parser("sam-db", help="serve the embedded database to sam local's containers")
+    db_cmd.add_argument("--host", default="127.0.0.1", help="where containers reach this machine (Linux: 172.17.0.1)")
+    db_cmd.add_argument("--port", type=int, default=5433)
     args = parser.parse_args()
     if args.command == "token":
         from localdev.auth import issue_token
 
         print(issue_token(args.user, tuple(args.group or ["demo"])))
+        return
+    if args.command == "sam-env":
+        from localdev.samlocal import write_env_file
+
+        written = write_env_file(args.database_url)
+        print(f"wrote {written}: DATABASE_URL {json.loads(written.read_text())['Parameters']['DATABASE_URL']}")
         return
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -118,6 +152,8 @@ def main() -> None:
         print(json.dumps(_invoke("DatabaseMigrateFunction", {}), indent=2))
     elif args.command == "refresh":
         refresh()
+    elif args.command == "sam-db":
+        sam_database(args.host, args.port)
     else:
         print(json.dumps(_invoke(args.function, json.loads(args.event.read_text())), indent=2))
 

@@ -1,7 +1,9 @@
 """What the HttpApi's JWT authorizer does in AWS, for the local server: verify a bearer token
 (signature, expiry, issuer, audience) and hand its claims to the function as API Gateway does.
 
-Tokens are signed with a key kept in .data/ (made on first use); `make demo-token` prints one.
+Tokens are signed with a key kept in .data/ (made on first use); `make demo-token` prints one. The
+rules (issuer, audience, algorithm, what is checked) are the layer's squelch.http.local_authorizer,
+which does the same under `sam local`, where `make sam-env` hands the functions this key.
 """
 
 from __future__ import annotations
@@ -14,19 +16,11 @@ from typing import Any
 import jwt
 
 from localdev.template import ROOT
+from squelch.http import local_authorizer
+from squelch.http.local_authorizer import ALGORITHM, AUDIENCE, ISSUER, ExpiredToken, InvalidToken, as_gateway_claims
 
 KEY_FILE = ROOT / ".data" / "local-auth.key"
-ISSUER = "squelch-local"
-AUDIENCE = "squelch-local-demo"
-ALGORITHM = "HS256"
-
-
-class InvalidToken(Exception):
-    """The token is missing, malformed, forged, expired, or for another issuer or audience."""
-
-
-class ExpiredToken(InvalidToken):
-    """The token was good, and its time is up."""
+__all__ = ["ALGORITHM", "AUDIENCE", "ISSUER", "ExpiredToken", "InvalidToken", "as_gateway_claims"]
 
 
 def signing_key(path: Path = KEY_FILE) -> bytes:
@@ -58,32 +52,4 @@ def issue_token(
 
 
 def verify(authorization: str | None) -> dict[str, Any]:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise InvalidToken("no bearer token")
-    try:
-        return jwt.decode(
-            token.strip(),
-            signing_key(),
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            options={"require": ["exp", "iss", "aud", "sub"]},
-        )
-    except jwt.ExpiredSignatureError as error:
-        raise ExpiredToken("the token has expired") from error
-    except jwt.PyJWTError as error:
-        raise InvalidToken(type(error).__name__) from error
-
-
-def as_gateway_claims(claims: dict[str, Any]) -> dict[str, str]:
-    """HTTP APIs pass every claim as a string, arrays as "[a b]"."""
-
-    def text(value: Any) -> str:
-        if isinstance(value, list):
-            return "[" + " ".join(map(str, value)) + "]"
-        if isinstance(value, bool):
-            return str(value).lower()
-        return str(value)
-
-    return {key: text(value) for key, value in claims.items()}
+    return local_authorizer.verify(authorization, signing_key())

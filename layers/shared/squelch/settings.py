@@ -7,7 +7,7 @@ from datetime import date
 from functools import cache
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 
 class Settings(BaseModel):
@@ -36,6 +36,13 @@ class Settings(BaseModel):
     demo_sandbox_ttl_days: int = Field(14, ge=1, description="idle sandboxes older than this go when one is created")
     demo_group: str = Field("demo", description="token group whose members may reset the demo")
     demo_groups_claim: str = Field("cognito:groups", description="token claim that lists the caller's groups")
+    aws_sam_local: str | None = Field(None, description="'true' in SAM CLI's containers (sam local), never in AWS")
+    route_authorizer: str | None = Field(
+        None, description="the authorizer of this function's route (DemoJwt, or NONE: open); read under sam local only"
+    )
+    sam_local_auth_key: SecretStr | None = Field(
+        None, description="key of the local tokens (`make demo-token`), for sam local's containers only"
+    )
 
     @classmethod
     def from_env(cls) -> Settings:

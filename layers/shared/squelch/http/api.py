@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from squelch.db import sandbox
+from squelch.http import local_authorizer
 from squelch.http.errors import error_response, register_error_handlers
 
 MAX_BODY_BYTES = 256 * 1024
@@ -23,6 +24,11 @@ SANDBOX_HEADER = "X-Demo-Sandbox"
 
 class Api(APIGatewayHttpResolver):
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        # API Gateway's authorizer runs before anything else; only under `sam local` is it ours to do.
+        authorized = local_authorizer.authorize(event)
+        if isinstance(authorized, Response):
+            return _as_event_response(authorized)
+        event = authorized
         refusal = _refusal(event)
         if refusal:
             return _as_event_response(refusal)
@@ -96,7 +102,7 @@ def _as_event_response(response: Response[str]) -> dict[str, Any]:
     """The payload-2.0 answer for a response built before the resolver runs."""
     return {
         "statusCode": response.status_code,
-        "headers": {"Content-Type": response.content_type},
+        "headers": {**response.headers, "Content-Type": response.content_type},
         "body": response.body,
         "isBase64Encoded": False,
         "cookies": [],

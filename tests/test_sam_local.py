@@ -1,0 +1,447 @@
+"""Under `sam local` the layer does the JWT authorizer's part, and nowhere else.
+
+SAM CLI skips JWT authorizers and calls a function with no claims (tests/deploy/test_sam_local.py
+shows it, with SAM CLI's own code). In its containers it sets AWS_SAM_LOCAL=true, and the env-vars
+file `make sam-env` writes hands over the local token key; ROUTE_AUTHORIZER is the template's choice
+for the route. These tests give a function exactly that environment and event, on a real database.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import psycopg
+import pytest
+from conftest import ROOT, DictConnection, body_of, http_request, invoke, load_event, use_environment
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from test_demo_reset import add_session, sessions
+from test_demo_story import snapshot
+
+from localdev import auth, samlocal
+from squelch.http import local_authorizer
+
+KEY = auth.signing_key().decode()
+SOMEONE_ELSES_KEY = "someone-elses-key-of-32-bytes!!!"
+RESET_BODY = json.dumps({"confirm": True})
+
+
+def sam_event(name: str, token: str | None = None, **headers: str) -> dict[str, Any]:
+    """A sample event as SAM CLI's start-api builds it for a JWT route: no authorizer in the request
+    context, the client's headers as sent."""
+    event = load_event(name)
+    event["requestContext"].pop("authorizer", None)
+    event["headers"] = {key: value for key, value in event["headers"].items() if key != "authorization"}
+    if token is not None:
+        event["headers"]["Authorization"] = f"Bearer {token}"
+    event["headers"].update(headers)
+    if name == "demo_reset.json":
+        event["body"] = RESET_BODY
+    return event
+
+
+def under_sam_local(
+    monkeypatch: pytest.MonkeyPatch, route_authorizer: str, sam_local: str | None = "true", key: str | None = KEY
+) -> None:
+    """The environment SAM CLI gives the function's container with .data/sam-local-env.json."""
+    use_environment(monkeypatch, AWS_SAM_LOCAL=sam_local, SAM_LOCAL_AUTH_KEY=key, ROUTE_AUTHORIZER=route_authorizer)
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    return {
+        "iss": auth.ISSUER,
+        "aud": auth.AUDIENCE,
+        "sub": "presenter@squelch.local",
+        "cognito:username": "presenter@squelch.local",
+        "cognito:groups": ["demo"],
+        "iat": now,
+        "exp": now + 600,
+    } | overrides
+
+
+def signed(payload: dict[str, Any], key: str = KEY, algorithm: str = "HS256") -> str:
+    return jwt.encode(payload, key, algorithm=algorithm)
+
+
+# ---- the reset under sam local, with `make demo-token`
+
+
+def test_make_demo_token_resets_under_sam_local(story: DictConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the reset's container as sam local starts it, and a token from `make demo-token`
+    under_sam_local(monkeypatch, "DemoJwt")
+    token = subprocess.run(
+        [sys.executable, "-m", "localdev", "token"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    add_session(story)
+    # When the request SAM CLI passes on (no claims, the bearer token in its header) reaches the function
+    response = invoke("DemoResetFunction", sam_event("demo_reset.json", token))
+    # Then the function did the authorizer's part itself, and the reset ran as that presenter
+    assert response["statusCode"] == 200, response["body"]
+    assert body_of(response)["requested_by"] == "presenter@squelch.local"
+    assert sessions(story) == 0
+
+
+@pytest.mark.parametrize(
+    ("token", "code"),
+    [
+        (None, "unauthenticated"),
+        ("not-a-jwt", "unauthenticated"),
+        (signed(claims(), SOMEONE_ELSES_KEY), "unauthenticated"),
+        (signed(claims(aud="another-app")), "unauthenticated"),
+        (signed(claims(iss="https://evil.example")), "unauthenticated"),
+        (jwt.encode(claims(), "", algorithm="none"), "unauthenticated"),
+        (signed(claims(), KEY, "HS512"), "unauthenticated"),
+        (signed(claims(exp=int(time.time()) - 5, iat=int(time.time()) - 60)), "token_expired"),
+        (signed(claims(exp=int(time.time()) - 5), SOMEONE_ELSES_KEY), "unauthenticated"),
+    ],
+    ids=["none", "garbage", "forged", "audience", "issuer", "alg-none", "hs512", "expired", "expired-forgery"],
+)
+def test_sam_local_refuses_what_the_local_server_refuses(
+    server: str, story: DictConnection, monkeypatch: pytest.MonkeyPatch, token: str | None, code: str
+) -> None:
+    # Given a token the authorizer would refuse, and a session that a reset would remove
+    under_sam_local(monkeypatch, "DemoJwt")
+    add_session(story)
+    before = snapshot(story)
+    # When it is sent to the function under sam local, and to the local server (`make run`)
+    response = invoke("DemoResetFunction", sam_event("demo_reset.json", token))
+    headers = {"Content_Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+    status, server_headers, server_body = http_request(
+        f"{server}/api/demo/reset", "POST", RESET_BODY.encode(), **headers
+    )
+    # Then both answer the same 401, saying why in the body and (expired) in WWW-Authenticate, and nothing changed
+    assert response["statusCode"] == status == 401
+    assert body_of(response) == json.loads(server_body) and body_of(response)["error"]["code"] == code
+    assert response["headers"].get("WWW-Authenticate") == server_headers.get("www-authenticate")
+    assert snapshot(story) == before
+
+
+def test_the_groups_rule_is_the_functions_own_under_sam_local(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    under_sam_local(monkeypatch, "DemoJwt")
+    token = auth.issue_token("viewer@squelch.local", ("viewers", "not demo"))
+    response = invoke("DemoResetFunction", sam_event("demo_reset.json", token))
+    assert response["statusCode"] == 403 and body_of(response)["error"]["code"] == "not_a_demo_user"
+
+
+def test_an_event_with_claims_is_one_api_gateway_already_verified(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given `sam local invoke DemoResetFunction -e events/demo_reset.json`: API Gateway's event, claims included
+    under_sam_local(monkeypatch, "DemoJwt")
+    # When / Then the function takes it as in AWS
+    response = invoke("DemoResetFunction", load_event("demo_reset.json"))
+    assert response["statusCode"] == 200 and body_of(response)["requested_by"] == "presenter@squelch.example"
+
+
+@pytest.mark.parametrize("key", [None, "", "short-key"])
+def test_without_the_local_key_sam_local_says_how_to_hand_it_over(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    # Given sam local started with events/local-env.json itself, or a truncated key
+    under_sam_local(monkeypatch, "DemoJwt", key=key)
+    add_session(story)
+    # When a presenter's token comes, however good
+    response = invoke("DemoResetFunction", sam_event("demo_reset.json", auth.issue_token()))
+    # Then it is refused, with the command that fixes it
+    assert response["statusCode"] == 401 and "make sam-env" in body_of(response)["error"]["message"]
+    assert sessions(story) == 1
+
+
+# ---- RequireSignIn under sam local: every route is the template's ROUTE_AUTHORIZER
+
+
+@pytest.mark.parametrize(
+    ("function", "event"),
+    [
+        ("CustomerGetFunction", "customer_get.json"),
+        ("TicketsListFunction", "tickets_list.json"),
+        ("WorkflowStartFunction", "workflow_start.json"),
+        ("RiskAnalysisCreateFunction", "risk_analysis_create.json"),
+    ],
+)
+def test_with_require_sign_in_every_route_needs_the_token_under_sam_local(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch, function: str, event: str
+) -> None:
+    # Given RequireSignIn=true, which the template turns into DemoJwt for every route and its function
+    under_sam_local(monkeypatch, "DemoJwt")
+    # When the route is called without a token, with a forged one, and with `make demo-token`'s
+    anonymous = invoke(function, sam_event(event))
+    forged = invoke(function, sam_event(event, signed(claims(), SOMEONE_ELSES_KEY)))
+    signed_in = invoke(function, sam_event(event, auth.issue_token()))
+    # Then only the signed-in call is answered
+    assert anonymous["statusCode"] == forged["statusCode"] == 401
+    assert signed_in["statusCode"] in (200, 201), signed_in["body"]
+
+
+def test_an_open_route_stays_open_under_sam_local(story: DictConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given RequireSignIn=false: the route's authorizer is NONE, and API Gateway looks at no token
+    under_sam_local(monkeypatch, "NONE")
+    # When it is called without a token or with a forged one / Then it answers either way
+    assert invoke("CustomerGetFunction", sam_event("customer_get.json"))["statusCode"] == 200
+    forged = sam_event("customer_get.json", signed(claims(), SOMEONE_ELSES_KEY))
+    assert invoke("CustomerGetFunction", forged)["statusCode"] == 200
+
+
+# ---- outside SAM CLI's emulation, nothing changes
+
+
+@pytest.mark.parametrize("sam_local", [None, "", "1", "True", "TRUE", "yes", "false", " true", "true\n"])
+def test_outside_sam_local_a_token_without_the_authorizers_claims_is_refused(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch, sam_local: str | None
+) -> None:
+    # Given a function not under SAM CLI's emulation (AWS_SAM_LOCAL absent, or anything but "true"),
+    # even with the local key and DemoJwt in its environment
+    under_sam_local(monkeypatch, "DemoJwt", sam_local=sam_local)
+    add_session(story)
+    before = snapshot(story)
+    # When bearer tokens arrive with no claims from API Gateway's authorizer: genuine local ones, a
+    # forgery, and one claiming everything
+    tokens = [
+        auth.issue_token(),
+        signed(claims(), SOMEONE_ELSES_KEY),
+        signed(claims(sub="admin", **{"cognito:groups": ["demo", "admins"]}), KEY),
+    ]
+    answers = [invoke("DemoResetFunction", sam_event("demo_reset.json", token)) for token in tokens]
+    # Then each is refused, whatever it contains, and nothing changes
+    assert [(a["statusCode"], body_of(a)["error"]["code"]) for a in answers] == [(401, "unauthenticated")] * 3
+    assert snapshot(story) == before
+
+
+def test_outside_sam_local_an_open_route_is_untouched_by_route_authorizer(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given AWS, where API Gateway alone decides who reaches a route (here RequireSignIn=true's DemoJwt)
+    under_sam_local(monkeypatch, "DemoJwt", sam_local=None, key=None)
+    # When the event it passed on carries no token at all / Then the function answers, as before
+    assert invoke("CustomerGetFunction", sam_event("customer_get.json"))["statusCode"] == 200
+
+
+def test_outside_sam_local_the_event_reaches_the_function_untouched(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_environment(monkeypatch, AWS_SAM_LOCAL=None, SAM_LOCAL_AUTH_KEY=KEY, ROUTE_AUTHORIZER="DemoJwt")
+    event = sam_event("demo_reset.json", auth.issue_token())
+    assert local_authorizer.authorize(event) is event
+
+
+# ---- the verifier: PyJWT's rules for the local server, never more lenient
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def hand_made(header: Any, payload: Any, key: str = KEY) -> str:
+    """A token built byte by byte, for what PyJWT would not write."""
+    signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(payload).encode())}"
+    signature = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(signature)}"
+
+
+def tampered(token: str) -> str:
+    header, _, signature = token.split(".")
+    return f"{header}.{_b64(json.dumps(claims(sub='someone-else')).encode())}.{signature}"
+
+
+NOW = int(time.time())
+SAME_AS_PYJWT: dict[str, Callable[[], str]] = {
+    "good": lambda: signed(claims()),
+    "make-demo-token": lambda: auth.issue_token(),
+    "audience-in-a-list": lambda: signed(claims(aud=["other", auth.AUDIENCE])),
+    "audience-not-in-list": lambda: signed(claims(aud=["other"])),
+    "empty-audience": lambda: signed(claims(aud=[])),
+    "another-issuer": lambda: signed(claims(iss="squelch-local-2")),
+    "forged": lambda: signed(claims(), SOMEONE_ELSES_KEY),
+    "tampered-payload": lambda: tampered(signed(claims())),
+    "alg-none": lambda: jwt.encode(claims(), "", algorithm="none"),
+    "alg-none-with-signature": lambda: hand_made({"alg": "none"}, claims()),
+    "hs384": lambda: signed(claims(), KEY, "HS384"),
+    "alg-lowercase": lambda: hand_made({"alg": "hs256"}, claims()),
+    "no-alg": lambda: hand_made({"typ": "JWT"}, claims()),
+    "header-not-object": lambda: hand_made(["HS256"], claims()),
+    "payload-not-object": lambda: hand_made({"alg": "HS256"}, ["claims"]),
+    "expired": lambda: signed(claims(exp=NOW - 1)),
+    "expired-long-ago": lambda: signed(claims(exp=1, iat=0)),
+    "expires-in-a-float-second": lambda: signed(claims(exp=time.time() + 0.5)),
+    "not-yet-issued": lambda: signed(claims(iat=NOW + 3600)),
+    "not-before-future": lambda: signed(claims(nbf=NOW + 3600)),
+    "not-before-past": lambda: signed(claims(nbf=NOW - 10)),
+    "issued-in-future-and-expired": lambda: signed(claims(iat=NOW + 3600, exp=NOW - 5)),
+    "no-exp": lambda: signed({k: v for k, v in claims().items() if k != "exp"}),
+    "no-sub": lambda: signed({k: v for k, v in claims().items() if k != "sub"}),
+    "no-iss": lambda: signed({k: v for k, v in claims().items() if k != "iss"}),
+    "no-aud": lambda: signed({k: v for k, v in claims().items() if k != "aud"}),
+    "null-sub": lambda: signed(claims(sub=None)),
+    "numeric-sub": lambda: signed(claims(sub=42)),
+    "numeric-jti": lambda: signed(claims(jti=7)),
+    "issuer-not-a-string": lambda: hand_made({"alg": "HS256"}, claims(iss=["squelch-local"])),
+    "two-parts": lambda: ".".join(signed(claims()).split(".")[:2]),
+    "four-parts": lambda: signed(claims()) + ".x",
+    "empty": lambda: "",
+    "padding-in-signature": lambda: signed(claims()) + "==",
+}
+# Where PyJWT takes what a JWT should not hold (numeric dates as strings or booleans), ours refuses.
+STRICTER_THAN_PYJWT: dict[str, Callable[[], str]] = {
+    "exp-as-string": lambda: signed(claims(exp=str(NOW + 600))),
+    "iat-as-string": lambda: signed(claims(iat=str(NOW))),
+    "iat-true": lambda: signed(claims(iat=True)),
+}
+
+
+def outcome(check: Callable[[], Any], expired: type[Exception], invalid: tuple[type[Exception], ...]) -> str:
+    try:
+        check()
+    except expired:
+        return "expired"
+    except invalid:
+        return "invalid"
+    return "valid"
+
+
+def ours(token: str) -> str:
+    return outcome(
+        lambda: local_authorizer.verify(f"Bearer {token}", KEY.encode()),
+        local_authorizer.ExpiredToken,
+        (local_authorizer.InvalidToken,),
+    )
+
+
+def pyjwts(token: str) -> str:
+    return outcome(
+        lambda: jwt.decode(
+            token,
+            KEY,
+            algorithms=["HS256"],
+            audience=auth.AUDIENCE,
+            issuer=auth.ISSUER,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        ),
+        jwt.ExpiredSignatureError,
+        (jwt.PyJWTError,),
+    )
+
+
+@pytest.mark.parametrize("case", SAME_AS_PYJWT)
+def test_the_verifier_decides_as_pyjwt(case: str) -> None:
+    token = SAME_AS_PYJWT[case]()
+    assert ours(token) == pyjwts(token)
+
+
+@pytest.mark.parametrize("case", STRICTER_THAN_PYJWT)
+def test_the_verifier_is_never_more_lenient_than_pyjwt(case: str) -> None:
+    token = STRICTER_THAN_PYJWT[case]()
+    assert (pyjwts(token), ours(token)) == ("valid", "invalid")
+
+
+def test_the_verifier_returns_the_tokens_claims() -> None:
+    token = auth.issue_token("someone@squelch.local", ("demo", "my demo"))
+    verified = local_authorizer.verify(f"bearer  {token} ", KEY.encode())
+    assert verified == jwt.decode(token, KEY, algorithms=["HS256"], audience=auth.AUDIENCE)
+    assert local_authorizer.as_gateway_claims(verified)["cognito:groups"] == "[demo my demo]"
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Basic abc", f"Token {signed(claims())}", "Bearer"])
+def test_only_a_bearer_token_is_read(authorization: str | None) -> None:
+    with pytest.raises(local_authorizer.InvalidToken):
+        local_authorizer.verify(authorization, KEY.encode())
+
+
+# ---- the env-vars file and the database relay
+
+
+def test_the_env_vars_file_holds_the_local_key_and_the_database(tmp_path: Path) -> None:
+    # Given events/local-env.json, the file's source
+    source = json.loads(samlocal.SOURCE.read_text())["Parameters"]
+    # When `make sam-env` writes it, once as it is and once for your own database
+    default = samlocal.write_env_file(path=tmp_path / "default.json")
+    own = samlocal.write_env_file("postgresql://me@host.docker.internal:5432/mine", tmp_path / "own.json")
+    # Then both carry the key `make demo-token` signs with, readable by their owner only, and the database
+    for written, url in [(default, source["DATABASE_URL"]), (own, "postgresql://me@host.docker.internal:5432/mine")]:
+        parameters = json.loads(written.read_text())["Parameters"]
+        assert parameters == source | {"DATABASE_URL": url, "SAM_LOCAL_AUTH_KEY": KEY}
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    # And the committed source holds no key
+    assert not source.get("SAM_LOCAL_AUTH_KEY")
+
+
+def test_samconfig_points_sam_local_at_the_file_make_sam_env_writes() -> None:
+    local = tomllib.loads((ROOT / "samconfig.toml").read_text())["default"]
+    for command in ("local_start_api", "local_invoke"):
+        assert ROOT / local[command]["parameters"]["env_vars"] == samlocal.ENV_FILE
+
+
+@pytest.fixture
+def unix_echo(tmp_path: Path) -> Iterator[str]:
+    """A server on a Unix socket that answers each chunk with its upper-case, and closes when the client has."""
+    path = str(tmp_path / "echo.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                while data := conn.recv(1024):
+                    conn.sendall(data.upper())
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield path
+    listener.close()
+
+
+@pytest.fixture
+def relay_to() -> Iterator[Callable[[str], int]]:
+    relays: list[samlocal.Relay] = []
+
+    def start(target: str) -> int:
+        relay = samlocal.Relay("127.0.0.1", 0, target)
+        threading.Thread(target=relay.serve_forever, daemon=True).start()
+        relays.append(relay)
+        return relay.server_address[1]
+
+    yield start
+    for relay in relays:
+        relay.shutdown()
+        relay.server_close()
+
+
+def test_the_relay_pipes_both_ways_until_the_client_is_done(unix_echo: str, relay_to: Callable[[str], int]) -> None:
+    port = relay_to(unix_echo)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as client:
+        client.sendall(b"select 1")
+        assert client.recv(1024) == b"SELECT 1"
+        client.shutdown(socket.SHUT_WR)
+        assert client.recv(1024) == b""  # the server saw the end and closed; so does the relay
+
+
+def test_the_relay_reaches_the_embedded_database(admin_url: str, relay_to: Callable[[str], int]) -> None:
+    if not str(conninfo_to_dict(admin_url).get("host", "")).startswith("/"):
+        pytest.skip("the relay serves a server on a Unix socket (the embedded one); this run's is on TCP")
+    port = relay_to(samlocal.socket_path(admin_url))
+    url = make_conninfo(admin_url, host="127.0.0.1", port=port, sslmode="disable")
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT 41 + 1").fetchone() == (42,)
+
+
+def test_the_relay_serves_only_a_server_on_a_unix_socket() -> None:
+    with pytest.raises(ValueError, match="Unix socket"):
+        samlocal.socket_path("postgresql://postgres@127.0.0.1:5432/test")
+    assert samlocal.socket_path("postgresql://postgres@/squelch?host=/run/pg&port=5433") == "/run/pg/.s.PGSQL.5433"
