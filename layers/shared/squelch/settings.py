@@ -33,6 +33,15 @@ class Settings(BaseModel):
     demo_sandbox_ttl_days: int = Field(14, ge=1, description="idle sandboxes older than this go when one is created")
     demo_group: str = Field("demo", description="token group whose members may reset the demo")
     demo_groups_claim: str = Field("cognito:groups", description="token claim that lists the caller's groups")
+    console_authorize_url: str | None = Field(
+        None, description="presenter console: the identity provider's OAuth 2 authorize endpoint"
+    )
+    console_token_url: str | None = Field(None, description="presenter console: the OAuth 2 token endpoint")
+    console_client_id: str | None = Field(None, description="presenter console: its OAuth 2 client (public, PKCE)")
+    console_scopes: str = Field("openid", description="presenter console: the scopes it asks for, space-separated")
+    console_logout_url: str | None = Field(
+        None, description="presenter console: where signing out ends the provider's session (Cognito's /logout)"
+    )
 
     @classmethod
     def from_env(cls) -> Settings:
