@@ -20,10 +20,11 @@ LOCAL_ENVIRONMENT = {
 
 
 def _prepare_environment() -> None:
+    from localdev import console_sign_in
     from localdev.database import database_url
 
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    for key, value in LOCAL_ENVIRONMENT.items():
+    for key, value in (LOCAL_ENVIRONMENT | console_sign_in.ENVIRONMENT).items():
         os.environ.setdefault(key, value)
     os.environ["DATABASE_URL"] = database_url()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from localdev import auth, cors, docs_page, runtime
+from localdev import auth, console_sign_in, cors, docs_page, runtime
 from localdev.template import ROOT, Function, Route, routes
 
 JSON = "application/json"
@@ -122,6 +122,8 @@ def _route(request: HttpRequest) -> HttpResponse:
         return HttpResponse(204, cors.preflight_headers(request.headers), b"")
     if request.method in ("GET", "HEAD") and (reference := _reference(request.path)) is not None:
         return reference
+    if (sign_in := console_sign_in.handle(request)) is not None:
+        return HttpResponse(*sign_in)
     found = find_route(request.method, request.path)
     if found is None:
         if methods := allowed_methods(request.path):

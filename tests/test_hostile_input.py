@@ -10,7 +10,8 @@ from conftest import DictConnection, http_request, one
 
 from localdev import auth, template
 
-ROUTES = sorted({(r.method, r.path) for f in template.load().values() for r in f.routes})
+# The JSON API; the console's page (GET /console) has its own test below.
+ROUTES = sorted({(r.method, r.path) for f in template.load().values() for r in f.routes if r.path.startswith("/api/")})
 PATH_VALUES = [
     "' OR '1'='1",
     "aco%00",
@@ -138,6 +139,35 @@ def test_hostile_input_on_every_route_changes_nothing(server: str, story: DictCo
                 assert answer[0] == 415
                 tried += 1
     assert tried >= 250  # 264 with 13 routes; see docs/RELIABILITY.md
+    assert database_hash(story) == before
+
+
+CONSOLE_QUERIES = [
+    "asset=../app.py",
+    "asset=app.py",
+    "asset=%00",
+    "asset=console.js%00",
+    "asset=" + "x" * 3000,
+    "asset=console.js&v=" + "x" * 3000,
+    "asset=%ff%fe",
+    "asset=${jndi:ldap://x}",
+]
+
+
+def test_hostile_input_to_the_console_is_refused_or_ignored_and_changes_nothing(
+    server: str, story: DictConnection
+) -> None:
+    before = database_hash(story)
+    # Queries naming anything but the page's own files are JSON client errors
+    for query in CONSOLE_QUERIES:
+        assert_client_error(http_request(f"{server}/console?{query}"), query[:40])
+    # Other methods are refused, whatever they carry
+    for method in ("POST", "PUT", "DELETE", "PATCH", "TRACE"):
+        assert_client_error(http_request(f"{server}/console", method, b"{}", Content_Type="application/json"), method)
+    # The page is the same whatever sandbox is named (it reads none); a malformed name is still refused
+    page = http_request(f"{server}/console")
+    assert page[0] == 200 and http_request(f"{server}/console", X_Demo_Sandbox="nobody-here")[2] == page[2]
+    assert_client_error(http_request(f"{server}/console", X_Demo_Sandbox="../default"), "malformed sandbox")
     assert database_hash(story) == before
 
 

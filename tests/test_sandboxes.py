@@ -327,6 +327,50 @@ def test_only_presenters_list_and_delete(story: DictConnection, function: str) -
     assert invoke(function, event)["statusCode"] == 403
 
 
+PRESENTER_FUNCTIONS = ("DemoResetFunction", "SandboxesListFunction", "SandboxDeleteFunction")
+
+
+def as_member_of(function: str, groups: object) -> dict[str, Any]:
+    """The function's event for a token whose groups claim is `groups`, verified by the gateway."""
+    event = {
+        "DemoResetFunction": reset_event,
+        "SandboxesListFunction": lambda: load_event("sandboxes_list.json"),
+        "SandboxDeleteFunction": lambda: delete_event("alpha"),
+    }[function]()
+    signed = reset_event(claims={"cognito:groups": groups})
+    event["headers"]["authorization"] = signed["headers"]["authorization"]
+    event["requestContext"]["authorizer"] = signed["requestContext"]["authorizer"]
+    return event
+
+
+@pytest.mark.parametrize("function", PRESENTER_FUNCTIONS)
+def test_groups_that_api_gateway_flattens_alike_are_told_apart(story: DictConnection, function: str) -> None:
+    # Given two tokens whose groups API Gateway flattens to the same string "[demo admins]":
+    # one in the groups "demo" and "admins", one in the single group "demo admins"
+    created("alpha")
+    member, lookalike = as_member_of(function, ["demo", "admins"]), as_member_of(function, ["demo admins"])
+    flattened = [e["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] for e in (member, lookalike)]
+    assert flattened == ["[demo admins]", "[demo admins]"]
+    # When each calls the presenter route, then only the member of "demo" is let in
+    refused = invoke(function, lookalike)
+    assert refused["statusCode"] == 403 and body_of(refused)["error"]["code"] == "not_a_demo_user"
+    assert rows_of(story, "alpha") != {table: [] for table in STORY_TABLES}, "the refused call changed nothing"
+    assert invoke(function, member)["statusCode"] in (200, 204)
+
+
+@pytest.mark.parametrize("function", PRESENTER_FUNCTIONS)
+@pytest.mark.parametrize("groups", [["my demo"], ["demo admins"], ["my demo", "demo admins"], "my demo"])
+def test_a_group_whose_name_holds_demo_and_a_space_is_not_the_demo_group(
+    story: DictConnection, function: str, groups: object
+) -> None:
+    # Given a token whose only groups merely contain the word "demo" ("[my demo]" once flattened)
+    created("alpha")
+    # When its holder calls a presenter route, then it is refused and the sandbox is still there
+    response = invoke(function, as_member_of(function, groups))
+    assert response["statusCode"] == 403 and body_of(response)["error"]["code"] == "not_a_demo_user"
+    assert rows_of(story, "alpha") != {table: [] for table in STORY_TABLES}
+
+
 def test_the_limit_refuses_one_more_and_idle_ones_make_room(story: DictConnection, monkeypatch) -> None:
     use_environment(monkeypatch, DEMO_MAX_SANDBOXES="3", DEMO_SANDBOX_TTL_DAYS="14")
     created("alpha")

@@ -17,8 +17,8 @@ FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless
 ROUTE_FUNCTIONS = {k: v for k, v in FUNCTIONS.items() if v["Properties"].get("Events")}
 
 
-def test_fifteen_routes_the_migrate_function_and_the_refresh() -> None:
-    assert len(ROUTE_FUNCTIONS) == 15
+def test_sixteen_routes_the_migrate_function_and_the_refresh() -> None:
+    assert len(ROUTE_FUNCTIONS) == 16
     assert set(FUNCTIONS) - set(ROUTE_FUNCTIONS) == {"DatabaseMigrateFunction", "StoryRefreshFunction"}
 
 
@@ -47,6 +47,9 @@ def test_policies_are_least_privilege(name: str) -> None:
     if name == "DatabaseMigrateFunction":
         assert policies[0] == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "DbSecretArn"}}}
         assert policies[1] == {"Ref": "RuntimeSecretRead"}
+        return
+    if name == "ConsoleGetFunction":
+        assert policies == [], "the console's page reads no secret and no database"
         return
     assert policies[0] == {"Ref": "RuntimeSecretRead"}
     for extra in policies[1:]:
@@ -86,6 +89,8 @@ def test_presenter_routes_always_need_the_authorizer_and_the_others_follow_requi
         [event] = function["Properties"]["Events"].values()
         if name in ("DemoResetFunction", "SandboxesListFunction", "SandboxDeleteFunction"):
             expected: object = "DemoJwt"
+        elif name == "ConsoleGetFunction":
+            expected = "NONE"  # the page holds no data, and signing in starts there
         elif name.endswith(("AnalysisCreateFunction", "DraftCreateFunction")):
             expected = ai_rule
         else:
@@ -115,6 +120,9 @@ def test_outputs_tell_operators_what_they_need() -> None:
         "AddDemoUser",
         "MigrateFunctionName",
         "RefreshFunctionName",
+        "ConsoleUrl",
+        "ConsoleSignInUrl",
+        "ConsoleClientId",
     } <= set(TEMPLATE["Outputs"])
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -132,6 +133,53 @@ class Stack:
     def environment(self, function: str) -> dict[str, Any]:
         return self.resources[function]["Properties"].get("Environment", {}).get("Variables", {})
 
+    def dependencies(self) -> dict[str, set[str]]:
+        """Resource -> the resources CloudFormation must create before it: those it names with Ref,
+        Fn::GetAtt or ${...} (in Fn::Sub, which the resolution above leaves as text), and DependsOn."""
+        names = set(self.resources)
+
+        def named(value: Any) -> set[str]:
+            if isinstance(value, dict):
+                found = set().union(*(named(v) for v in value.values())) if value else set()
+                if isinstance(value.get("Ref"), str):
+                    found.add(value["Ref"])
+                if "Fn::GetAtt" in value:
+                    target = value["Fn::GetAtt"]
+                    found.add(target[0] if isinstance(target, list) else str(target).split(".")[0])
+                return found
+            if isinstance(value, list):
+                return set().union(*(named(v) for v in value)) if value else set()
+            if isinstance(value, str):
+                return {m.split(".")[0] for m in re.findall(r"\$\{([A-Za-z0-9.]+)\}", value)}
+            return set()
+
+        graph = {}
+        for name, resource in self.resources.items():
+            after = resource.get("DependsOn", [])
+            graph[name] = (
+                named(resource.get("Properties", {})) | set([after] if isinstance(after, str) else after)
+            ) & names
+        return graph
+
+    def cycle(self) -> list[str] | None:
+        """A dependency cycle (CloudFormation refuses the stack), as the resources along it; None when
+        there is none. cfn-lint does not see one that runs through the HttpApi's generated definition."""
+        graph, state, path = self.dependencies(), dict.fromkeys(self.resources, "new"), []
+
+        def visit(name: str) -> list[str] | None:
+            state[name] = "open"
+            path.append(name)
+            for needed in sorted(graph[name]):
+                if state[needed] == "open":
+                    return [*path[path.index(needed) :], needed]
+                if state[needed] == "new" and (found := visit(needed)):
+                    return found
+            state[name] = "done"
+            path.pop()
+            return None
+
+        return next((found for name in sorted(graph) if state[name] == "new" and (found := visit(name))), None)
+
 
 def _as_packaged(template: dict[str, Any]) -> None:
     for resource in template["Resources"].values():
@@ -158,13 +206,15 @@ def _resolve(template: dict[str, Any], parameters: dict[str, str]) -> tuple[dict
     return create_default_pipeline(context).process_template(context), context.resolved_conditions
 
 
-def deploy(**overrides: str) -> Stack:
-    """The stack as CloudFormation would create it with these parameter values (defaults otherwise).
+def deploy(template: dict[str, Any] | None = None, **overrides: str) -> Stack:
+    """The stack as CloudFormation would create it with these parameter values (defaults otherwise),
+    from template.yaml or the given variant of it.
     Raises samtranslator's InvalidDocumentException where CloudFormation would refuse the template."""
     parameters = {**defaults(), **overrides}
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)  # samtranslator reads the region from boto3
     os.environ.setdefault("SAM_CLI_TELEMETRY", "0")
-    expanded = expand_language_extensions(source(), {**parameters, **PSEUDO}, enabled=True).expanded_template
+    original = source() if template is None else template
+    expanded = expand_language_extensions(original, {**parameters, **PSEUDO}, enabled=True).expanded_template
     expanded["Transform"] = "AWS::Serverless-2016-10-31"
     _as_packaged(expanded)
     translated = transform(expanded, parameters, _NoManagedPolicies())

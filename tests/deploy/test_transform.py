@@ -4,16 +4,21 @@ authorizers, policies and settings that each choice promises."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 
 import pytest
-from stack import ACCOUNT, REGION, choice_parameters, defaults, deploy
+from stack import ACCOUNT, REGION, choice_parameters, defaults, deploy, source
 
 MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
 PRESENTER_ROUTES = {"POST /api/demo/reset", "GET /api/demo/sandboxes", "DELETE /api/demo/sandboxes/{name}"}
 AI_ROUTES = {"POST /api/ai/risk-analysis", "POST /api/ai/opportunity-analysis", "POST /api/ai/email-draft"}
-ROUTES = 15
+CONSOLE_ROUTE = "GET /console"
+ROUTES = 16
+# Functions that neither use the database nor run the layer: the console's page and the custom
+# resource that gives the console's app client its sign-in settings.
+CONSOLE_FUNCTIONS = {"ConsoleGetFunction", "ConsoleClientSettingsFunction"}
 
 
 def one_at_a_time() -> list[dict[str, str]]:
@@ -34,7 +39,10 @@ def label(case: dict[str, str]) -> str:
 
 def expected_authorizer(route: str, parameters: dict[str, str]) -> str | None:
     """The rule the parameters promise: the presenters' routes always need a token; the AI routes need
-    one when every route does, or when they would spend Bedrock money and nobody opened them on purpose."""
+    one when every route does, or when they would spend Bedrock money and nobody opened them on purpose.
+    The console's page is always open: it holds no data, and signing in starts there."""
+    if route == CONSOLE_ROUTE:
+        return None
     if route in PRESENTER_ROUTES:
         return "DemoJwt"
     if parameters["RequireSignIn"] == "true":
@@ -114,9 +122,24 @@ def test_presenter_mfa_can_be_turned_on() -> None:
     assert pool["MfaConfiguration"] == "OPTIONAL" and pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
 
 
+def layer_functions(stack) -> list[str]:
+    """The functions that run the shared layer (Powertools, the database code); SAM names each layer
+    version SharedLayer<hash>."""
+    return [
+        name
+        for name, function in stack.of_type("AWS::Lambda::Function").items()
+        if any(
+            str(layer.get("Ref", "")).startswith("SharedLayer") for layer in function["Properties"].get("Layers", [])
+        )
+    ]
+
+
 def test_tracer_never_records_responses() -> None:
     stack = deploy()
-    for function in stack.of_type("AWS::Lambda::Function"):
+    assert set(stack.of_type("AWS::Lambda::Function")) - set(layer_functions(stack)) == {
+        "ConsoleClientSettingsFunction"
+    }
+    for function in layer_functions(stack):
         assert stack.environment(function)["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false", function
 
 
@@ -143,6 +166,8 @@ def test_only_the_migrate_function_reads_the_owners_secret(runtime_secret: str) 
             assert writes == [runtime]
             assert stack.environment(function)["DB_SECRET_ARN"] == owner
             assert stack.environment(function)["DB_RUNTIME_SECRET_ARN"] == runtime
+        elif function in CONSOLE_FUNCTIONS:
+            assert (reads, writes) == ([], []), function
         else:
             assert (reads, writes) == ([runtime], []), function
             assert stack.environment(function)["DB_SECRET_ARN"] == runtime, function
@@ -151,7 +176,7 @@ def test_only_the_migrate_function_reads_the_owners_secret(runtime_secret: str) 
 @pytest.mark.parametrize("bundle", ["", "/opt/python/certs/global-bundle.pem"])
 def test_database_tls_settings_reach_every_function(bundle: str) -> None:
     stack = deploy(DbCaBundlePath=bundle)
-    for function in stack.of_type("AWS::Lambda::Function"):
+    for function in layer_functions(stack):
         assert stack.environment(function)["DB_SSLROOTCERT"] == bundle, function
 
 
@@ -176,3 +201,107 @@ def test_the_daily_refresh_is_scheduled_unless_turned_off(schedule: str | None) 
         {"Ref": "StoryRefreshFunction"},
     )
     assert permission["SourceArn"] == {"Fn::GetAtt": ["StoryRefreshSchedule", "Arn"]}
+
+
+# ---- the presenter console's sign-in
+
+
+def console_env(stack) -> dict[str, object]:
+    return {k: v for k, v in stack.environment("ConsoleGetFunction").items() if k.startswith("CONSOLE_")}
+
+
+def audience(stack) -> list[object]:
+    [api] = stack.of_type("AWS::ApiGatewayV2::Api").values()
+    scheme = api["Properties"]["Body"]["components"]["securitySchemes"]["DemoJwt"]
+    return scheme["x-amazon-apigateway-authorizer"]["jwtConfiguration"]["audience"]
+
+
+def test_the_console_signs_in_at_the_user_pools_hosted_domain_with_its_own_client() -> None:
+    stack = deploy()
+    domain = stack.resources["ConsoleSignInDomain"]["Properties"]
+    assert domain["UserPoolId"] == {"Ref": "UserPool"}
+    assert domain["Domain"] == {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+    hosted = "https://${ConsoleSignInDomain}.auth." + REGION + ".amazoncognito.com"
+    assert console_env(stack) == {
+        "CONSOLE_AUTHORIZE_URL": f"{hosted}/oauth2/authorize",
+        "CONSOLE_TOKEN_URL": f"{hosted}/oauth2/token",
+        "CONSOLE_LOGOUT_URL": f"{hosted}/logout",
+        "CONSOLE_CLIENT_ID": {"Ref": "ConsoleClient"},
+        "CONSOLE_SCOPES": "openid email",
+    }
+    # The console's tokens are accepted by the API, as the other client's are
+    assert audience(stack) == [{"Ref": "UserPoolClient"}, {"Ref": "ConsoleClient"}]
+    # The client is created bare; the custom resource gives it its callback, the console's own URL
+    assert stack.resources["ConsoleClient"]["Properties"] == {
+        "UserPoolId": {"Ref": "UserPool"},
+        "ClientName": "squelch-act1-console",
+        "GenerateSecret": False,
+    }
+    settings = stack.resources["ConsoleClientSettings"]["Properties"]
+    assert settings["ConsoleUrl"] == stack.outputs["ConsoleUrl"]["Value"]
+    assert settings["ConsoleUrl"] == "https://${HttpApi}.execute-api." + REGION + ".amazonaws.com/console"
+    assert (settings["ClientId"], settings["UserPoolId"]) == ({"Ref": "ConsoleClient"}, {"Ref": "UserPool"})
+    assert (settings["Scopes"], str(settings["RefreshTokenHours"])) == ("openid email", "24")
+    assert settings["ServiceToken"] == {"Fn::GetAtt": ["ConsoleClientSettingsFunction", "Arn"]}
+    assert {"ConsoleUrl", "ConsoleSignInUrl", "ConsoleClientId"} <= set(stack.outputs)
+
+
+def test_the_client_settings_function_may_only_update_the_pools_clients_and_runs_outside_the_vpc() -> None:
+    stack = deploy()
+    function = stack.resources["ConsoleClientSettingsFunction"]["Properties"]
+    assert "VpcConfig" not in function and "Layers" not in function
+    statements = stack.statements("ConsoleClientSettingsFunction")
+    assert statements == [
+        {
+            "Effect": "Allow",
+            "Action": "cognito-idp:UpdateUserPoolClient",
+            "Resource": {"Fn::GetAtt": ["UserPool", "Arn"]},
+        }
+    ]
+    assert stack.statements("ConsoleGetFunction") == [], "the console's page needs no permission"
+
+
+def test_the_console_domain_prefix_can_be_chosen() -> None:
+    stack = deploy(ConsoleDomainPrefix="squelch-demo-eu")
+    assert stack.resources["ConsoleSignInDomain"]["Properties"]["Domain"] == "squelch-demo-eu"
+
+
+@pytest.mark.parametrize("console_client", ["", "console-client-id"], ids=["audience", "own-client"])
+def test_with_an_external_provider_the_console_reads_its_endpoints_from_parameters(console_client: str) -> None:
+    stack = deploy(
+        JwtIssuer="https://login.example.com/",
+        JwtAudience="squelch-demo",
+        ConsoleAuthorizeUrl="https://login.example.com/authorize",
+        ConsoleTokenUrl="https://login.example.com/oauth/token",
+        ConsoleClientId=console_client,
+        ConsoleScopes="openid groups",
+    )
+    assert not [name for name in stack.resources if name.startswith(("ConsoleClient", "ConsoleSignIn"))]
+    assert console_env(stack) == {
+        "CONSOLE_AUTHORIZE_URL": "https://login.example.com/authorize",
+        "CONSOLE_TOKEN_URL": "https://login.example.com/oauth/token",
+        "CONSOLE_LOGOUT_URL": "",
+        "CONSOLE_CLIENT_ID": console_client or "squelch-demo",
+        "CONSOLE_SCOPES": "openid groups",
+    }
+    assert audience(stack) == ["squelch-demo", *([console_client] if console_client else [])]
+    assert {"ConsoleSignInUrl", "ConsoleClientId"}.isdisjoint(stack.outputs) and "ConsoleUrl" in stack.outputs
+
+
+@pytest.mark.parametrize("case", INTERACTING, ids=label)
+def test_the_stack_has_no_dependency_cycle(case: dict[str, str]) -> None:
+    overrides = with_model(case)
+    if case["JwtIssuer"]:
+        overrides["JwtAudience"] = "squelch-demo"
+    assert deploy(**overrides).cycle() is None
+
+
+def test_a_console_client_naming_its_callback_itself_would_be_a_cycle() -> None:
+    # Given the console's client with its callback, the console's URL on the HttpApi, set on the client itself
+    naive = copy.deepcopy(source())
+    naive["Resources"]["ConsoleClient"]["Properties"]["CallbackURLs"] = [
+        {"Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/console"}
+    ]
+    # Then the HttpApi (whose authorizer names the client) and the client need each other first
+    cycle = deploy(naive).cycle()
+    assert cycle is not None and {"HttpApi", "ConsoleClient"} <= set(cycle), cycle

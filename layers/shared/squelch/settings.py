@@ -43,6 +43,15 @@ class Settings(BaseModel):
     sam_local_auth_key: SecretStr | None = Field(
         None, description="key of the local tokens (`make demo-token`), for sam local's containers only"
     )
+    console_authorize_url: str | None = Field(
+        None, description="presenter console: the identity provider's OAuth 2 authorize endpoint"
+    )
+    console_token_url: str | None = Field(None, description="presenter console: the OAuth 2 token endpoint")
+    console_client_id: str | None = Field(None, description="presenter console: its OAuth 2 client (public, PKCE)")
+    console_scopes: str = Field("openid", description="presenter console: the scopes it asks for, space-separated")
+    console_logout_url: str | None = Field(
+        None, description="presenter console: where signing out ends the provider's session (Cognito's /logout)"
+    )
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -1,0 +1,775 @@
+"""The presenter console: GET /console's page, its assets and security headers; the local sign-in
+(OAuth 2 authorization code + PKCE, only in the local server); the custom resource that gives the
+console's Cognito client its settings; and the console itself, driven in Debian's chromium by
+Playwright against the local server, with a screenshot of each state in .screenshots/console/."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import re
+import secrets
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import boto3
+import pytest
+import yaml
+from botocore.stub import Stubber
+from conftest import DEMO_DAY, ROOT, DictConnection, body_of, http_request, invoke, load_event, use_environment
+
+from localdev import console_sign_in, gateway, template
+from localdev.template import _CloudFormationLoader
+
+CONSOLE = ROOT / "functions" / "console_get"
+SCREENSHOTS = ROOT / ".screenshots" / "console"
+COGNITO = "https://squelch-0f1e.auth.eu-west-1.amazoncognito.com"
+COGNITO_ENVIRONMENT = {
+    "CONSOLE_AUTHORIZE_URL": f"{COGNITO}/oauth2/authorize",
+    "CONSOLE_TOKEN_URL": f"{COGNITO}/oauth2/token",
+    "CONSOLE_LOGOUT_URL": f"{COGNITO}/logout",
+    "CONSOLE_CLIENT_ID": "4example0console0client",
+    "CONSOLE_SCOPES": "openid email",
+}
+
+
+def console_event(query: str = "") -> dict[str, Any]:
+    event = load_event("console_get.json")
+    event["rawQueryString"] = query
+    if query:
+        event["queryStringParameters"] = {key: values[-1] for key, values in parse_qs(query).items()}
+    return event
+
+
+def page_of(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> dict[str, Any]:
+    use_environment(monkeypatch, **env)
+    return invoke("ConsoleGetFunction", console_event())
+
+
+def csp(response: dict[str, Any]) -> dict[str, list[str]]:
+    policy = response["headers"]["Content-Security-Policy"]
+    return {name: values for name, *values in (directive.split() for directive in policy.split(";"))}
+
+
+# ---- the page, its assets and its headers
+
+
+def test_the_page_may_talk_only_to_its_own_origin_and_the_token_endpoint(monkeypatch) -> None:
+    # Given a console deployed with the user pool's hosted sign-in
+    response = page_of(monkeypatch, **COGNITO_ENVIRONMENT)
+    # Then its policy allows scripts and styles from its own origin only, without any exemption,
+    # and requests to its own origin (the API that serves it) and Cognito's token endpoint only
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "text/html; charset=utf-8"
+    assert csp(response) == {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'", COGNITO],
+        "base-uri": ["'none'"],
+        "form-action": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+    headers = response["headers"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_a_relative_token_endpoint_adds_no_origin_to_the_policy(monkeypatch) -> None:
+    response = page_of(monkeypatch, **console_sign_in.ENVIRONMENT)
+    assert csp(response)["connect-src"] == ["'self'"]
+
+
+class _Markup(HTMLParser):
+    """Every tag with its attributes, and the text inside <script> and <style> elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.inline: list[str] = []
+        self._open: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._open = tag if tag in ("script", "style") else None
+
+    def handle_endtag(self, tag: str) -> None:
+        self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open and data.strip():
+            self.inline.append(data)
+
+
+def test_the_page_has_no_inline_code_and_loads_nothing_from_other_hosts(monkeypatch) -> None:
+    markup = _Markup()
+    markup.feed(page_of(monkeypatch, **COGNITO_ENVIRONMENT)["body"])
+    assert markup.inline == [], "inline script or style would need an exemption in the policy"
+    assert not [tag for tag, _ in markup.tags if tag == "style"]
+    for tag, attrs in markup.tags:
+        assert not [name for name in attrs if name.startswith("on") or name == "style"], (tag, attrs)
+        for name in ("src", "href", "action"):
+            if attrs.get(name):
+                assert not urlsplit(str(attrs[name])).netloc and not urlsplit(str(attrs[name])).scheme, attrs
+    scripts = [attrs["src"] for tag, attrs in markup.tags if tag == "script"]
+    assert scripts and all(str(src).startswith("console?asset=") for src in scripts)
+    stylesheet = (CONSOLE / "console.css").read_text()
+    assert "url(" not in stylesheet and "@import" not in stylesheet
+    script = (CONSOLE / "console.js").read_text()
+    assert not re.search(r"https?://", script), "the script names no host: the API is the page's own origin"
+    assert "innerHTML" not in script and "eval(" not in script and "localStorage" not in script
+
+
+def test_the_sign_in_settings_reach_the_page_escaped(monkeypatch) -> None:
+    body = page_of(monkeypatch, **(COGNITO_ENVIRONMENT | {"CONSOLE_CLIENT_ID": 'a"b<c>'}))["body"]
+    assert f'data-authorize-url="{COGNITO}/oauth2/authorize"' in body
+    assert f'data-token-url="{COGNITO}/oauth2/token"' in body
+    assert 'data-client-id="a&quot;b&lt;c&gt;"' in body
+    assert 'data-scopes="openid email"' in body
+
+
+def test_the_checkpoints_offered_are_the_domains(monkeypatch) -> None:
+    from squelch.domain.demo import CHECKPOINTS
+
+    body = page_of(monkeypatch, **COGNITO_ENVIRONMENT)["body"]
+    select = re.search(r'<select id="new-checkpoint"[^>]*>(.*?)</select>', body, re.S)
+    assert select and re.findall(r'<option value="([^"]+)"', select.group(1)) == list(CHECKPOINTS)
+
+
+@pytest.mark.parametrize(("asset", "content_type"), [("console.js", "text/javascript"), ("console.css", "text/css")])
+def test_assets_are_served_by_the_same_route_and_kept_by_version(monkeypatch, asset: str, content_type: str) -> None:
+    # Given the page, which names each asset with its version
+    page = page_of(monkeypatch, **COGNITO_ENVIRONMENT)["body"]
+    version = re.search(rf"console\?asset={re.escape(asset)}&amp;v=(\w+)", page)
+    assert version
+    # When the browser fetches it at that version, it may keep it for good; at another, it must ask again
+    current = invoke("ConsoleGetFunction", console_event(f"asset={asset}&v={version.group(1)}"))
+    other = invoke("ConsoleGetFunction", console_event(f"asset={asset}&v=old"))
+    assert current["statusCode"] == other["statusCode"] == 200
+    assert current["headers"]["Content-Type"].startswith(content_type)
+    assert current["body"] == (CONSOLE / asset).read_text()
+    assert current["headers"]["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert other["headers"]["Cache-Control"] == "no-cache"
+    assert current["headers"]["X-Content-Type-Options"] == "nosniff"
+    assert version.group(1) == hashlib.sha256((CONSOLE / asset).read_bytes()).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("asset", ["app.py", "../app.py", "console.html", "x" * 40])
+def test_only_the_pages_assets_are_served(story, asset: str) -> None:
+    response = invoke("ConsoleGetFunction", console_event(urlencode({"asset": asset})))
+    assert response["statusCode"] in (404, 422) and "import" not in response["body"]
+    assert body_of(response)["error"]["code"] in ("asset_not_found", "invalid_request")
+
+
+def test_without_sign_in_settings_the_page_names_no_provider(monkeypatch) -> None:
+    body = page_of(monkeypatch, **dict.fromkeys(COGNITO_ENVIRONMENT))["body"]
+    assert 'data-authorize-url=""' in body and 'data-token-url=""' in body and 'data-client-id=""' in body
+
+
+# ---- no deployed code can sign anyone in
+
+
+SIGNING = re.compile(r"localdev|local-sign-in|issue_token|signing_key|import jwt|from jwt|jwt\.encode", re.I)
+
+
+def test_the_deployed_console_cannot_mint_tokens() -> None:
+    # The console function and the layer it runs with name no token-minting code, no local sign-in
+    deployed = [*CONSOLE.rglob("*"), *(ROOT / "layers" / "shared").rglob("*")]
+    for path in deployed:
+        if path.is_file() and path.suffix in (".py", ".js", ".html", ".css", ".txt", ".in"):
+            assert not SIGNING.search(path.read_text(errors="replace")), path
+    # PyJWT, which signs the local tokens, is not even installed with the layer
+    layer_lock = (ROOT / "layers" / "shared" / "requirements.txt").read_text().lower()
+    assert "pyjwt" not in layer_lock
+    # No route of the template leads to a sign-in: only the local server answers those paths
+    assert all(not route.path.startswith("/local-sign-in") for route, _ in template.routes())
+    assert gateway.find_route("POST", console_sign_in.TOKEN_PATH) is None
+
+
+def test_the_local_sign_in_is_the_local_servers_own(server: str) -> None:
+    status, headers, body = http_request(
+        f"{server}{console_sign_in.AUTHORIZE_PATH}?{urlencode(authorize_query(server))}"
+    )
+    assert status == 200 and headers["content-type"].startswith("text/html")
+    assert b"make demo-token" in body and b"only in the local server" in body
+
+
+# ---- the local sign-in: authorization code with PKCE
+
+
+def verifier_and_challenge() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def authorize_query(server: str, challenge: str = "c" * 43, **changes: str) -> dict[str, str]:
+    return {
+        "response_type": "code",
+        "client_id": console_sign_in.CLIENT_ID,
+        "redirect_uri": f"{server}/console",
+        "scope": "openid",
+        "state": "state-123",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        **changes,
+    }
+
+
+class _StayHere(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the redirect itself is what the test reads
+
+
+def approve(server: str, challenge: str, **form: str) -> tuple[int, dict[str, str]]:
+    """The presenter's click on the local sign-in page: (status, headers), without following the redirect."""
+    fields = authorize_query(server, challenge) | {"username": "ana@squelch.local", "lifetime": "3600"}
+    fields |= {"demo_group": "yes", "decision": "allow"} | form
+    sent = urllib.request.Request(
+        f"{server}{console_sign_in.AUTHORIZE_PATH}",
+        data=urlencode(fields).encode(),
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    try:
+        with urllib.request.build_opener(_StayHere).open(sent, timeout=10) as answer:
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}
+
+
+def exchange(server: str, code: str, verifier: str, **changes: str) -> tuple[int, dict[str, Any]]:
+    fields = {
+        "grant_type": "authorization_code",
+        "client_id": console_sign_in.CLIENT_ID,
+        "code": code,
+        "redirect_uri": f"{server}/console",
+        "code_verifier": verifier,
+        **changes,
+    }
+    status, _, body = http_request(
+        f"{server}{console_sign_in.TOKEN_PATH}",
+        "POST",
+        urlencode(fields).encode(),
+        Content_Type="application/x-www-form-urlencoded",
+    )
+    return status, json.loads(body)
+
+
+def code_from(headers: dict[str, str], server: str) -> str:
+    location = urlsplit(headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == f"{server}/console"
+    answer = parse_qs(location.query)
+    assert answer["state"] == ["state-123"]
+    return answer["code"][0]
+
+
+def test_a_code_signs_a_presenter_in_once_with_its_verifier(server: str) -> None:
+    # Given a presenter who approved the sign-in with a PKCE challenge
+    verifier, challenge = verifier_and_challenge()
+    status, headers = approve(server, challenge)
+    assert status == 303
+    code = code_from(headers, server)
+    # When the console exchanges the code with the verifier, it gets a token the API accepts
+    status, tokens = exchange(server, code, verifier)
+    assert status == 200 and tokens["token_type"] == "Bearer" and tokens["expires_in"] == 3600
+    listed = http_request(f"{server}/api/demo/sandboxes", Authorization=f"Bearer {tokens['access_token']}")
+    assert listed[0] == 200
+    # And the code is spent
+    assert exchange(server, code, verifier) == (
+        400,
+        {"error": "invalid_grant", "error_description": "The code is unknown, used or expired."},
+    )
+
+
+def test_a_code_is_refused_without_the_right_verifier_or_for_another_redirect(server: str) -> None:
+    verifier, challenge = verifier_and_challenge()
+    for changes in (
+        {"code_verifier": verifier + "x"},
+        {"redirect_uri": "http://evil.example/console"},
+        {"client_id": "x"},
+    ):
+        _, headers = approve(server, challenge)
+        status, answer = exchange(server, code_from(headers, server), verifier, **changes)
+        assert (status, answer["error"]) == (400, "invalid_grant"), changes
+    status, answer = exchange(server, "code", verifier, grant_type="password")
+    assert (status, answer["error"]) == (400, "unsupported_grant_type")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"redirect_uri": "https://evil.example/console"},
+        {"redirect_uri": "http://127.0.0.1:1/console"},
+        {"client_id": "someone-else"},
+        {"code_challenge_method": "plain"},
+        {"code_challenge": ""},
+        {"response_type": "token"},
+    ],
+)
+def test_an_authorization_request_out_of_the_rules_is_refused_on_a_page_of_its_own(server: str, changes) -> None:
+    query = urlencode(authorize_query(server, **changes))
+    status, headers, body = http_request(f"{server}{console_sign_in.AUTHORIZE_PATH}?{query}")
+    assert status == 400 and "location" not in headers and b"Sign-in refused" in body
+    status, headers = approve(server, "c" * 43, **changes)
+    assert status == 400 and "location" not in headers
+
+
+def test_cancelling_goes_back_with_access_denied(server: str) -> None:
+    status, headers = approve(server, "c" * 43, decision="deny")
+    assert status == 303 and parse_qs(urlsplit(headers["location"]).query) == {
+        "error": ["access_denied"],
+        "state": ["state-123"],
+    }
+
+
+def test_a_local_presenter_outside_the_demo_group_is_refused_by_the_api(server: str) -> None:
+    verifier, challenge = verifier_and_challenge()
+    _, headers = approve(server, challenge, demo_group="")
+    _, tokens = exchange(server, code_from(headers, server), verifier)
+    status, _, body = http_request(f"{server}/api/demo/sandboxes", Authorization=f"Bearer {tokens['access_token']}")
+    assert status == 403 and json.loads(body)["error"]["code"] == "not_a_demo_user"
+
+
+# ---- the custom resource that gives the console's Cognito client its settings
+
+
+def settings_function() -> dict[str, Any]:
+    """The ConsoleClientSettingsFunction's inline code, loaded as Lambda loads index.py."""
+    doc = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CloudFormationLoader)  # noqa: S506
+    code = doc["Resources"]["ConsoleClientSettingsFunction"]["Properties"]["Code"]["ZipFile"]
+    namespace: dict[str, Any] = {"__name__": "index"}
+    exec(compile(code, "index.py", "exec"), namespace)  # noqa: S102 - the template's own code
+    return namespace
+
+
+class _Sent:
+    def __init__(self) -> None:
+        self.requests: list[Any] = []
+
+    def __call__(self, request: Any, timeout: float) -> Any:
+        self.requests.append(request)
+        answer = io.BytesIO(b"")
+        answer.status = 200  # type: ignore[attr-defined]
+        answer.__enter__ = lambda: answer  # type: ignore[method-assign]
+        return _Closing(answer)
+
+
+class _Closing:
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def __enter__(self) -> Any:
+        return self.answer
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+RESPONSE_URL = (
+    "https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/arn%3A.../x?X-Amz-Signature=abc"
+)
+PROPERTIES = {
+    "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:settings",
+    "UserPoolId": "eu-west-1_EXAMPLE",
+    "ClientId": "4example0console0client",
+    "ClientName": "squelch-act1-console",
+    "ConsoleUrl": "https://abc123.execute-api.eu-west-1.amazonaws.com/console",
+    "Scopes": "openid email",
+    "RefreshTokenHours": "24",  # CloudFormation hands every property over as text
+}
+
+
+def cfn_event(request_type: str, url: str = RESPONSE_URL) -> dict[str, Any]:
+    return {
+        "RequestType": request_type,
+        "ResponseURL": url,
+        "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/squelch-act1/guid",
+        "RequestId": "request-1",
+        "LogicalResourceId": "ConsoleClientSettings",
+        "ResourceType": "Custom::ConsoleClientSettings",
+        "ResourceProperties": PROPERTIES,
+    }
+
+
+@pytest.fixture
+def cognito(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, Any], Stubber, _Sent]]:
+    """The custom resource's code with Cognito stubbed (botocore checks each request against the
+    service's model) and the answers it PUTs to CloudFormation recorded."""
+    function = settings_function()
+    client = boto3.client("cognito-idp", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    sent = _Sent()
+
+    class Boto3:
+        @staticmethod
+        def client(service: str) -> Any:
+            assert service == "cognito-idp"
+            return client
+
+    function["boto3"] = Boto3
+    monkeypatch.setattr(urllib.request, "urlopen", sent)  # what the code's `urllib.request.urlopen` finds
+    with Stubber(client) as stubber:
+        yield function, stubber, sent
+    stubber.assert_no_pending_responses()
+
+
+def answered(sent: _Sent) -> dict[str, Any]:
+    [request] = sent.requests
+    assert request.full_url == RESPONSE_URL and request.get_method() == "PUT"
+    return json.loads(request.data)
+
+
+@pytest.mark.parametrize("request_type", ["Create", "Update"])
+def test_the_client_gets_the_code_flow_with_the_consoles_url_as_callback(cognito, request_type: str) -> None:
+    function, stubber, sent = cognito
+    # Expected: every setting, since UpdateUserPoolClient resets what it is not given
+    stubber.add_response(
+        "update_user_pool_client",
+        {},
+        {
+            "UserPoolId": "eu-west-1_EXAMPLE",
+            "ClientId": "4example0console0client",
+            "ClientName": "squelch-act1-console",
+            "CallbackURLs": ["https://abc123.execute-api.eu-west-1.amazonaws.com/console"],
+            "LogoutURLs": ["https://abc123.execute-api.eu-west-1.amazonaws.com/console"],
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthScopes": ["openid", "email"],
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "SupportedIdentityProviders": ["COGNITO"],
+            "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+            "PreventUserExistenceErrors": "ENABLED",
+            "EnableTokenRevocation": True,
+            "AccessTokenValidity": 60,
+            "IdTokenValidity": 60,
+            "RefreshTokenValidity": 24,
+            "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "hours"},
+        },
+    )
+    function["handler"](cfn_event(request_type), None)
+    answer = answered(sent)
+    assert (answer["Status"], answer["PhysicalResourceId"]) == ("SUCCESS", "4example0console0client")
+    assert (answer["RequestId"], answer["LogicalResourceId"]) == ("request-1", "ConsoleClientSettings")
+
+
+def test_a_refused_update_fails_the_resource_with_the_reason(cognito) -> None:
+    function, stubber, sent = cognito
+    stubber.add_client_error("update_user_pool_client", "InvalidParameterException", "bad callback")
+    function["handler"](cfn_event("Create"), None)
+    answer = answered(sent)
+    assert answer["Status"] == "FAILED" and "bad callback" in answer["Reason"]
+
+
+def test_delete_leaves_the_client_to_cloudformation(cognito) -> None:
+    function, _, sent = cognito
+    function["handler"](cfn_event("Delete") | {"PhysicalResourceId": "4example0console0client"}, None)
+    assert answered(sent)["Status"] == "SUCCESS"
+
+
+@pytest.mark.parametrize(
+    "url", ["https://evil.example/x", "http://bucket.s3.amazonaws.com/x", "https://s3.amazonaws.com.evil.example/x"]
+)
+def test_a_request_that_cloudformation_did_not_make_is_ignored(cognito, url: str) -> None:
+    function, _, sent = cognito
+    assert function["handler"](cfn_event("Create", url), None) is None
+    assert sent.requests == []  # and no Cognito call: the stubber has none queued and would fail
+
+
+# ---- the console in a real browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium); the console is not driven"
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # Debian's chromium, not Playwright's own download; no sandbox, since CI runs as root.
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def console(server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The local server with the console signing in as under `make run`."""
+    use_environment(monkeypatch, **console_sign_in.ENVIRONMENT)
+    return server
+
+
+@pytest.fixture
+def page(browser: Any, console: str) -> Iterator[Any]:
+    context = browser.new_context(
+        viewport={"width": 1180, "height": 860}, locale="en-GB", timezone_id="UTC", color_scheme="light"
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=console)
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    opened.on("pageerror", lambda error: problems.append(str(error)))
+    opened.problems = problems
+    yield opened
+    context.close()
+
+
+def shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, console: str, lifetime: str = "43200", screenshot: str | None = None) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{console}/console")
+    page.click("#sign-in")
+    page.wait_for_url(re.compile(r"/local-sign-in/authorize\?"))
+    page.select_option("#lifetime", lifetime)
+    if screenshot:
+        shot(page, screenshot)
+    page.click("button[value=allow]")
+    expect(page.locator("#signed-in")).to_be_visible()
+
+
+def row(page: Any, name: str) -> Any:
+    return page.locator(f'tr[data-sandbox="{name}"]')
+
+
+def sandbox_checkpoint(conn: DictConnection, name: str) -> str | None:
+    found = conn.execute("SELECT checkpoint FROM demo_sandboxes WHERE name = %s", [name]).fetchone()
+    return found["checkpoint"] if found else None
+
+
+@needs_chromium
+def test_a_presenter_signs_in_creates_resets_reads_and_deletes_a_sandbox(
+    page: Any, console: str, story: DictConnection
+) -> None:
+    from playwright.sync_api import expect
+
+    # Given the console, signed out
+    page.goto(f"{console}/console")
+    expect(page.locator("#signed-out")).to_be_visible()
+    expect(page.locator("#not-configured")).to_be_hidden()
+    shot(page, "01-signed-out")
+    # When the presenter signs in at the local sign-in
+    sign_in(page, console, screenshot="02-local-sign-in")
+    # Then the console is theirs, the code has left the address, and no token is stored anywhere
+    expect(page.locator("#username")).to_have_text("presenter@squelch.local")
+    assert urlsplit(page.url).query == ""
+    assert page.evaluate("() => [localStorage.length, sessionStorage.length, document.cookie]") == [0, 0, ""]
+    expect(row(page, "default")).to_be_visible()
+    expect(page.locator("#default-age")).to_contain_text(f"today's: it was seeded around {DEMO_DAY}")
+    expect(page.locator("#api-base")).to_have_value(f"{console}/")
+    shot(page, "03-signed-in")
+
+    # When they create a sandbox from act1-mid-planning
+    page.fill("#new-name", "acme-rehearsal")
+    page.select_option("#new-checkpoint", "act1-mid-planning")
+    page.click("#create-form button[type=submit]")
+    # Then it is listed with its checkpoint and story age, and its header line is ready to copy
+    expect(row(page, "acme-rehearsal").locator(".checkpoint")).to_have_text("act1-mid-planning")
+    expect(row(page, "acme-rehearsal").locator(".badge")).to_have_text("today's")
+    expect(page.locator("#message")).to_contain_text("Sandbox acme-rehearsal created from act1-mid-planning")
+    expect(page.locator("#header-line")).to_have_value("X-Demo-Sandbox: acme-rehearsal")
+    assert sandbox_checkpoint(story, "acme-rehearsal") == "act1-mid-planning"
+    page.locator("button[data-copy=header-line]").click()
+    assert page.evaluate("() => navigator.clipboard.readText()") == "X-Demo-Sandbox: acme-rehearsal"
+    shot(page, "04-created")
+
+    # When they reset it to act1-start, confirming in the dialog
+    row(page, "acme-rehearsal").get_by_role("button", name="Reset…").click()
+    expect(page.locator("#confirm")).to_be_visible()
+    expect(page.locator("#confirm-checkpoint")).to_have_value("act1-mid-planning")
+    page.select_option("#confirm-checkpoint", "act1-start")
+    shot(page, "05-confirm-reset")
+    page.click("#confirm-ok")
+    # Then the sandbox is at act1-start
+    expect(row(page, "acme-rehearsal").locator(".checkpoint")).to_have_text("act1-start")
+    assert sandbox_checkpoint(story, "acme-rehearsal") == "act1-start"
+
+    # When they read the profile through it
+    row(page, "acme-rehearsal").get_by_role("button", name="Check story").click()
+    # Then they see its story and how fresh it is
+    facts = page.locator("#story")
+    expect(facts).to_contain_text("Obsidian Black (aco-001)")
+    expect(facts).to_contain_text(f"Story seeded around{DEMO_DAY}")
+    expect(facts).to_contain_text("Story agetoday's")
+    expect(page.locator("#story-sandbox")).to_have_text("acme-rehearsal")
+    shot(page, "06-story")
+
+    # When they start a delete and cancel it, nothing goes
+    row(page, "acme-rehearsal").get_by_role("button", name="Delete…").click()
+    page.click("#confirm-cancel")
+    expect(row(page, "acme-rehearsal")).to_be_visible()
+    assert sandbox_checkpoint(story, "acme-rehearsal") == "act1-start"
+    # When they delete it, confirming
+    row(page, "acme-rehearsal").get_by_role("button", name="Delete…").click()
+    expect(page.locator("#confirm-text")).to_contain_text("X-Demo-Sandbox: acme-rehearsal")
+    page.click("#confirm-ok")
+    # Then it is gone, from the list and the database
+    expect(row(page, "acme-rehearsal")).to_have_count(0)
+    expect(page.locator("#message")).to_contain_text("Sandbox acme-rehearsal deleted.")
+    assert sandbox_checkpoint(story, "acme-rehearsal") is None
+    expect(row(page, "default").get_by_role("button", name="Delete…")).to_be_disabled()
+    shot(page, "07-deleted")
+    # And the page broke no rule of its policy, nor anything else
+    assert page.problems == []
+
+
+@needs_chromium
+def test_an_expired_sign_in_is_said_in_words_and_offers_a_new_one(page: Any, console: str) -> None:
+    from playwright.sync_api import expect
+
+    # Given a presenter signed in for five seconds
+    sign_in(page, console, lifetime="5")
+    expect(row(page, "default")).to_be_visible()
+    time.sleep(6)
+    # When they act after the token expired
+    page.click("#refresh")
+    # Then they read why, not the API's answer, and can sign in again
+    message = page.locator("#message")
+    expect(message).to_contain_text("Your sign-in has expired. Sign in again to go on.")
+    expect(page.locator("#message-action")).to_have_text("Sign in again")
+    expect(page.locator("#signed-out")).to_be_visible()
+    assert "{" not in message.inner_text() and "token_expired" not in message.inner_text()
+    shot(page, "08-expired")
+    page.click("#message-action")
+    page.wait_for_url(re.compile(r"/local-sign-in/authorize\?"))
+
+
+@needs_chromium
+def test_api_gateways_expired_token_answer_reads_the_same(page: Any, console: str) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, console)
+    expect(row(page, "default")).to_be_visible()
+    # Given API Gateway's JWT authorizer, which says "expired" only in WWW-Authenticate
+    page.route(
+        "**/api/demo/sandboxes",
+        lambda route: route.fulfill(
+            status=401,
+            content_type="application/json",
+            body='{"message":"Unauthorized"}',
+            headers={
+                "WWW-Authenticate": 'Bearer scope="" error="invalid_token" error_description="the token has expired"'
+            },
+        ),
+    )
+    page.click("#refresh")
+    expect(page.locator("#message")).to_contain_text("Your sign-in has expired. Sign in again to go on.")
+
+
+@needs_chromium
+def test_errors_from_the_api_are_sentences(page: Any, console: str, monkeypatch) -> None:
+    from playwright.sync_api import expect
+
+    # Given a deployment that keeps two sandboxes at most (the default and one more)
+    use_environment(monkeypatch, DEMO_MAX_SANDBOXES="2")
+    sign_in(page, console)
+    page.fill("#new-name", "first")
+    page.click("#create-form button[type=submit]")
+    expect(row(page, "first")).to_be_visible()
+    # When a third is asked for, the limit is explained
+    page.fill("#new-name", "second")
+    page.click("#create-form button[type=submit]")
+    message = page.locator("#message")
+    expect(message).to_contain_text("This deployment already keeps as many sandboxes as it may.")
+    expect(row(page, "second")).to_have_count(0)
+    shot(page, "09-limit-reached")
+    # When a name breaks the rules, the rules are given, before any request
+    page.fill("#new-name", "Not A Name")
+    page.click("#create-form button[type=submit]")
+    expect(message).to_contain_text("Sandbox names are 1–40 characters")
+    # When the database is busy
+    page.route(
+        "**/api/demo/sandboxes",
+        lambda route: route.fulfill(
+            status=503,
+            content_type="application/json",
+            body=json.dumps(
+                {"error": {"code": "database_unavailable", "message": "The database is not reachable.", "details": []}}
+            ),
+        ),
+    )
+    page.click("#refresh")
+    expect(message).to_contain_text("The database is busy or out of reach right now.")
+    # When an answer is not even JSON
+    page.unroute("**/api/demo/sandboxes")
+    page.route("**/api/demo/sandboxes", lambda route: route.fulfill(status=502, body="<html>Bad gateway</html>"))
+    page.click("#refresh")
+    expect(message).to_contain_text("The API could not do that (HTTP 502).")
+    assert "{" not in message.inner_text() and "<" not in message.inner_text()
+
+
+@needs_chromium
+def test_creating_a_name_that_exists_warns_before_it_resets(page: Any, console: str, story: DictConnection) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, console)
+    page.fill("#new-name", "acme")
+    page.select_option("#new-checkpoint", "act1-planned")
+    page.click("#create-form button[type=submit]")
+    expect(row(page, "acme").locator(".checkpoint")).to_have_text("act1-planned")
+    # When another sandbox is "created" with the same name, the presenter is told it exists
+    page.fill("#new-name", "acme")
+    page.select_option("#new-checkpoint", "act1-start")
+    page.click("#create-form button[type=submit]")
+    expect(page.locator("#confirm-title")).to_have_text("“acme” already exists")
+    expect(page.locator("#confirm-text")).to_contain_text("It is at act1-planned")
+    shot(page, "10-name-taken")
+    # And cancelling leaves it as it was
+    page.click("#confirm-cancel")
+    assert sandbox_checkpoint(story, "acme") == "act1-planned"
+    # While confirming resets it
+    page.click("#create-form button[type=submit]")
+    page.click("#confirm-ok")
+    expect(row(page, "acme").locator(".checkpoint")).to_have_text("act1-start")
+    expect(page.locator("#message")).to_contain_text("Sandbox acme reset from act1-start")
+    assert sandbox_checkpoint(story, "acme") == "act1-start"
+
+
+@needs_chromium
+def test_a_default_story_that_is_not_todays_is_flagged(page: Any, console: str, monkeypatch) -> None:
+    from playwright.sync_api import expect
+
+    # Given the default story seeded three days before today
+    use_environment(monkeypatch, DEMO_TODAY=(DEMO_DAY + timedelta(days=3)).isoformat())
+    sign_in(page, console)
+    # Then the console warns, and says how old it is
+    expect(page.locator("#freshness")).to_have_class(re.compile("stale"))
+    expect(page.locator("#default-age")).to_contain_text(
+        f"Warning: the default story is not today's. It is 3 days old (seeded around {DEMO_DAY})"
+    )
+    expect(row(page, "default").locator(".badge")).to_have_text("3 days old")
+    shot(page, "11-stale-default")
+
+
+@needs_chromium
+def test_without_a_configured_provider_the_console_says_so(page: Any, console: str, monkeypatch) -> None:
+    from playwright.sync_api import expect
+
+    use_environment(monkeypatch, **dict.fromkeys(console_sign_in.ENVIRONMENT))
+    page.goto(f"{console}/console")
+    expect(page.locator("#not-configured")).to_be_visible()
+    expect(page.locator("#sign-in")).to_be_hidden()
+
+
+def test_screenshots_stay_out_of_git() -> None:
+    # .ci/run fails when a run leaves files git would see
+    shot_file = (SCREENSHOTS / "01-signed-out.png").relative_to(ROOT)
+    assert subprocess.run(["git", "check-ignore", "-q", str(shot_file)], cwd=ROOT, check=False).returncode == 0
