@@ -20,11 +20,14 @@ LOCAL_ENVIRONMENT = {
 
 
 def _prepare_environment() -> None:
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    # Before anything imports the layer: its logger takes POWERTOOLS_LOG_LEVEL when it is created.
+    for key, value in LOCAL_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
     from localdev import console_sign_in
     from localdev.database import database_url
 
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
-    for key, value in (LOCAL_ENVIRONMENT | console_sign_in.ENVIRONMENT).items():
+    for key, value in console_sign_in.ENVIRONMENT.items():
         os.environ.setdefault(key, value)
     os.environ["DATABASE_URL"] = database_url()
 
