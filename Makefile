@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run lint test migrate refresh invoke openapi demo-token lint-template transform-test build package-test check-deploy python312 fuzz \
+.PHONY: run lint test migrate refresh invoke openapi demo-token lint-template security-scan transform-test build package-test check-deploy python312 fuzz \
 	bench lock lock-check clean help client client-check client-example
 .DEFAULT_GOAL := help
 
@@ -96,7 +96,21 @@ package-test: $(DEPLOY_BIN)/.deps $(BUILD_BIN)/.deps $(VENV)/.test-deps  ## buil
 transform-test: $(DEPLOY_BIN)/.deps  ## the SAM transform (as CloudFormation runs it) over every parameter choice
 	$(DEPLOY_BIN)/python -m pytest -c tests/deploy/pytest.ini tests/deploy -q
 
-check-deploy: lint-template transform-test build package-test  ## everything that can be proven about deploying, offline
+# checkov has its own environment: its pins (networkx, packaging, s3transfer, pydantic) clash with SAM CLI's.
+CHECKOV_BIN := .venv-checkov/bin
+
+$(CHECKOV_BIN)/.deps: requirements/pip.txt requirements/checkov.txt
+	$(PYTHON) -m venv .venv-checkov
+	$(CHECKOV_BIN)/pip install -q --require-hashes -r requirements/pip.txt
+	$(CHECKOV_BIN)/pip install -q --require-hashes -r requirements/checkov.txt
+	touch $@
+
+# checkov evaluates no condition, so one scan covers the resources of both DatabaseModes. A check that
+# does not apply is skipped inline (the resource's Metadata) with its reason; any failure fails this.
+security-scan: $(CHECKOV_BIN)/.deps  ## checkov over template.yaml: zero failed checks
+	$(CHECKOV_BIN)/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
+
+check-deploy: lint-template security-scan transform-test build package-test  ## everything that can be proven about deploying, offline
 
 .venv-fuzz/bin/.deps: requirements/pip.txt requirements/fuzz.txt
 	$(PYTHON) -m venv .venv-fuzz
@@ -115,7 +129,7 @@ bench: $(VENV)/.run-deps  ## benchmarks: cold start, warm latency, reset, scale,
 # hashes, valid from Python 3.11 on any platform (the venvs here: 3.11 on x86_64; the layer: 3.12 on arm64).
 LOCK_BIN := .venv-lock/bin
 LOCKED   := layers/shared/requirements requirements/run requirements/test requirements/deploy \
-	requirements/fuzz requirements/pip requirements/lock
+	requirements/checkov requirements/fuzz requirements/pip requirements/lock
 UV_COMPILE = $(LOCK_BIN)/uv pip compile --quiet --no-config --python $(LOCK_BIN)/python --no-python-downloads \
 	--universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock'
 
@@ -140,7 +154,7 @@ lock-check: $(LOCK_BIN)/.deps  ## fail when a locked requirements file is stale 
 	test -z "$$changed" || { echo "stale:$$changed (run make lock and commit)"; exit 1; }; echo "locks up to date"
 
 clean:  ## remove the virtual environments, build output and local data
-	rm -rf $(VENV) .venv-deploy .venv-fuzz .venv-build .venv-lock .aws-sam .data $(CLIENT)/node_modules $(CLIENT)/.build
+	rm -rf $(VENV) .venv-deploy .venv-checkov .venv-fuzz .venv-build .venv-lock .aws-sam .data $(CLIENT)/node_modules $(CLIENT)/.build
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m tools.openapi

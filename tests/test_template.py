@@ -45,7 +45,10 @@ def test_each_function_is_explicit_logged_and_has_a_sample_event(name: str) -> N
 def test_policies_are_least_privilege(name: str) -> None:
     policies = FUNCTIONS[name]["Properties"]["Policies"]
     if name == "DatabaseMigrateFunction":
-        assert policies[0] == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "DbSecretArn"}}}
+        owner = {"Fn::If": ["CreateDatabase", {"Ref": "DatabaseOwnerSecret"}, {"Ref": "DbSecretArn"}]}
+        assert policies[0] == {
+            "Statement": [{"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": owner}]
+        }
         assert policies[1] == {"Ref": "RuntimeSecretRead"}
         return
     assert policies[0] == {"Ref": "RuntimeSecretRead"}
@@ -60,10 +63,21 @@ def test_policies_are_least_privilege(name: str) -> None:
 def test_globals_runtime_architecture_tracing_vpc_and_powertools() -> None:
     glob = TEMPLATE["Globals"]["Function"]
     assert (glob["Runtime"], glob["Architectures"], glob["Tracing"]) == ("python3.12", ["arm64"], "Active")
-    assert glob["VpcConfig"] == {"SubnetIds": {"Ref": "SubnetIds"}, "SecurityGroupIds": {"Ref": "SecurityGroupIds"}}
+    # The stack's private subnets, or the operator's (what each DatabaseMode makes of it: tests/deploy)
+    assert glob["VpcConfig"] == {
+        "SubnetIds": {
+            "Fn::If": ["CreateDatabase", [{"Ref": "PrivateSubnetA"}, {"Ref": "PrivateSubnetB"}], {"Ref": "SubnetIds"}]
+        },
+        "SecurityGroupIds": {
+            "Fn::If": ["CreateDatabase", [{"Ref": "FunctionSecurityGroup"}], {"Ref": "SecurityGroupIds"}]
+        },
+    }
     env = glob["Environment"]["Variables"]
     runtime_secret = {"Fn::If": ["CreateRuntimeSecret", {"Ref": "RuntimeDbSecret"}, {"Ref": "DbRuntimeSecretArn"}]}
-    assert env["DB_SECRET_ARN"] == runtime_secret and env["DB_PROXY_ENDPOINT"] == {"Ref": "RdsProxyEndpoint"}
+    assert env["DB_SECRET_ARN"] == runtime_secret
+    assert env["DB_PROXY_ENDPOINT"] == {
+        "Fn::If": ["CreateDatabaseProxy", {"Fn::GetAtt": "RdsProxy.Endpoint"}, {"Ref": "RdsProxyEndpoint"}]
+    }
     assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"} <= set(env)
 
 
@@ -115,6 +129,8 @@ def test_outputs_tell_operators_what_they_need() -> None:
         "AddDemoUser",
         "MigrateFunctionName",
         "RefreshFunctionName",
+        "DatabaseEndpoint",
+        "DatabaseSecretArn",
     } <= set(TEMPLATE["Outputs"])
 
 

@@ -32,8 +32,9 @@ from samtranslator.translator.transform import transform
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 REGION, ACCOUNT = "eu-west-1", "123456789012"
-# Values an operator must give because the parameters have no default.
-REQUIRED = {
+# What an operator gives with DatabaseMode=existing: their database's owner secret and network.
+EXISTING = {
+    "DatabaseMode": "existing",
     "DbSecretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:squelch-owner-AbCdEf",
     "SubnetIds": "subnet-0a1b2c3d,subnet-4e5f6a7b",
     "SecurityGroupIds": "sg-0123456789abcdef0",
@@ -62,8 +63,8 @@ def choice_parameters() -> dict[str, list[str]]:
 
 
 def defaults() -> dict[str, str]:
-    values = {name: str(p["Default"]) for name, p in source()["Parameters"].items() if "Default" in p}
-    return {**values, **REQUIRED}
+    """Every parameter has a default: `sam deploy --guided` on an empty account needs no answer."""
+    return {name: str(p["Default"]) for name, p in source()["Parameters"].items()}
 
 
 class _NoManagedPolicies:
@@ -131,6 +132,42 @@ class Stack:
 
     def environment(self, function: str) -> dict[str, Any]:
         return self.resources[function]["Properties"].get("Environment", {}).get("Variables", {})
+
+    def security_group_rules(self) -> list[SecurityGroupRule]:
+        """Every rule of every security group of the stack: inline ones and rule resources."""
+        rules = []
+        for name, group in self.of_type("AWS::EC2::SecurityGroup").items():
+            for direction, key in (("ingress", "SecurityGroupIngress"), ("egress", "SecurityGroupEgress")):
+                rules += [
+                    SecurityGroupRule(direction, {"Ref": name}, rule) for rule in group["Properties"].get(key, [])
+                ]
+        for direction in ("ingress", "egress"):
+            kind = f"AWS::EC2::SecurityGroup{direction.capitalize()}"
+            rules += [
+                SecurityGroupRule(direction, r["Properties"]["GroupId"], r["Properties"])
+                for r in self.of_type(kind).values()
+            ]
+        return rules
+
+
+@dataclass(frozen=True)
+class SecurityGroupRule:
+    direction: str  # ingress or egress
+    group: Any  # {"Ref": logical id} of the group the rule belongs to
+    rule: dict[str, Any]
+
+    @property
+    def peer(self) -> Any:
+        """Where the traffic comes from (ingress) or goes to (egress): a CIDR or {"Ref": group}."""
+        for key in ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "DestinationSecurityGroupId", "SourcePrefixListId"):
+            if key in self.rule:
+                return self.rule[key]
+        raise AssertionError(f"a rule without a peer: {self.rule}")
+
+    def covers(self, port: int) -> bool:
+        if str(self.rule["IpProtocol"]) == "-1":
+            return True
+        return self.rule["IpProtocol"] == "tcp" and int(self.rule["FromPort"]) <= port <= int(self.rule["ToPort"])
 
 
 def _as_packaged(template: dict[str, Any]) -> None:

@@ -190,9 +190,12 @@ class PrepareResult:
     runtime_login: str | None = None
 
 
-def prepare_database() -> PrepareResult:
+def prepare_database(wait_seconds: float = 0) -> PrepareResult:
     """What the migrate function does, as the schema's owner: apply pending migrations, provision
-    the API functions' login when a runtime secret is configured, then seed the story if absent."""
+    the API functions' login when a runtime secret is configured, then seed the story if absent.
+    First it waits up to wait_seconds for PostgreSQL to accept connections: a database the stack
+    has just created may not yet."""
+    db.wait_until_accepting(wait_seconds)
 
     def prepare(conn: Connection) -> PrepareResult:
         applied = migrations.migrate(conn)
