@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -97,16 +98,22 @@ class Stack:
                 found[f"{method.upper()} {path}"] = names[0] if names and names[0] != "NONE" else None
         return found
 
-    def function_of_route(self) -> dict[str, str]:
-        """ "METHOD /path" -> the logical id of the function behind it."""
+    def route_targets(self) -> dict[str, str]:
+        """ "METHOD /path" -> what its integration invokes: a function's logical id (its Arn) or an
+        alias's (SnapStart=on: CustomerGetFunctionAliaslive, whose Ref is the alias's ARN)."""
         [api] = self.of_type("AWS::ApiGatewayV2::Api").values()
         found = {}
         for path, item in api["Properties"]["Body"]["paths"].items():
             for method, operation in item.items():
-                # ...functions/${CustomerGetFunction.Arn}/invocations, the resource's Arn left for CloudFormation
+                # ...functions/${CustomerGetFunction.Arn}/invocations, left for CloudFormation to resolve
                 uri = json.dumps(operation["x-amazon-apigateway-integration"]["uri"])
-                found[f"{method.upper()} {path}"] = uri.split("functions/${")[1].split(".Arn}")[0]
+                target = uri.split("functions/${")[1].split("}/invocations")[0]
+                found[f"{method.upper()} {path}"] = target.removesuffix(".Arn")
         return found
+
+    def function_of_route(self) -> dict[str, str]:
+        """ "METHOD /path" -> the logical id of the function behind it (through its alias or not)."""
+        return {route: target.split("Alias")[0] for route, target in self.route_targets().items()}
 
     def statements(self, function: str) -> list[dict[str, Any]]:
         """Every IAM statement of the function's execution role: its inline policies and the
@@ -195,6 +202,13 @@ def _resolve(template: dict[str, Any], parameters: dict[str, str]) -> tuple[dict
     return create_default_pipeline(context).process_template(context), context.resolved_conditions
 
 
+def expanded(**overrides: str) -> dict[str, Any]:
+    """The template as AWS::LanguageExtensions hands it to SAM: Fn::ForEach unrolled, mappings and
+    parameters resolved (what checkov scans: it cannot read Fn::ForEach)."""
+    parameters = {**defaults(), **overrides}
+    return expand_language_extensions(source(), {**parameters, **PSEUDO}, enabled=True).expanded_template
+
+
 def deploy(**overrides: str) -> Stack:
     """The stack as CloudFormation would create it with these parameter values (defaults otherwise).
     Raises samtranslator's InvalidDocumentException where CloudFormation would refuse the template."""
@@ -211,3 +225,25 @@ def deploy(**overrides: str) -> Stack:
         name: o for name, o in resolved.get("Outputs", {}).items() if conditions.get(o.get("Condition", ""), True)
     }
     return Stack(parameters, created, outputs)
+
+
+EXTENSION_LAYER = "AWS-Parameters-and-Secrets-Lambda-Extension-Arm64"
+# Every optional resource and setting on, for the scans that must see them.
+EVERYTHING = {
+    "AiProvider": "bedrock",
+    "BedrockModelId": "anthropic.claude-3-5-haiku-20241022-v1:0",
+    "AlarmEmail": "ops@example.com",
+    "SnapStart": "on",
+    "SecretsExtensionLayerArn": f"arn:aws:lambda:{REGION}:015030872274:layer:{EXTENSION_LAYER}:12",
+    "ReservedConcurrency": "2",
+}
+SCANS = {
+    "create": {},
+    "create-everything": {**EVERYTHING, "DatabaseProxy": "true"},
+    "existing": EXISTING,
+    "existing-everything": {**EXISTING, **EVERYTHING, "RdsProxyEndpoint": "proxy.example.internal"},
+}
+
+if __name__ == "__main__":
+    # `python tests/deploy/stack.py <scan>`: the expanded template of one of SCANS, as JSON.
+    print(json.dumps(expanded(**SCANS[sys.argv[1]]), indent=1))

@@ -57,7 +57,7 @@ def built_functions() -> list[tuple[str, str]]:
     return [
         (logical_id, Path(source["Resources"][logical_id]["Properties"]["CodeUri"]).name)
         for logical_id, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function"
+        if isinstance(resource, dict) and resource["Type"] == "AWS::Serverless::Function"
     ]
 
 
