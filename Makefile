@@ -4,8 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db lint-template transform-test build build-host \
-	package-test check-deploy python312 fuzz \
+.PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db lint-template security-scan transform-test \
+	build build-host package-test check-deploy python312 fuzz \
 	bench lock lock-check clean help client client-check client-example
 .DEFAULT_GOAL := help
 
@@ -70,7 +70,8 @@ PY312 ?= $(shell for p in $$(command -v -a python3.12 2>/dev/null) $(HOME)/.pyen
 # downloads the layer's arm64 wheels by name==version, outside the hashed -r file, so PIP_CONSTRAINT
 # hands the lock's hashes to those downloads too and PIP_REQUIRE_HASHES refuses any file without one.
 BUILD_BIN := .venv-build/bin
-SAM = PATH="$(CURDIR)/$(BUILD_BIN):$$PATH" SAM_CLI_TELEMETRY=0 \
+# SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS: SAM CLI expands Fn::ForEach (the alarms) only when asked (samconfig.toml asks too).
+SAM = PATH="$(CURDIR)/$(BUILD_BIN):$$PATH" SAM_CLI_TELEMETRY=0 SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1 \
 	PIP_CONSTRAINT="$(CURDIR)/layers/shared/requirements.txt" PIP_REQUIRE_HASHES=1 $(DEPLOY_BIN)/sam
 
 $(DEPLOY_BIN)/.deps: requirements/pip.txt requirements/deploy.txt
@@ -109,7 +110,29 @@ package-test: build-host $(VENV)/.test-deps  ## build for this machine and run e
 transform-test: $(DEPLOY_BIN)/.deps  ## the SAM transform (as CloudFormation runs it) over every parameter choice
 	$(DEPLOY_BIN)/python -m pytest -c tests/deploy/pytest.ini tests/deploy -q
 
-check-deploy: lint-template transform-test build package-test  ## everything that can be proven about deploying, offline
+# checkov has its own environment: its pins (networkx, packaging, s3transfer, pydantic) clash with SAM CLI's.
+CHECKOV_BIN := .venv-checkov/bin
+
+$(CHECKOV_BIN)/.deps: requirements/pip.txt requirements/checkov.txt
+	$(PYTHON) -m venv .venv-checkov
+	$(CHECKOV_BIN)/pip install -q --require-hashes -r requirements/pip.txt
+	$(CHECKOV_BIN)/pip install -q --require-hashes -r requirements/checkov.txt
+	touch $@
+
+# checkov cannot read Fn::ForEach, so it scans the template as AWS::LanguageExtensions expands it (resolving
+# the conditions too): for each DatabaseMode with the defaults and with every option on (tests/deploy/stack.py
+# SCANS). A check that does not apply is skipped inline (the resource's Metadata) with its reason; any
+# failure fails this.
+security-scan: $(CHECKOV_BIN)/.deps $(DEPLOY_BIN)/.deps  ## checkov over the template in both database modes: zero failed checks
+	@mkdir -p .aws-sam/checkov
+	@for scan in create create-everything existing existing-everything; do \
+		echo "--- checkov: $$scan"; \
+		SAM_CLI_TELEMETRY=0 $(DEPLOY_BIN)/python tests/deploy/stack.py $$scan > .aws-sam/checkov/$$scan.json || exit 1; \
+		$(CHECKOV_BIN)/checkov --file .aws-sam/checkov/$$scan.json --framework cloudformation \
+			--compact --quiet --skip-download || exit 1; \
+	done
+
+check-deploy: lint-template security-scan transform-test build package-test  ## everything that can be proven about deploying, offline
 
 .venv-fuzz/bin/.deps: requirements/pip.txt requirements/fuzz.txt
 	$(PYTHON) -m venv .venv-fuzz
@@ -135,7 +158,7 @@ bench: $(VENV)/.run-deps  ## benchmarks: cold start, warm latency, reset, scale,
 # hashes, valid from Python 3.11 on any platform (the venvs here: 3.11 on x86_64; the layer: 3.12 on arm64).
 LOCK_BIN := .venv-lock/bin
 LOCKED   := layers/shared/requirements requirements/run requirements/test requirements/deploy \
-	requirements/fuzz requirements/pip requirements/lock requirements/peer
+	requirements/checkov requirements/fuzz requirements/pip requirements/lock requirements/peer
 UV_COMPILE = $(LOCK_BIN)/uv pip compile --quiet --no-config --python $(LOCK_BIN)/python --no-python-downloads \
 	--universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock'
 
@@ -160,7 +183,8 @@ lock-check: $(LOCK_BIN)/.deps  ## fail when a locked requirements file is stale 
 	test -z "$$changed" || { echo "stale:$$changed (run make lock and commit)"; exit 1; }; echo "locks up to date"
 
 clean:  ## remove the virtual environments, build output and local data
-	rm -rf $(VENV) .venv-deploy .venv-fuzz .venv-build .venv-lock .venv-peer .aws-sam .data $(CLIENT)/node_modules $(CLIENT)/.build
+	rm -rf $(VENV) .venv-deploy .venv-checkov .venv-fuzz .venv-build .venv-lock .venv-peer .aws-sam .data \
+		$(CLIENT)/node_modules $(CLIENT)/.build
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m tools.openapi

@@ -83,12 +83,14 @@ def _document(template: Path) -> dict[str, Any]:
 @cache
 def load(template: Path = TEMPLATE) -> dict[str, Function]:
     doc = _document(template)
+    shared = doc.get("Globals", {}).get("Function", {})
     functions = {}
     for logical_id, resource in doc["Resources"].items():
-        if resource["Type"] != "AWS::Serverless::Function":
+        # An Fn::ForEach::<name> entry (the alarms) is a list, not a resource
+        if not isinstance(resource, dict) or resource["Type"] != "AWS::Serverless::Function":
             continue
         props = resource["Properties"]
-        module, handler = props["Handler"].rsplit(".", 1)
+        module, handler = props.get("Handler", shared.get("Handler", "")).rsplit(".", 1)
         routes = tuple(
             _route(event["Properties"], doc) for event in props.get("Events", {}).values() if event["Type"] == "HttpApi"
         )

@@ -5,16 +5,26 @@ to a local server that records what it is sent."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import socket
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+import psycopg
 import pytest
-from conftest import DictConnection, invoke, load_event, one
+from conftest import DictConnection, invoke, load_event, one, use_environment
+from pg_proxy import _target
 
 from squelch import cfn, db
 from squelch.domain import demo
+from squelch.errors import Unavailable
+
+# The module, not the function squelch.db exports under the same name.
+connection_module = importlib.import_module("squelch.db.connection")
 
 PRESIGNED = (
     "https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/"
@@ -86,7 +96,7 @@ def test_create_seeds_an_empty_database(story: DictConnection, migrator, cloudfo
 def test_failure_is_reported_with_its_reason(story: DictConnection, cloudformation, monkeypatch) -> None:
     url, received = cloudformation
 
-    def broken() -> None:
+    def broken(wait_seconds: float = 0) -> None:
         raise RuntimeError("migration 0003 was edited after it was applied")
 
     monkeypatch.setattr(demo, "prepare_database", broken)
@@ -132,14 +142,14 @@ def test_cloudformation_response_urls_are_accepted(url: str) -> None:
 def test_any_other_response_url_gets_no_answer(story: DictConnection, monkeypatch, url: str) -> None:
     # Given someone invokes the function with a request naming another host
     monkeypatch.setattr(cfn, "send", lambda *_: pytest.fail("must not send anything"))
-    monkeypatch.setattr(demo, "prepare_database", lambda: pytest.fail("must not touch the database"))
+    monkeypatch.setattr(demo, "prepare_database", lambda *_: pytest.fail("must not touch the database"))
     # Then it neither migrates nor answers
     assert invoke("DatabaseMigrateFunction", request("Create", url)) is None
 
 
 def test_delete_does_nothing_to_the_database(story: DictConnection, cloudformation, monkeypatch) -> None:
     url, received = cloudformation
-    monkeypatch.setattr(demo, "prepare_database", lambda: pytest.fail("Delete must not touch the database"))
+    monkeypatch.setattr(demo, "prepare_database", lambda *_: pytest.fail("Delete must not touch the database"))
     invoke("DatabaseMigrateFunction", request("Delete", url))
     assert received[0]["body"]["Status"] == "SUCCESS"
     assert one(story, "SELECT count(*) AS n FROM demo_customers")["n"] == 1
@@ -159,3 +169,124 @@ def test_a_warm_migrate_function_reconnects_when_its_connection_was_dropped(stor
     story.execute("SELECT pg_terminate_backend(%s)", [db.connection().info.backend_pid])
     # When CloudFormation invokes it again (a stack update), then it reconnects and succeeds
     assert invoke("DatabaseMigrateFunction", {})["migrations_applied"] == []
+
+
+class LateServer:
+    """PostgreSQL behind a port that refuses connections until `start()`: a database the stack has
+    just created, or a network still being wired. Once started it forwards every byte both ways."""
+
+    def __init__(self, server_url: str) -> None:
+        self.family, self.target = _target(server_url)  # TCP or the server's Unix socket
+        self.server_url = server_url
+        with socket.create_server(("127.0.0.1", 0)) as probe:  # a free port that nothing listens on yet
+            self.port = probe.getsockname()[1]
+        self.listener: socket.socket | None = None
+        self.accepted = 0
+
+    def url(self) -> str:
+        return psycopg.conninfo.make_conninfo(self.server_url, host="127.0.0.1", port=str(self.port), sslmode="disable")
+
+    def start(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            server = socket.socket(self.family, socket.SOCK_STREAM)
+            server.connect(self.target)
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        if self.listener:
+            self.listener.close()
+
+
+@pytest.fixture
+def late_server(migrator, app_database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[LateServer]:
+    """The migrate function's database, behind a LateServer that has not started."""
+    late = LateServer(app_database)
+    use_environment(monkeypatch, DATABASE_URL=late.url())
+    yield late
+    late.close()
+    db.close()
+
+
+def test_the_migrate_function_waits_for_a_database_that_accepts_connections_later(
+    late_server: LateServer, cloudformation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a database that refuses connections until the migrate function has been refused twice
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 2:
+            late_server.start()
+
+    monkeypatch.setattr(connection_module.time, "sleep", pause)
+    # When CloudFormation creates the custom resource, with minutes of the function's timeout left
+    url, received = cloudformation
+    invoke_with_time_left("DatabaseMigrateFunction", request("Create", url), seconds=300)
+    # Then it tried again, with growing pauses, until the server accepted, and then migrated
+    assert received[0]["body"]["Status"] == "SUCCESS", received
+    assert pauses == [1.0, 2.0] and late_server.accepted >= 1
+
+
+def test_without_time_to_wait_a_refused_connection_fails_the_deployment(
+    late_server: LateServer, cloudformation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a database that never starts accepting, and a function with only its work's minute left
+    monkeypatch.setattr(connection_module.time, "sleep", lambda seconds: pytest.fail("nothing to wait for"))
+    url, received = cloudformation
+    invoke_with_time_left("DatabaseMigrateFunction", request("Create", url), seconds=60)
+    # Then CloudFormation hears FAILED, and nothing reached the server
+    assert received[0]["body"]["Status"] == "FAILED"
+    assert late_server.accepted == 0
+
+
+def test_waiting_ends_with_the_last_refusal_when_time_is_up(late_server: LateServer) -> None:
+    # Given a database that never starts accepting, when the migrations may wait two seconds
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as refused:
+        connection_module.wait_until_accepting(2.0, first_pause=0.2)
+    # Then they try several times, give up within the time, and say the database is unreachable
+    assert time.monotonic() - started < 5
+    assert "refused" in str(refused.value.__cause__).lower()
+
+
+@pytest.mark.parametrize("wrong", ["dbname", "user"])
+def test_a_server_that_answers_with_a_refusal_is_not_waited_for(
+    migrator, app_database: str, monkeypatch: pytest.MonkeyPatch, wrong: str
+) -> None:
+    # Given a server that accepts connections but not this one (no such database or login)
+    url = psycopg.conninfo.make_conninfo(app_database, **{wrong: "squelch_no_such_thing"})
+    use_environment(monkeypatch, DATABASE_URL=url)
+    monkeypatch.setattr(connection_module.time, "sleep", lambda seconds: pytest.fail("waited for a refusal"))
+    # When the migrations may wait minutes, then they fail at once
+    with pytest.raises(Unavailable):
+        demo.prepare_database(wait_seconds=240)
+
+
+def invoke_with_time_left(function_id: str, event: dict, seconds: int) -> object:
+    """Invoke a function whose context says `seconds` of its timeout remain (as Lambda's does)."""
+    from localdev import runtime
+
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(runtime.LambdaContext, "get_remaining_time_in_millis", staticmethod(lambda: seconds * 1000))
+    try:
+        return invoke(function_id, event)
+    finally:
+        monkey.undo()

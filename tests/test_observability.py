@@ -54,3 +54,58 @@ def test_errors_log_no_connection_secrets(story: DictConnection, log_output, mon
     response = invoke("CustomerGetFunction", load_event("customer_get.json"))
     assert response["statusCode"] == 503
     assert "hunter2-secret" not in log_output.getvalue() and "hunter2-secret" not in response["body"]
+
+
+def metric_dimensions(blobs: list[dict], name: str) -> list[dict[str, str]]:
+    """For each emission of metric `name`: its dimensions and their values, as CloudWatch stores them."""
+    found = []
+    for blob in blobs:
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            if name in {m["Name"] for m in directive["Metrics"]}:
+                found += [{key: blob[key] for key in keys} for keys in directive["Dimensions"]]
+    return found
+
+
+def alarm_dimensions(metric: str) -> dict[str, str]:
+    """The Squelch alarm on `metric` in template.yaml: its namespace must be Squelch, its dimensions these."""
+    from test_template import RESOURCES
+
+    [alarm] = [
+        r["Properties"]
+        for r in RESOURCES.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("MetricName") == metric
+    ]
+    assert alarm["Namespace"] == "Squelch"
+    return {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+
+
+def test_a_reset_that_fails_emits_the_failure_metric_its_alarm_watches(
+    story: DictConnection, metrics_on, capsys, monkeypatch
+) -> None:
+    # Given a database that cannot be reached
+    use_environment(monkeypatch, POWERTOOLS_METRICS_DISABLED="false", DATABASE_URL="postgresql://u@127.0.0.1:1/x")
+    # When a presenter resets the demo
+    response = invoke("DemoResetFunction", load_event("demo_reset.json"))
+    # Then the reset is a 503 and DemoResetFailures is counted, with the dimensions its alarm names
+    assert response["statusCode"] == 503
+    emissions = metric_dimensions(emitted(capsys.readouterr().out), "DemoResetFailures")
+    assert emissions == [alarm_dimensions("DemoResetFailures")]
+
+
+def test_a_refused_reset_is_not_a_failure(story: DictConnection, metrics_on, capsys, monkeypatch) -> None:
+    # Given a deployment that keeps one sandbox (the default one exists)
+    use_environment(monkeypatch, POWERTOOLS_METRICS_DISABLED="false", DEMO_MAX_SANDBOXES="1")
+    event = load_event("demo_reset.json")
+    event["headers"]["x-demo-sandbox"] = "acme"
+    # When a presenter asks for another, then it is refused, and no failure is counted
+    assert invoke("DemoResetFunction", event)["statusCode"] == 409
+    assert metric_dimensions(emitted(capsys.readouterr().out), "DemoResetFailures") == []
+
+
+def test_the_ai_fallback_alarm_watches_the_metric_as_it_is_emitted(
+    story: DictConnection, metrics_on, capsys, monkeypatch
+) -> None:
+    use_environment(monkeypatch, POWERTOOLS_METRICS_DISABLED="false", AI_PROVIDER="bedrock", BEDROCK_MODEL_ID=None)
+    invoke("RiskAnalysisCreateFunction", load_event("risk_analysis_create.json"))
+    emissions = metric_dimensions(emitted(capsys.readouterr().out), "AIFallbacks")
+    assert emissions == [alarm_dimensions("AIFallbacks")]

@@ -12,7 +12,8 @@ from conftest import EVENTS, ROOT
 from localdev.template import _CloudFormationLoader
 
 TEMPLATE: dict[str, Any] = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CloudFormationLoader)  # noqa: S506
-RESOURCES = TEMPLATE["Resources"]
+# Resources written out; the Fn::ForEach::<name> entries (the alarms) are proven in tests/deploy
+RESOURCES = {k: v for k, v in TEMPLATE["Resources"].items() if not k.startswith("Fn::ForEach::")}
 FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
 ROUTE_FUNCTIONS = {k: v for k, v in FUNCTIONS.items() if v["Properties"].get("Events")}
 
@@ -38,14 +39,17 @@ def test_each_function_is_explicit_logged_and_has_a_sample_event(name: str) -> N
     assert len(logs) == 1 and logs[0]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     folder = props["CodeUri"].rstrip("/").split("/")[-1]
     assert (EVENTS / f"{folder}.json").exists()
-    assert props["Handler"] == "app.lambda_handler"
+    assert "Handler" not in props and TEMPLATE["Globals"]["Function"]["Handler"] == "app.lambda_handler"
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_policies_are_least_privilege(name: str) -> None:
     policies = FUNCTIONS[name]["Properties"]["Policies"]
     if name == "DatabaseMigrateFunction":
-        assert policies[0] == {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "DbSecretArn"}}}
+        owner = {"Fn::If": ["CreateDatabase", {"Ref": "DatabaseOwnerSecret"}, {"Ref": "DbSecretArn"}]}
+        assert policies[0] == {
+            "Statement": [{"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": owner}]
+        }
         assert policies[1] == {"Ref": "RuntimeSecretRead"}
         return
     if name == "ConsoleGetFunction":
@@ -53,9 +57,11 @@ def test_policies_are_least_privilege(name: str) -> None:
         return
     assert policies[0] == {"Ref": "RuntimeSecretRead"}
     for extra in policies[1:]:
-        condition, statement, otherwise = extra["Fn::If"]
-        assert condition == "UseBedrock" and otherwise == {"Ref": "AWS::NoValue"}
-        assert {tuple(s["Action"]) for s in statement["Statement"]} == {("bedrock:InvokeModel",)}
+        assert extra == {"Fn::If": ["UseBedrock", {"Ref": "BedrockInvoke"}, {"Ref": "AWS::NoValue"}]}
+    bedrock = RESOURCES["BedrockInvoke"]
+    assert bedrock["Condition"] == "UseBedrock"
+    statements = bedrock["Properties"]["PolicyDocument"]["Statement"]
+    assert {tuple(s["Action"]) for s in statements} == {("bedrock:InvokeModel",)}
     uses_bedrock = len(policies) > 1
     assert uses_bedrock == name.endswith(("AnalysisCreateFunction", "DraftCreateFunction"))
 
@@ -63,10 +69,21 @@ def test_policies_are_least_privilege(name: str) -> None:
 def test_globals_runtime_architecture_tracing_vpc_and_powertools() -> None:
     glob = TEMPLATE["Globals"]["Function"]
     assert (glob["Runtime"], glob["Architectures"], glob["Tracing"]) == ("python3.12", ["arm64"], "Active")
-    assert glob["VpcConfig"] == {"SubnetIds": {"Ref": "SubnetIds"}, "SecurityGroupIds": {"Ref": "SecurityGroupIds"}}
+    # The stack's private subnets, or the operator's (what each DatabaseMode makes of it: tests/deploy)
+    assert glob["VpcConfig"] == {
+        "SubnetIds": {
+            "Fn::If": ["CreateDatabase", [{"Ref": "PrivateSubnetA"}, {"Ref": "PrivateSubnetB"}], {"Ref": "SubnetIds"}]
+        },
+        "SecurityGroupIds": {
+            "Fn::If": ["CreateDatabase", [{"Ref": "FunctionSecurityGroup"}], {"Ref": "SecurityGroupIds"}]
+        },
+    }
     env = glob["Environment"]["Variables"]
     runtime_secret = {"Fn::If": ["CreateRuntimeSecret", {"Ref": "RuntimeDbSecret"}, {"Ref": "DbRuntimeSecretArn"}]}
-    assert env["DB_SECRET_ARN"] == runtime_secret and env["DB_PROXY_ENDPOINT"] == {"Ref": "RdsProxyEndpoint"}
+    assert env["DB_SECRET_ARN"] == runtime_secret
+    assert env["DB_PROXY_ENDPOINT"] == {
+        "Fn::If": ["CreateDatabaseProxy", {"Fn::GetAtt": "RdsProxy.Endpoint"}, {"Ref": "RdsProxyEndpoint"}]
+    }
     assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"} <= set(env)
 
 
@@ -123,6 +140,8 @@ def test_outputs_tell_operators_what_they_need() -> None:
         "ConsoleUrl",
         "ConsoleSignInUrl",
         "ConsoleClientId",
+        "DatabaseEndpoint",
+        "DatabaseSecretArn",
     } <= set(TEMPLATE["Outputs"])
 
 

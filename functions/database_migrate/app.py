@@ -12,9 +12,13 @@ from squelch import cfn
 from squelch.domain import demo
 from squelch.observability import logger, observed
 
+# Migrations and the seed take seconds once connected; the rest of the timeout may go to waiting
+# for a database created in the same deployment to accept connections.
+WORK_SECONDS = 60
 
-def prepare() -> dict[str, Any]:
-    result = demo.prepare_database()
+
+def prepare(wait_seconds: float = 0) -> dict[str, Any]:
+    result = demo.prepare_database(wait_seconds)
     summary = {
         "migrations_applied": result.migrations_applied,
         "seeded": result.seeded,
@@ -28,6 +32,7 @@ def prepare() -> dict[str, Any]:
 
 @observed
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any] | None:
+    wait_seconds = max(0.0, context.get_remaining_time_in_millis() / 1000 - WORK_SECONDS)
     if cfn.is_request(event):
-        return cfn.handle(event, context, prepare)
-    return prepare()
+        return cfn.handle(event, context, lambda: prepare(wait_seconds))
+    return prepare(wait_seconds)

@@ -15,6 +15,7 @@ import copy
 import json
 import os
 import re
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,8 +34,9 @@ from samtranslator.translator.transform import transform
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 REGION, ACCOUNT = "eu-west-1", "123456789012"
-# Values an operator must give because the parameters have no default.
-REQUIRED = {
+# What an operator gives with DatabaseMode=existing: their database's owner secret and network.
+EXISTING = {
+    "DatabaseMode": "existing",
     "DbSecretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:squelch-owner-AbCdEf",
     "SubnetIds": "subnet-0a1b2c3d,subnet-4e5f6a7b",
     "SecurityGroupIds": "sg-0123456789abcdef0",
@@ -63,8 +65,8 @@ def choice_parameters() -> dict[str, list[str]]:
 
 
 def defaults() -> dict[str, str]:
-    values = {name: str(p["Default"]) for name, p in source()["Parameters"].items() if "Default" in p}
-    return {**values, **REQUIRED}
+    """Every parameter has a default: `sam deploy --guided` on an empty account needs no answer."""
+    return {name: str(p["Default"]) for name, p in source()["Parameters"].items()}
 
 
 class _NoManagedPolicies:
@@ -97,16 +99,22 @@ class Stack:
                 found[f"{method.upper()} {path}"] = names[0] if names and names[0] != "NONE" else None
         return found
 
-    def function_of_route(self) -> dict[str, str]:
-        """ "METHOD /path" -> the logical id of the function behind it."""
+    def route_targets(self) -> dict[str, str]:
+        """ "METHOD /path" -> what its integration invokes: a function's logical id (its Arn) or an
+        alias's (SnapStart=on: CustomerGetFunctionAliaslive, whose Ref is the alias's ARN)."""
         [api] = self.of_type("AWS::ApiGatewayV2::Api").values()
         found = {}
         for path, item in api["Properties"]["Body"]["paths"].items():
             for method, operation in item.items():
-                # ...functions/${CustomerGetFunction.Arn}/invocations, the resource's Arn left for CloudFormation
+                # ...functions/${CustomerGetFunction.Arn}/invocations, left for CloudFormation to resolve
                 uri = json.dumps(operation["x-amazon-apigateway-integration"]["uri"])
-                found[f"{method.upper()} {path}"] = uri.split("functions/${")[1].split(".Arn}")[0]
+                target = uri.split("functions/${")[1].split("}/invocations")[0]
+                found[f"{method.upper()} {path}"] = target.removesuffix(".Arn")
         return found
+
+    def function_of_route(self) -> dict[str, str]:
+        """ "METHOD /path" -> the logical id of the function behind it (through its alias or not)."""
+        return {route: target.split("Alias")[0] for route, target in self.route_targets().items()}
 
     def statements(self, function: str) -> list[dict[str, Any]]:
         """Every IAM statement of the function's execution role: its inline policies and the
@@ -180,6 +188,42 @@ class Stack:
 
         return next((found for name in sorted(graph) if state[name] == "new" and (found := visit(name))), None)
 
+    def security_group_rules(self) -> list[SecurityGroupRule]:
+        """Every rule of every security group of the stack: inline ones and rule resources."""
+        rules = []
+        for name, group in self.of_type("AWS::EC2::SecurityGroup").items():
+            for direction, key in (("ingress", "SecurityGroupIngress"), ("egress", "SecurityGroupEgress")):
+                rules += [
+                    SecurityGroupRule(direction, {"Ref": name}, rule) for rule in group["Properties"].get(key, [])
+                ]
+        for direction in ("ingress", "egress"):
+            kind = f"AWS::EC2::SecurityGroup{direction.capitalize()}"
+            rules += [
+                SecurityGroupRule(direction, r["Properties"]["GroupId"], r["Properties"])
+                for r in self.of_type(kind).values()
+            ]
+        return rules
+
+
+@dataclass(frozen=True)
+class SecurityGroupRule:
+    direction: str  # ingress or egress
+    group: Any  # {"Ref": logical id} of the group the rule belongs to
+    rule: dict[str, Any]
+
+    @property
+    def peer(self) -> Any:
+        """Where the traffic comes from (ingress) or goes to (egress): a CIDR or {"Ref": group}."""
+        for key in ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "DestinationSecurityGroupId", "SourcePrefixListId"):
+            if key in self.rule:
+                return self.rule[key]
+        raise AssertionError(f"a rule without a peer: {self.rule}")
+
+    def covers(self, port: int) -> bool:
+        if str(self.rule["IpProtocol"]) == "-1":
+            return True
+        return self.rule["IpProtocol"] == "tcp" and int(self.rule["FromPort"]) <= port <= int(self.rule["ToPort"])
+
 
 def _as_packaged(template: dict[str, Any]) -> None:
     for resource in template["Resources"].values():
@@ -206,6 +250,14 @@ def _resolve(template: dict[str, Any], parameters: dict[str, str]) -> tuple[dict
     return create_default_pipeline(context).process_template(context), context.resolved_conditions
 
 
+def expanded(template: dict[str, Any] | None = None, **overrides: str) -> dict[str, Any]:
+    """The template as AWS::LanguageExtensions hands it to SAM: Fn::ForEach unrolled, mappings and
+    parameters resolved (what checkov scans: it cannot read Fn::ForEach)."""
+    parameters = {**defaults(), **overrides}
+    original = source() if template is None else template
+    return expand_language_extensions(original, {**parameters, **PSEUDO}, enabled=True).expanded_template
+
+
 def deploy(template: dict[str, Any] | None = None, **overrides: str) -> Stack:
     """The stack as CloudFormation would create it with these parameter values (defaults otherwise),
     from template.yaml or the given variant of it.
@@ -213,14 +265,35 @@ def deploy(template: dict[str, Any] | None = None, **overrides: str) -> Stack:
     parameters = {**defaults(), **overrides}
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)  # samtranslator reads the region from boto3
     os.environ.setdefault("SAM_CLI_TELEMETRY", "0")
-    original = source() if template is None else template
-    expanded = expand_language_extensions(original, {**parameters, **PSEUDO}, enabled=True).expanded_template
-    expanded["Transform"] = "AWS::Serverless-2016-10-31"
-    _as_packaged(expanded)
-    translated = transform(expanded, parameters, _NoManagedPolicies())
+    unrolled = expanded(template, **overrides)
+    unrolled["Transform"] = "AWS::Serverless-2016-10-31"
+    _as_packaged(unrolled)
+    translated = transform(unrolled, parameters, _NoManagedPolicies())
     resolved, conditions = _resolve(translated, parameters)
     created = {name: r for name, r in resolved["Resources"].items() if conditions.get(r.get("Condition", ""), True)}
     outputs = {
         name: o for name, o in resolved.get("Outputs", {}).items() if conditions.get(o.get("Condition", ""), True)
     }
     return Stack(parameters, created, outputs)
+
+
+EXTENSION_LAYER = "AWS-Parameters-and-Secrets-Lambda-Extension-Arm64"
+# Every optional resource and setting on, for the scans that must see them.
+EVERYTHING = {
+    "AiProvider": "bedrock",
+    "BedrockModelId": "anthropic.claude-3-5-haiku-20241022-v1:0",
+    "AlarmEmail": "ops@example.com",
+    "SnapStart": "on",
+    "SecretsExtensionLayerArn": f"arn:aws:lambda:{REGION}:015030872274:layer:{EXTENSION_LAYER}:12",
+    "ReservedConcurrency": "2",
+}
+SCANS = {
+    "create": {},
+    "create-everything": {**EVERYTHING, "DatabaseProxy": "true"},
+    "existing": EXISTING,
+    "existing-everything": {**EXISTING, **EVERYTHING, "RdsProxyEndpoint": "proxy.example.internal"},
+}
+
+if __name__ == "__main__":
+    # `python tests/deploy/stack.py <scan>`: the expanded template of one of SCANS, as JSON.
+    print(json.dumps(expanded(**SCANS[sys.argv[1]]), indent=1))

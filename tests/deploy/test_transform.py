@@ -9,7 +9,7 @@ import itertools
 import json
 
 import pytest
-from stack import ACCOUNT, REGION, choice_parameters, defaults, deploy, source
+from stack import ACCOUNT, EXISTING, REGION, choice_parameters, defaults, deploy, source
 
 MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
 PRESENTER_ROUTES = {"POST /api/demo/reset", "GET /api/demo/sandboxes", "DELETE /api/demo/sandboxes/{name}"}
@@ -30,7 +30,10 @@ def one_at_a_time() -> list[dict[str, str]]:
 
 
 def with_model(case: dict[str, str]) -> dict[str, str]:
-    return {**case, "BedrockModelId": MODEL} if case.get("AiProvider") == "bedrock" else case
+    """The case with what its choices need: a model for Bedrock, a database for DatabaseMode=existing."""
+    if case.get("AiProvider") == "bedrock":
+        case = {**case, "BedrockModelId": MODEL}
+    return {**EXISTING, **case} if case.get("DatabaseMode") == "existing" else case
 
 
 def label(case: dict[str, str]) -> str:
@@ -148,14 +151,15 @@ def test_groups_claim_reaches_the_functions() -> None:
     assert stack.environment("DemoResetFunction")["DEMO_GROUPS_CLAIM"] == "groups"
 
 
+@pytest.mark.parametrize("mode", ["create", "existing"])
 @pytest.mark.parametrize(
     "runtime_secret",
     ["", f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:squelch-app-XyZ"],
     ids=["generated", "given"],
 )
-def test_only_the_migrate_function_reads_the_owners_secret(runtime_secret: str) -> None:
-    stack = deploy(DbRuntimeSecretArn=runtime_secret)
-    owner = stack.parameters["DbSecretArn"]
+def test_only_the_migrate_function_reads_the_owners_secret(mode: str, runtime_secret: str) -> None:
+    stack = deploy(**with_model({"DatabaseMode": mode}), DbRuntimeSecretArn=runtime_secret)
+    owner = stack.parameters["DbSecretArn"] if mode == "existing" else {"Ref": "DatabaseOwnerSecret"}
     runtime = runtime_secret or {"Ref": "RuntimeDbSecret"}
     assert ("RuntimeDbSecret" in stack.resources) == (runtime_secret == "")
     for function in stack.of_type("AWS::Lambda::Function"):

@@ -39,6 +39,7 @@ class Context:
     function_name, memory_limit_in_mb, function_version = sys.argv[3], 512, "$LATEST"
     invoked_function_arn = "arn:aws:lambda:local:000000000000:function:" + sys.argv[3]
     aws_request_id, log_stream_name = "packaging-test", "local"
+    def get_remaining_time_in_millis(self): return 60_000
 result = app.lambda_handler(json.load(sys.stdin), Context())
 outside = sorted({m.__file__.split("/python/")[0] for m in list(sys.modules.values())
                   if getattr(m, "__file__", None)
@@ -57,7 +58,7 @@ def built_functions() -> list[tuple[str, str]]:
     return [
         (logical_id, Path(source["Resources"][logical_id]["Properties"]["CodeUri"]).name)
         for logical_id, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function"
+        if isinstance(resource, dict) and resource["Type"] == "AWS::Serverless::Function"
     ]
 
 
@@ -126,6 +127,8 @@ def test_built_function_runs_its_sample_event(
 def test_every_function_was_built_and_has_an_event() -> None:
     functions = built_functions()
     source = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CloudFormationLoader)  # noqa: S506
-    declared = {k for k, v in source["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+    declared = {
+        k for k, v in source["Resources"].items() if isinstance(v, dict) and v["Type"] == "AWS::Serverless::Function"
+    }
     assert {logical_id for logical_id, _ in functions} == declared
     assert all((EVENTS / f"{folder}.json").exists() for _, folder in functions)

@@ -6,7 +6,9 @@ handlers at once on a thread pool, gives each worker its own connection as Lambd
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,6 +20,7 @@ from squelch import snapstart
 from squelch.db import sandbox
 from squelch.db.credentials import conninfo
 from squelch.errors import NotFound, Unavailable
+from squelch.observability import logger
 from squelch.settings import get_settings
 
 T = TypeVar("T")
@@ -74,6 +77,41 @@ NO_FREE_CONNECTION = (
     "remaining connection slots are reserved",
     "too many connections for role",
 )
+
+
+# What libpq says while a server cannot take connections yet: nothing listens, nothing answers, its
+# name does not resolve yet, or it is still starting. A server that answers and refuses (a wrong
+# password, no such database, no TLS) will not change its mind, so those fail at once.
+NOT_ACCEPTING_YET = re.compile(
+    r"Connection refused|timeout expired|timed out|failed to resolve host|could not translate host name"
+    r"|No route to host|Network is unreachable|Connection reset|server closed the connection unexpectedly"
+    r"|the database system is (?:starting up|not yet accepting connections|in recovery mode)",
+    re.IGNORECASE,
+)
+
+
+def wait_until_accepting(seconds: float, first_pause: float = 1.0, longest_pause: float = 10.0) -> None:
+    """Open the container's connection, trying again for up to `seconds` while PostgreSQL does not
+    accept connections yet (a database created in the same deployment, a network still being
+    wired); pauses double from first_pause. Raises the last failure when time is up, and at once
+    when the server answers with a refusal that waiting cannot change."""
+    deadline = time.monotonic() + seconds
+    pause, attempts = first_pause, 1
+    while True:
+        try:
+            connection()
+            if attempts > 1:
+                logger.info("database accepts connections", extra={"attempts": attempts})
+            return
+        except Unavailable as error:
+            if not NOT_ACCEPTING_YET.search(str(error.__cause__)) or time.monotonic() + pause > deadline:
+                raise
+            logger.warning(
+                "database not accepting connections yet; trying again",
+                extra={"attempt": attempts, "pause_seconds": pause, "reason": str(error.__cause__)},
+            )
+        time.sleep(pause)
+        pause, attempts = min(pause * 2, longest_pause), attempts + 1
 
 
 class _BrokenBeforeWork(Exception):

@@ -14,7 +14,7 @@ from squelch import clock, db
 from squelch.db import Connection, credentials, migrations, roles, sandbox
 from squelch.db.connection import sandbox_not_found
 from squelch.domain.customers import DEMO_CUSTOMER_ID
-from squelch.errors import BadRequest, Conflict, Invalid
+from squelch.errors import BadRequest, Conflict, DomainError, Invalid, Unavailable
 from squelch.models.common import from_row
 from squelch.models.demo import ResetResponse, SandboxInfo, SandboxList
 from squelch.observability import logger, metrics
@@ -125,7 +125,14 @@ def reset_demo(confirm: object, checkpoint: str | None, requested_by: str, sourc
         reset_id = queries.log_reset(conn, record)
         return result, reset_id, removed
 
-    result, reset_id, removed = db.run(unit, creates_sandbox=True)
+    try:
+        result, reset_id, removed = db.run(unit, creates_sandbox=True)
+    except Exception as error:
+        # A reset the presenter could not have avoided (the database unreachable, a bug); a refusal
+        # such as the sandbox limit is their answer, not a failure. Alarmed on (ResetFailuresAlarm).
+        if isinstance(error, Unavailable) or not isinstance(error, DomainError):
+            metrics.add_metric(name="DemoResetFailures", unit=MetricUnit.Count, value=1)
+        raise
     logger.info(
         "demo reset",
         extra={
@@ -190,9 +197,12 @@ class PrepareResult:
     runtime_login: str | None = None
 
 
-def prepare_database() -> PrepareResult:
+def prepare_database(wait_seconds: float = 0) -> PrepareResult:
     """What the migrate function does, as the schema's owner: apply pending migrations, provision
-    the API functions' login when a runtime secret is configured, then seed the story if absent."""
+    the API functions' login when a runtime secret is configured, then seed the story if absent.
+    First it waits up to wait_seconds for PostgreSQL to accept connections: a database the stack
+    has just created may not yet."""
+    db.wait_until_accepting(wait_seconds)
 
     def prepare(conn: Connection) -> PrepareResult:
         applied = migrations.migrate(conn)
