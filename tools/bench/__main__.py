@@ -1,0 +1,84 @@
+"""python -m tools.bench: every measurement in order, then the report (see tools/bench/__init__.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import psycopg
+
+from localdev import template
+from localdev.database import start_embedded
+from tools.bench.cold import bench_layer, measure_cold_starts, measure_init_stages
+from tools.bench.common import BENCH_DIR, LAMBDA_ENV, LOAD_SECONDS
+from tools.bench.database import add_session, prepare_database
+from tools.bench.report import report
+from tools.bench.reset import measure_reset
+from tools.bench.scale import explain_plans, fill_other_customers
+from tools.bench.server import measure_server, measure_throughput, start_server
+from tools.bench.warm import measure_warm
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    BENCH_DIR.mkdir(exist_ok=True)
+    os.environ.update(LAMBDA_ENV)
+    with tempfile.TemporaryDirectory(prefix="squelch-bench-") as scratch:
+        url = os.environ.get("BENCH_DATABASE_URL") or start_embedded(Path(scratch) / "pg", "bench")
+        os.environ["DATABASE_URL"] = url
+        prepare_database(url)
+        with psycopg.connect(url) as conn:
+            postgres = (conn.execute("SHOW server_version").fetchone() or ["?"])[0]
+        print("building the benchmark layer and timing cold starts ...", file=sys.stderr, flush=True)
+        layer = bench_layer()
+        floor, cold = measure_cold_starts(layer, bench_layer(with_bytecode=False), url)
+        stages = measure_init_stages(layer)
+        prepare_database(url)
+        add_session(url)
+        functions = list(template.load().values())
+        per_customer = [f for f in functions if f.logical_id not in ("DemoResetFunction", "DatabaseMigrateFunction")]
+        print("warm latency ...", file=sys.stderr, flush=True)
+        warm = measure_warm(url, functions)
+        reset = measure_reset(url)
+        add_session(url)
+        process, port = start_server(url)
+        try:
+            print("through the local server ...", file=sys.stderr, flush=True)
+            server = measure_server(port, functions)
+            print(f"throughput for {LOAD_SECONDS:.0f} s ...", file=sys.stderr, flush=True)
+            throughput = measure_throughput(port)
+        finally:
+            process.terminate()
+            process.wait(10)
+        print("generating the scale data ...", file=sys.stderr, flush=True)
+        fill_seconds = fill_other_customers(url)
+        add_session(url)
+        warm_scaled = measure_warm(url, per_customer)
+        reset_scaled = measure_reset(url)
+        plans = explain_plans(url)
+    results = {
+        "postgres": postgres,
+        "cold_floor": floor,
+        "cold": cold,
+        "init_stages": stages,
+        "warm": warm,
+        "warm_scaled": warm_scaled,
+        "server": server,
+        "reset": reset,
+        "reset_scaled": reset_scaled,
+        "throughput": throughput,
+        "fill_seconds": fill_seconds,
+        "plans": plans,
+    }
+    (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    text = report(results)
+    (BENCH_DIR / "results.md").write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The Markdown tables `make bench` prints and docs/PERFORMANCE.md quotes."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from tools.bench.common import LOAD_CLIENTS, OTHER_CUSTOMERS, OTHER_TICKETS
+
+
+def machine() -> str:
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
+    return (
+        f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+    )
+
+
+def report(results: dict[str, Any]) -> str:
+    lines = [f"Machine: {machine()}. PostgreSQL: {results['postgres']}.", ""]
+    floor = results["cold_floor"]
+    lines += [
+        "### Cold start (fresh interpreter importing the handler; only the function and the layer on sys.path)",
+        "",
+        f"Floor (`import psycopg`): {floor['p50']:.0f} ms (p10-p90 {floor['p10']:.0f}-{floor['p90']:.0f}).",
+        "",
+        (
+            "| function | init p50 ms | p10-p90 | ratio to floor (median of per-round ratios) "
+            "| to first response p50 ms |"
+        ),
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, r in results["cold"].items():
+        first = f"{r['first_p50']:.0f}" if r.get("first_p50") is not None else "-"
+        lines.append(f"| {name} | {r['p50']:.0f} | {r['p10']:.0f}-{r['p90']:.0f} | {r['ratio']:.2f} | {first} |")
+    lines += [
+        "",
+        "### Where the init goes (CustomerGetFunction, each stage after the ones above it)",
+        "",
+        "| stage | p50 ms | share of the floor |",
+        "| --- | --- | --- |",
+    ]
+    for stage in results["init_stages"]:
+        lines.append(f"| {stage['stage']} | {stage['p50']:.0f} | {stage['share']:.2f} |")
+    for title, key in (("empty database", "warm"), ("with the scale data", "warm_scaled")):
+        lines += [
+            "",
+            f"### Warm latency in-process ({title})",
+            "",
+            "| function | p50 ms | p99 ms | floor p50 ms (same SQL, psycopg) | floor p99 | p50 - floor |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for name, r in results[key].items():
+            lines.append(
+                f"| {name} | {r['p50']:.2f} | {r['p99']:.2f} | {r['floor_p50']:.2f} | {r['floor_p99']:.2f} "
+                f"| {r['p50'] - r['floor_p50']:.2f} |"
+            )
+    lines += [
+        "",
+        "### Through the local server (HTTP keep-alive, one client)",
+        "",
+        "| function | p50 ms | p99 ms |",
+        "| --- | --- | --- |",
+    ]
+    for name, r in results["server"].items():
+        lines.append(f"| {name} | {r['p50']:.2f} | {r['p99']:.2f} |")
+    reset, scaled = results["reset"], results["reset_scaled"]
+    lines += [
+        "",
+        "### Reset",
+        "",
+        "| database | p50 ms | p99 ms |",
+        "| --- | --- | --- |",
+        f"| demo story only | {reset['p50']:.1f} | {reset['p99']:.1f} |",
+        f"| + {OTHER_CUSTOMERS:,} customers, {OTHER_TICKETS:,} tickets | {scaled['p50']:.1f} | {scaled['p99']:.1f} |",
+    ]
+    load = results["throughput"]
+    lines += [
+        "",
+        f"### Throughput of the local server ({LOAD_CLIENTS} clients, {load['seconds']:.0f} s, six GET routes)",
+        "",
+        f"{load['requests']:,} requests, {load['rps']:.0f} requests/s, {load['errors']} errors.",
+        "",
+        f"Scale data generated in {results['fill_seconds']:.1f} s.",
+        "",
+        "### Plans with the scale data",
+        "",
+        "```",
+        results["plans"],
+        "```",
+    ]
+    return "\n".join(lines)
