@@ -15,7 +15,7 @@ from localdev import template
 from localdev.database import start_embedded
 from tools.bench.cold import bench_layer, measure_cold_starts, measure_init_stages
 from tools.bench.common import BENCH_DIR, LAMBDA_ENV, LOAD_SECONDS
-from tools.bench.database import add_session, prepare_database
+from tools.bench.database import add_session, prepare_database, runtime_url
 from tools.bench.report import report
 from tools.bench.reset import measure_reset
 from tools.bench.scale import explain_plans, fill_other_customers
@@ -28,37 +28,40 @@ def main() -> None:
     BENCH_DIR.mkdir(exist_ok=True)
     os.environ.update(LAMBDA_ENV)
     with tempfile.TemporaryDirectory(prefix="squelch-bench-") as scratch:
-        url = os.environ.get("BENCH_DATABASE_URL") or start_embedded(Path(scratch) / "pg", "bench")
+        # The owner migrates, seeds and fills; the routes connect as the API functions' login.
+        owner_url = os.environ.get("BENCH_DATABASE_URL") or start_embedded(Path(scratch) / "pg", "bench")
+        prepare_database(owner_url)
+        url = runtime_url(owner_url)
         os.environ["DATABASE_URL"] = url
-        prepare_database(url)
-        with psycopg.connect(url) as conn:
+        with psycopg.connect(owner_url) as conn:
             postgres = (conn.execute("SHOW server_version").fetchone() or ["?"])[0]
         print("building the benchmark layer and timing cold starts ...", file=sys.stderr, flush=True)
         layer = bench_layer()
-        floor, cold = measure_cold_starts(layer, bench_layer(with_bytecode=False), url)
+        floor, cold = measure_cold_starts(layer, bench_layer(with_bytecode=False), url, owner_url)
         stages = measure_init_stages(layer)
-        prepare_database(url)
-        add_session(url)
+        prepare_database(owner_url)
+        add_session(owner_url)
         functions = list(template.load().values())
-        per_customer = [f for f in functions if f.logical_id not in ("DemoResetFunction", "DatabaseMigrateFunction")]
+        # The customer, workflow and AI routes (not the demo's bookkeeping, not the migrate function).
+        per_customer = [f for f in functions if f.routes and not f.routes[0].path.startswith("/api/demo/")]
         print("warm latency ...", file=sys.stderr, flush=True)
-        warm = measure_warm(url, functions)
-        reset = measure_reset(url)
-        add_session(url)
-        process, port = start_server(url)
+        warm = measure_warm(url, owner_url, functions)
+        reset = measure_reset(owner_url)
+        add_session(owner_url)
+        process, port = start_server(owner_url)
         try:
             print("through the local server ...", file=sys.stderr, flush=True)
-            server = measure_server(port, functions)
+            server = measure_server(port, functions, owner_url)
             print(f"throughput for {LOAD_SECONDS:.0f} s ...", file=sys.stderr, flush=True)
             throughput = measure_throughput(port)
         finally:
             process.terminate()
             process.wait(10)
         print("generating the scale data ...", file=sys.stderr, flush=True)
-        fill_seconds = fill_other_customers(url)
-        add_session(url)
-        warm_scaled = measure_warm(url, per_customer)
-        reset_scaled = measure_reset(url)
+        fill_seconds = fill_other_customers(owner_url)
+        add_session(owner_url)
+        warm_scaled = measure_warm(url, owner_url, per_customer)
+        reset_scaled = measure_reset(owner_url)
         plans = explain_plans(url)
     results = {
         "postgres": postgres,

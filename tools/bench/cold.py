@@ -13,11 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from localdev import template
 from localdev.template import ROOT
 from tools import bytecode
 from tools.bench.common import BENCH_DIR, COLD_RUNS, LAMBDA_ENV, events_path, percentile
-from tools.bench.database import add_session
+from tools.bench.database import AS_OWNER, DELETED_SANDBOX, add_session, create_sandbox
 
 
 def bench_layer(with_bytecode: bool = True) -> Path:
@@ -103,13 +105,18 @@ NO_BYTECODE = "CustomerGetFunction (no bytecode: plain `sam build`)"
 
 
 def measure_cold_starts(
-    layer: Path, source_only_layer: Path, database_url: str
+    layer: Path, source_only_layer: Path, database_url: str, owner_url: str
 ) -> tuple[dict[str, float], dict[str, dict[str, float | None]]]:
     """Rounds of: the floor, then every function, each in a fresh interpreter. A function's ratio is
     the median over rounds of its time over the same round's floor, so the machine's drift between
-    rounds (large on a shared 2-core VM) cancels out."""
+    rounds (large on a shared 2-core VM) cancels out. The routes connect as the API functions' login
+    (database_url), the migrate function as the owner."""
     env = {**LAMBDA_ENV, "DATABASE_URL": database_url}
-    functions = {f.logical_id: (f.code_dir, env, events_path(f)) for f in template.load().values()}
+    owner_env = {**LAMBDA_ENV, "DATABASE_URL": owner_url}
+    functions = {
+        f.logical_id: (f.code_dir, owner_env if f.logical_id in AS_OWNER else env, events_path(f))
+        for f in template.load().values()
+    }
     customer_get = template.load()["CustomerGetFunction"]
     functions["CustomerGetFunction (Tracer on)"] = (
         customer_get.code_dir,
@@ -122,8 +129,10 @@ def measure_cold_starts(
     floor_runs: list[float] = []
     runs: dict[str, list[float]] = {name: [] for name in functions}
     firsts: dict[str, list[float]] = {name: [] for name in functions}
+    owner = psycopg.connect(owner_url, autocommit=True)
     for round_number in range(COLD_RUNS + 1):
-        add_session(database_url)  # the previous round's reset removed it; step and context need it
+        add_session(owner_url)  # the previous round's reset removed it; step and context need it
+        create_sandbox(owner, DELETED_SANDBOX)  # the one the delete's first response removes
         floor_ms, _ = cold_start_ms(layer, layer, "import psycopg", env)
         timings = {
             name: cold_start_ms(code, layers[name], "import app", fn_env, event)
@@ -136,6 +145,7 @@ def measure_cold_starts(
             runs[name].append(init_ms)
             if first_ms is not None:
                 firsts[name].append(first_ms)
+    owner.close()
     floor = {
         "p50": statistics.median(floor_runs),
         "p10": percentile(floor_runs, 0.1),

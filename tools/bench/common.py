@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,15 +40,25 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def timed(call: Callable[[], object], runs: int) -> list[float]:
+def timed(call: Callable[[], object], runs: int, setup: Callable[[], object] | None = None) -> list[float]:
+    """ms of each of `runs` calls after a few warm-up calls; `setup`, when given, runs before each
+    call (a sandbox for a delete to remove) and is not timed."""
     for _ in range(max(5, runs // 20)):
+        if setup:
+            setup()
         call()
     samples = []
     for _ in range(runs):
+        if setup:
+            setup()
         started = time.perf_counter()
         call()
         samples.append((time.perf_counter() - started) * 1000)
     return samples
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {"p50": statistics.median(samples), "p99": percentile(samples, 0.99)}
 
 
 def events_path(function: template.Function) -> Path | None:
