@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 import warnings
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import psycopg
@@ -18,6 +19,7 @@ from tools.bench.common import BENCH_DIR, LAMBDA_ENV, LOAD_SECONDS
 from tools.bench.database import add_session, prepare_database, runtime_url
 from tools.bench.report import report
 from tools.bench.reset import measure_reset
+from tools.bench.sandboxes import measure_create_and_reset, measure_many
 from tools.bench.scale import explain_plans, fill_other_customers
 from tools.bench.server import measure_server, measure_throughput, start_server
 from tools.bench.warm import measure_warm
@@ -25,9 +27,12 @@ from tools.bench.warm import measure_warm
 
 def main() -> None:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
+    # Metrics are off as in the local server, so Powertools keeps them between invocations: each reset
+    # re-adds its dimension (a warning), and every 100 values it prints them (to stderr here, below).
+    warnings.filterwarnings("ignore", message="Dimension .* has already been added")
     BENCH_DIR.mkdir(exist_ok=True)
     os.environ.update(LAMBDA_ENV)
-    with tempfile.TemporaryDirectory(prefix="squelch-bench-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="squelch-bench-") as scratch, redirect_stdout(sys.stderr):
         # The owner migrates, seeds and fills; the routes connect as the API functions' login.
         owner_url = os.environ.get("BENCH_DATABASE_URL") or start_embedded(Path(scratch) / "pg", "bench")
         prepare_database(owner_url)
@@ -47,11 +52,14 @@ def main() -> None:
         print("warm latency ...", file=sys.stderr, flush=True)
         warm = measure_warm(url, owner_url, functions)
         reset = measure_reset(owner_url)
+        print("sandboxes ...", file=sys.stderr, flush=True)
+        sandbox_resets = measure_create_and_reset(owner_url)
+        many_sandboxes = measure_many(url, owner_url)
         add_session(owner_url)
         process, port = start_server(owner_url)
         try:
             print("through the local server ...", file=sys.stderr, flush=True)
-            server = measure_server(port, functions, owner_url)
+            server = measure_server(port, functions, url)
             print(f"throughput for {LOAD_SECONDS:.0f} s ...", file=sys.stderr, flush=True)
             throughput = measure_throughput(port)
         finally:
@@ -73,6 +81,8 @@ def main() -> None:
         "server": server,
         "reset": reset,
         "reset_scaled": reset_scaled,
+        "sandbox_resets": sandbox_resets,
+        "many_sandboxes": many_sandboxes,
         "throughput": throughput,
         "fill_seconds": fill_seconds,
         "plans": plans,

@@ -129,10 +129,10 @@ def measure_cold_starts(
     floor_runs: list[float] = []
     runs: dict[str, list[float]] = {name: [] for name in functions}
     firsts: dict[str, list[float]] = {name: [] for name in functions}
-    owner = psycopg.connect(owner_url, autocommit=True)
+    setup_conn = psycopg.connect(database_url, autocommit=True)
     for round_number in range(COLD_RUNS + 1):
         add_session(owner_url)  # the previous round's reset removed it; step and context need it
-        create_sandbox(owner, DELETED_SANDBOX)  # the one the delete's first response removes
+        create_sandbox(setup_conn, DELETED_SANDBOX)  # the one the delete's first response removes
         floor_ms, _ = cold_start_ms(layer, layer, "import psycopg", env)
         timings = {
             name: cold_start_ms(code, layers[name], "import app", fn_env, event)
@@ -145,7 +145,7 @@ def measure_cold_starts(
             runs[name].append(init_ms)
             if first_ms is not None:
                 firsts[name].append(first_ms)
-    owner.close()
+    setup_conn.close()
     floor = {
         "p50": statistics.median(floor_runs),
         "p10": percentile(floor_runs, 0.1),

@@ -83,7 +83,9 @@ def add_session(url: str, sandbox: str = DEFAULT) -> None:
 
 
 def create_sandbox(conn: psycopg.Connection, name: str, checkpoint: str = "act1-start") -> None:
-    """Create (or reset) a sandbox with the domain's reset, as the owner: no limit, no TTL sweep."""
+    """Create (or reset) a sandbox with the domain's reset (no limit, no TTL sweep), on a connection
+    as the API functions' login: the checkpoints' SQL finds the story's rows through row-level
+    security, so as the owner, who sees every sandbox, it fails once there are two."""
     from squelch.domain import demo
 
     demo.reset(conn, date.fromisoformat(DEMO_DAY), checkpoint, name)
@@ -93,9 +95,9 @@ def delete_sandboxes(conn: psycopg.Connection, names: list[str]) -> None:
     conn.execute("DELETE FROM demo_sandboxes WHERE name = ANY(%s)", [names])
 
 
-def setup_for(function: template.Function, owner: psycopg.Connection) -> Callable[[], object] | None:
+def setup_for(function: template.Function, conn: psycopg.Connection) -> Callable[[], object] | None:
     """What must exist before each call of the function with its events/ sample: the sandbox the
-    delete removes."""
+    delete removes (made on `conn`, the API functions' login)."""
     if function.logical_id != "SandboxDeleteFunction":
         return None
-    return partial(create_sandbox, owner, DELETED_SANDBOX)
+    return partial(create_sandbox, conn, DELETED_SANDBOX)

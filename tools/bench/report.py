@@ -86,6 +86,7 @@ def report(results: dict[str, Any]) -> str:
         f"| demo story only | {reset['p50']:.1f} | {reset['p99']:.1f} |",
         f"| + {OTHER_CUSTOMERS:,} customers, {OTHER_TICKETS:,} tickets | {scaled['p50']:.1f} | {scaled['p99']:.1f} |",
     ]
+    lines += sandbox_tables(results)
     load = results["throughput"]
     lines += [
         "",
@@ -103,3 +104,34 @@ def report(results: dict[str, Any]) -> str:
         "```",
     ]
     return "\n".join(lines)
+
+
+def sandbox_tables(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "### Sandboxes: created and reset through the reset function (in-process, X-Demo-Sandbox)",
+        "",
+        "| checkpoint | create p50 ms | create p99 ms | reset an existing one p50 ms | p99 ms |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    made = results["sandbox_resets"]
+    for checkpoint, create in made["create"].items():
+        again = made["reset"][checkpoint]
+        lines.append(
+            f"| {checkpoint} | {create['p50']:.1f} | {create['p99']:.1f} | {again['p50']:.1f} | {again['p99']:.1f} |"
+        )
+    many = results["many_sandboxes"]
+    count = many["count"]
+    lines += [
+        "",
+        f"### {count} sandboxes present (warm p50 in-process; ratio to the same route with the default sandbox alone)",
+        "",
+        f"| function | alone p50 ms | {count}: default p50 ms | ratio | {count}: one of them p50 ms | ratio |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, r in many["routes"].items():
+        lines.append(
+            f"| {name} | {r['alone']:.2f} | {r['default']:.2f} | {r['default_ratio']:.2f} "
+            f"| {r['target']:.2f} | {r['target_ratio']:.2f} |"
+        )
+    return lines

@@ -54,12 +54,12 @@ def http_call(
     return response.status
 
 
-def measure_server(port: int, functions: list[template.Function], owner_url: str) -> dict[str, dict[str, float]]:
+def measure_server(port: int, functions: list[template.Function], url: str) -> dict[str, dict[str, float]]:
     """Every route but the reset; the demo group's routes with a token the local server accepts, the
     delete with its sandbox made again (untimed) before each call."""
     results = {}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    owner = psycopg.connect(owner_url, autocommit=True)
+    setup_conn = psycopg.connect(url, autocommit=True)
     for function in functions:
         event = event_for(function)
         if event is None or not function.routes or function.logical_id == "DemoResetFunction":
@@ -79,10 +79,10 @@ def measure_server(port: int, functions: list[template.Function], owner_url: str
             if status >= 300:
                 raise RuntimeError(f"{method} {path} answered {status}")
 
-        samples = timed(call, SERVER_RUNS, setup_for(function, owner))
+        samples = timed(call, SERVER_RUNS, setup_for(function, setup_conn))
         results[function.logical_id] = {"p50": statistics.median(samples), "p99": percentile(samples, 0.99)}
     conn.close()
-    owner.close()
+    setup_conn.close()
     return results
 
 

@@ -64,7 +64,7 @@ def handler_of(function: template.Function) -> Callable[[dict[str, Any], Any], A
 def measure_warm(url: str, owner_url: str, functions: list[template.Function]) -> dict[str, dict[str, float]]:
     """Each function as the login `url` names (the API functions'), the migrate function as the owner."""
     results = {}
-    with psycopg.connect(owner_url, autocommit=True) as owner:
+    with psycopg.connect(url, autocommit=True) as setup_conn:
         for function in functions:
             event = event_for(function)
             if event is None:
@@ -73,8 +73,9 @@ def measure_warm(url: str, owner_url: str, functions: list[template.Function]) -
             connect_as: AbstractContextManager[None] = (
                 functions_connect_as(owner_url) if function.logical_id in AS_OWNER else nullcontext()
             )
+            setup = setup_for(function, setup_conn)
             with connect_as, psycopg.connect(login, autocommit=True, row_factory=dict_row) as floor_conn:
-                results[function.logical_id] = _measure_one(function, event, floor_conn, setup_for(function, owner))
+                results[function.logical_id] = _measure_one(function, event, floor_conn, setup)
     return results
 
 
