@@ -14,7 +14,7 @@ import psycopg
 
 from localdev import template
 from localdev.database import start_embedded
-from tools.bench.cold import bench_layer, measure_cold_starts, measure_init_stages
+from tools.bench.cold import baseline, bench_layer, measure_cold_starts, measure_init_stages
 from tools.bench.common import BENCH_DIR, LAMBDA_ENV, LOAD_SECONDS
 from tools.bench.database import add_session, prepare_database, runtime_url
 from tools.bench.report import report
@@ -42,7 +42,8 @@ def main() -> None:
             postgres = (conn.execute("SHOW server_version").fetchone() or ["?"])[0]
         print("building the benchmark layer and timing cold starts ...", file=sys.stderr, flush=True)
         layer = bench_layer()
-        floor, cold = measure_cold_starts(layer, bench_layer(with_bytecode=False), url, owner_url)
+        then = baseline(os.environ["BENCH_BASELINE"], layer) if os.environ.get("BENCH_BASELINE") else None
+        floor, cold, cold_versus = measure_cold_starts(layer, bench_layer(with_bytecode=False), url, owner_url, then)
         stages = measure_init_stages(layer)
         prepare_database(owner_url)
         add_session(owner_url)
@@ -75,6 +76,8 @@ def main() -> None:
         "postgres": postgres,
         "cold_floor": floor,
         "cold": cold,
+        "cold_baseline": then.commit if then else None,
+        "cold_versus": cold_versus,
         "init_stages": stages,
         "warm": warm,
         "warm_scaled": warm_scaled,

@@ -4,12 +4,15 @@ importing only psycopg (the floor); and where CustomerGetFunction's init goes, s
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -102,28 +105,68 @@ def cold_start_ms(
 
 
 NO_BYTECODE = "CustomerGetFunction (no bytecode: plain `sam build`)"
+CUSTOMER_GET_TRACER = "CustomerGetFunction (Tracer on)"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The layer's package and the functions as they were at a git commit, on today's dependencies."""
+
+    commit: str
+    functions: Path
+    layer: Path
+
+    def name(self, logical_id: str) -> str:
+        return f"{logical_id} (at {self.commit})"
+
+
+def baseline(revision: str, layer: Path) -> Baseline:
+    """BENCH_BASELINE's revision built beside `layer`: its squelch package compiled to bytecode as
+    `make build` does, every other entry of the layer linked, so only our code differs."""
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", revision], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    root = BENCH_DIR / f"baseline-{commit}"
+    shutil.rmtree(root, ignore_errors=True)
+    target = root / "python"
+    target.mkdir(parents=True)
+    for entry in layer.iterdir():
+        if entry.name != "squelch":
+            (target / entry.name).symlink_to(entry)
+    git_archive = ["git", "-C", str(ROOT), "archive", commit, "layers/shared/squelch", "functions"]
+    archive = subprocess.run(git_archive, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(root / "source", filter="data")
+    shutil.move(root / "source" / "layers" / "shared" / "squelch", target / "squelch")
+    bytecode.compile_tree(target / "squelch")
+    return Baseline(commit, root / "source" / "functions", target)
 
 
 def measure_cold_starts(
-    layer: Path, source_only_layer: Path, database_url: str, owner_url: str
-) -> tuple[dict[str, float], dict[str, dict[str, float | None]]]:
+    layer: Path, source_only_layer: Path, database_url: str, owner_url: str, then: Baseline | None = None
+) -> tuple[dict[str, float], dict[str, dict[str, float | None]], dict[str, dict[str, float]]]:
     """Rounds of: the floor, then every function, each in a fresh interpreter. A function's ratio is
     the median over rounds of its time over the same round's floor, so the machine's drift between
     rounds (large on a shared 2-core VM) cancels out. The routes connect as the API functions' login
-    (database_url), the migrate function as the owner."""
+    (database_url), the migrate function as the owner. With a baseline, each function that existed
+    then is also imported as it was, right after today's, and compared round by round."""
     env = {**LAMBDA_ENV, "DATABASE_URL": database_url}
     owner_env = {**LAMBDA_ENV, "DATABASE_URL": owner_url}
-    functions = {
-        f.logical_id: (f.code_dir, owner_env if f.logical_id in AS_OWNER else env, events_path(f))
-        for f in template.load().values()
-    }
+    functions: dict[str, tuple[Path, dict[str, str], Path | None]] = {}
+    layers: dict[str, Path] = {}
+    for f in template.load().values():
+        functions[f.logical_id] = (f.code_dir, owner_env if f.logical_id in AS_OWNER else env, events_path(f))
+        layers[f.logical_id] = layer
+        if then and (then.functions / f.code_dir.name).is_dir():
+            functions[then.name(f.logical_id)] = (then.functions / f.code_dir.name, env, None)  # import only
+            layers[then.name(f.logical_id)] = then.layer
     customer_get = template.load()["CustomerGetFunction"]
-    functions["CustomerGetFunction (Tracer on)"] = (
+    functions[CUSTOMER_GET_TRACER] = (
         customer_get.code_dir,
         {**env, "POWERTOOLS_TRACE_DISABLED": "false"},
         None,
     )
-    layers = dict.fromkeys(functions, layer)
+    layers[CUSTOMER_GET_TRACER] = layer
     functions[NO_BYTECODE] = (customer_get.code_dir, env, events_path(customer_get))
     layers[NO_BYTECODE] = source_only_layer
     floor_runs: list[float] = []
@@ -161,7 +204,20 @@ def measure_cold_starts(
         }
         for name, samples in runs.items()
     }
-    return floor, results
+    versus: dict[str, dict[str, float]] = {}
+    for name in list(results):
+        if then and then.name(name) in results:
+            before = results.pop(then.name(name))
+            versus[name] = {
+                "then_p50": before["p50"] or 0.0,
+                "then_ratio": before["ratio"] or 0.0,
+                "now_p50": results[name]["p50"] or 0.0,
+                "now_ratio": results[name]["ratio"] or 0.0,
+                "now_over_then": statistics.median(
+                    now / was for now, was in zip(runs[name], runs[then.name(name)], strict=True)
+                ),
+            }
+    return floor, results, versus
 
 
 # What a route function's init imports, in the order it needs them; each stage is timed after the
@@ -181,13 +237,14 @@ INIT_STAGES = (
             "aws_lambda_powertools.event_handler.middlewares.openapi_validation"
         ),
     ),
-    (
-        "our layer (settings, models, db, domain, http, observability)",
-        (
-            "import squelch.settings, squelch.models.customers, squelch.domain.customers, squelch.http, "
-            "squelch.observability"
-        ),
-    ),
+    # Our layer (settings, models, db, domain, http, observability), package by package in the order
+    # the stack needs them; together they are the single "our layer" stage of earlier runs.
+    ("our layer: settings and errors", "import squelch.settings, squelch.errors"),
+    ("our layer: db (connection, credentials, sandbox)", "import squelch.db"),
+    ("our layer: queries (typed rows: frozen dataclasses)", "import squelch.queries.customers"),
+    ("our layer: models (pydantic answers)", "import squelch.models.customers"),
+    ("our layer: domain", "import squelch.domain.customers"),
+    ("our layer: http and observability", "import squelch.http, squelch.observability"),
     ("the handler module (resolver, route, decorators)", "import app"),
 )
 
@@ -217,7 +274,8 @@ def measure_init_stages(layer: Path) -> list[dict[str, Any]]:
         )
         if round_number:
             samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return [
+    ours = [i for i, (name, _) in enumerate(INIT_STAGES) if name.startswith("our layer")]
+    stages = [
         {
             "stage": name,
             "p50": statistics.median(run[i] for run in samples),
@@ -225,3 +283,12 @@ def measure_init_stages(layer: Path) -> list[dict[str, Any]]:
         }
         for i, (name, _) in enumerate(INIT_STAGES)
     ]
+    stages.insert(
+        ours[-1] + 1,
+        {
+            "stage": "our layer, in all",
+            "p50": statistics.median(sum(run[i] for i in ours) for run in samples),
+            "share": statistics.median(sum(run[i] for i in ours) / run[0] for run in samples),
+        },
+    )
+    return stages

@@ -46,6 +46,23 @@ def report(results: dict[str, Any]) -> str:
     for name, r in results["cold"].items():
         first = f"{r['first_p50']:.0f}" if r.get("first_p50") is not None else "-"
         lines.append(f"| {name} | {r['p50']:.0f} | {r['p10']:.0f}-{r['p90']:.0f} | {r['ratio']:.2f} | {first} |")
+    if results.get("cold_baseline"):
+        then = results["cold_baseline"]
+        lines += [
+            "",
+            f"### Cold start: today's code against commit {then} (same rounds, same dependencies)",
+            "",
+            (
+                f"| function | init p50 ms at {then} | ratio to floor at {then} | init p50 ms today "
+                "| ratio to floor today | today / then (median of per-round ratios) |"
+            ),
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for name, r in results["cold_versus"].items():
+            lines.append(
+                f"| {name} | {r['then_p50']:.0f} | {r['then_ratio']:.2f} | {r['now_p50']:.0f} | {r['now_ratio']:.2f} "
+                f"| {r['now_over_then']:.3f} |"
+            )
     lines += [
         "",
         "### Where the init goes (CustomerGetFunction, each stage after the ones above it)",
