@@ -1103,9 +1103,20 @@ export interface components {
     parameters: {
         /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
         DemoSandbox: string;
+        /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+        IfNoneMatch: string;
     };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description A strong validator of this answer: it changes when the sandbox's story is written to (reset, refresh, workflow write), the day changes, or the route's code does. Send it back in If-None-Match. A gzip-coded answer's tag ends in -gzip; either validates. */
+        ETag: string;
+        /** @description `private, no-cache`: a browser may keep the answer and always revalidates it. */
+        "Cache-Control": string;
+        /** @description `X-Demo-Sandbox, Origin, Accept-Encoding`: the request headers that change the answer. */
+        Vary: string;
+        /** @description `gzip` when the answer is 1024 bytes or more and Accept-Encoding allows gzip; absent otherwise. */
+        "Content-Encoding": "gzip";
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1129,6 +1140,8 @@ export interface operations {
             /** @description The draft. */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1228,6 +1241,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1318,6 +1333,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1395,6 +1412,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
@@ -1407,11 +1426,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerProfile"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -1466,6 +1499,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
@@ -1478,11 +1513,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactList"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -1537,6 +1586,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
@@ -1549,11 +1600,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -1608,6 +1673,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
@@ -1620,11 +1687,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OperationList"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -1679,6 +1760,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
@@ -1691,11 +1774,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OpportunityList"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -1750,6 +1847,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
@@ -1762,11 +1861,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TicketList"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -1834,6 +1947,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1938,6 +2053,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2027,6 +2144,7 @@ export interface operations {
             /** @description Deleted. */
             204: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2126,6 +2244,8 @@ export interface operations {
             /** @description An open session of this customer and type existed; here it is. */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2135,6 +2255,8 @@ export interface operations {
             /** @description Started. */
             201: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2212,6 +2334,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Workflow session id, as start returned it. */
@@ -2224,11 +2348,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WorkflowContext"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -2299,6 +2437,8 @@ export interface operations {
             /** @description Saved. */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
