@@ -14,6 +14,7 @@ import psycopg
 
 from localdev import template
 from localdev.database import start_embedded
+from tools.bench import conditional
 from tools.bench.cold import baseline, bench_layer, measure_cold_starts, measure_init_stages
 from tools.bench.common import BENCH_DIR, LAMBDA_ENV, LOAD_SECONDS
 from tools.bench.database import add_session, prepare_database, runtime_url
@@ -52,6 +53,7 @@ def main() -> None:
         per_customer = [f for f in functions if f.routes and not f.routes[0].path.startswith("/api/demo/")]
         print("warm latency ...", file=sys.stderr, flush=True)
         warm = measure_warm(url, owner_url, functions)
+        revalidation = conditional.measure(url, owner_url, functions)
         reset = measure_reset(owner_url)
         print("sandboxes ...", file=sys.stderr, flush=True)
         sandbox_resets = measure_create_and_reset(owner_url)
@@ -61,6 +63,7 @@ def main() -> None:
         try:
             print("through the local server ...", file=sys.stderr, flush=True)
             server = measure_server(port, functions, url)
+            revalidation["server"] = conditional.measure_server(port, functions)
             print(f"throughput for {LOAD_SECONDS:.0f} s ...", file=sys.stderr, flush=True)
             throughput = measure_throughput(port)
         finally:
@@ -89,9 +92,10 @@ def main() -> None:
         "throughput": throughput,
         "fill_seconds": fill_seconds,
         "plans": plans,
+        "conditional": revalidation,
     }
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    text = report(results)
+    text = report(results) + "\n\n" + conditional.report(revalidation)
     (BENCH_DIR / "results.md").write_text(text + "\n")
     print(text)
 
