@@ -18,6 +18,7 @@ from conftest import DEMO_DAY, DictConnection, body_of, invoke, load_event, one,
 from test_sandboxes import created, in_sandbox
 from test_workflows import save, start, with_session
 
+from localdev.server import free_port
 from squelch import clock, db
 from squelch.db.connection import STORY_VERSION
 from squelch.domain import demo
@@ -472,3 +473,17 @@ def test_a_write_undone_by_a_savepoint_leaves_the_next_write_to_bump(story: Dict
         writer.commit()
     # Then the write that stayed bumped the version (the undone bump was forgotten with it)
     assert version(story) > before
+
+
+def test_a_revalidation_without_a_database_is_the_routes_503(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a tag, then a database that refuses connections
+    client = Client("CustomerGetFunction", "")
+    tag = etag(client.get())
+    use_environment(monkeypatch, DATABASE_URL=f"postgresql://squelch@127.0.0.1:{free_port()}/squelch")
+    # When the client revalidates
+    response = client.revalidate(tag)
+    # Then it gets the route's own answer to that: 503 in the error shape, not a crash and not a 304
+    assert response["statusCode"] == 503
+    assert body_of(response)["error"]["code"] == "database_unavailable"
