@@ -113,8 +113,16 @@ def handle(request: HttpRequest) -> HttpResponse:
     # HTTP API hands functions the percent-decoded path, in rawPath and in the routing alike.
     request.path = unquote(request.path)
     response = _route(request)
-    response.headers.update(cors.response_headers(request.headers))
+    for name, value in cors.response_headers(request.headers).items():
+        response.headers[name] = _merged_vary(response.headers.get(name), value) if name == "vary" else value
     return response
+
+
+def _merged_vary(ours: str | None, added: str) -> str:
+    """The function's Vary with the gateway's names added, not replaced: both say what the answer depends on."""
+    names = [n.strip() for n in (ours or "").split(",") if n.strip()]
+    known = {n.lower() for n in names}
+    return ", ".join(names + [n.strip() for n in added.split(",") if n.strip() and n.strip().lower() not in known])
 
 
 def _route(request: HttpRequest) -> HttpResponse:

@@ -38,7 +38,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         for key, value in response.headers.items():
             self.send_header(key, value)
-        self.send_header("content-length", str(len(response.body)))
+        # A 204 or 304 has no content, and the length a 304 may state is its 200's (RFC 9110, 8.6).
+        if response.status not in (204, 304):
+            self.send_header("content-length", str(len(response.body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)

@@ -16,7 +16,8 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from localdev import runtime, template
 from localdev.template import ROOT
 from squelch.db import sandbox
-from squelch.http.api import SANDBOX_HEADER
+from squelch.http import compression, conditional
+from squelch.http.api import SANDBOX_HEADER, VARY
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
 TITLE = "Squelch Act 1 demo API"
@@ -42,6 +43,44 @@ SANDBOX_PARAMETER = {
     "description": "The presenter's sandbox (named copy of the story) to work in; without it, the default one. "
     "A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found.",
     "schema": {"type": "string", "pattern": sandbox.NAME.pattern, "default": sandbox.DEFAULT},
+}
+IF_NONE_MATCH_REF = {"$ref": "#/components/parameters/IfNoneMatch"}
+IF_NONE_MATCH_PARAMETER = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of the answer the client holds (or a list of them, or *): when it is still the "
+    "current answer, the route answers 304 with no body.",
+    "schema": {"type": "string"},
+}
+# The headers of answers: every success response has Vary and may be gzip-coded; the GETs of the
+# story (revalidated routes) also have an ETag and their caching rule.
+HEADERS = {
+    "ETag": {
+        "description": "A strong validator of this answer: it changes when the sandbox's story is written to "
+        "(reset, refresh, workflow write), the day changes, or the route's code does. Send it back in "
+        f"If-None-Match. A gzip-coded answer's tag ends in {conditional.GZIP_SUFFIX}; either validates.",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": f"`{conditional.CACHE_CONTROL}`: a browser may keep the answer and always revalidates it.",
+        "schema": {"type": "string"},
+    },
+    "Vary": {
+        "description": f"`{', '.join(VARY)}`: the request headers that change the answer.",
+        "schema": {"type": "string"},
+    },
+    "Content-Encoding": {
+        "description": f"`gzip` when the answer is {compression.MIN_BYTES} bytes or more and Accept-Encoding "
+        "allows gzip; absent otherwise.",
+        "schema": {"type": "string", "enum": ["gzip"]},
+    },
+}
+EVERY_ANSWER_HEADERS = ("Vary", "Content-Encoding")
+REVALIDATED_HEADERS = ("ETag", "Cache-Control", "Vary", "Content-Encoding")
+NOT_MODIFIED = {
+    "description": "Not Modified: the If-None-Match tag is the current answer's; no body.",
+    "headers": {name: {"$ref": f"#/components/headers/{name}"} for name in ("ETag", "Cache-Control", "Vary")},
 }
 POWERTOOLS_DESCRIPTIONS = ("Successful Response", "Validation Error", "Response Validation Error")
 ERROR_DESCRIPTIONS = {
@@ -91,6 +130,7 @@ def _error_schemas() -> dict[str, Any]:
 def build() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
+    revalidated: list[dict[str, Any]] = []
     for function in template.load().values():
         if not function.routes:
             continue
@@ -100,6 +140,8 @@ def build() -> dict[str, Any]:
         )
         for path, item in part["paths"].items():
             paths.setdefault(path, {}).update(item)
+            if app.revalidated and "get" in item:
+                revalidated.append(item["get"])
         schemas.update(part.get("components", {}).get("schemas", {}))
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(name, None)
@@ -120,6 +162,16 @@ def build() -> dict[str, Any]:
                     "content": {"application/json": {"schema": ERROR_REF}},
                     **({"headers": ERROR_HEADERS[status]} if status in ERROR_HEADERS else {}),
                 }
+            revalidates = any(operation is r for r in revalidated)
+            if revalidates:
+                operation["parameters"].append(IF_NONE_MATCH_REF)
+                responses["304"] = NOT_MODIFIED
+            for status, response in responses.items():
+                if status.startswith("2"):
+                    names: tuple[str, ...] = REVALIDATED_HEADERS if revalidates else EVERY_ANSWER_HEADERS
+                    if status == "204":  # no content to code
+                        names = tuple(name for name in names if name != "Content-Encoding")
+                    response["headers"] = {name: {"$ref": f"#/components/headers/{name}"} for name in names}
             operation["responses"] = dict(sorted(responses.items()))
             if not any(status.startswith("2") for status in responses):
                 raise ValueError(f"{path}: no success response; a route's `responses` must include it")
@@ -129,7 +181,8 @@ def build() -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "schemas": dict(sorted(schemas.items())),
-            "parameters": {"DemoSandbox": SANDBOX_PARAMETER},
+            "parameters": {"DemoSandbox": SANDBOX_PARAMETER, "IfNoneMatch": IF_NONE_MATCH_PARAMETER},
+            "headers": HEADERS,
             "securitySchemes": {
                 name: scheme.model_dump(mode="json", by_alias=True, exclude_none=True)
                 for name, scheme in SECURITY_SCHEMES.items()

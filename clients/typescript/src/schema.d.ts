@@ -1103,9 +1103,20 @@ export interface components {
     parameters: {
         /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
         DemoSandbox: string;
+        /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+        IfNoneMatch: string;
     };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description A strong validator of this answer: it changes when the sandbox's story is written to (reset, refresh, workflow write), the day changes, or the route's code does. Send it back in If-None-Match. A gzip-coded answer's tag ends in -gzip; either validates. */
+        ETag: string;
+        /** @description `private, no-cache`: a browser may keep the answer and always revalidates it. */
+        "Cache-Control": string;
+        /** @description `X-Demo-Sandbox, Origin, Accept-Encoding`: the request headers that change the answer. */
+        Vary: string;
+        /** @description `gzip` when the answer is 1024 bytes or more and Accept-Encoding allows gzip; absent otherwise. */
+        "Content-Encoding": "gzip";
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1129,6 +1140,8 @@ export interface operations {
             /** @description The draft. */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1230,6 +1243,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1322,6 +1337,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1401,6 +1418,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
@@ -1413,11 +1432,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerProfile"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -1474,6 +1507,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
@@ -1486,11 +1521,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactList"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -1547,6 +1596,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
@@ -1559,11 +1610,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -1620,6 +1685,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
@@ -1632,11 +1699,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OperationList"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -1693,6 +1774,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
@@ -1705,11 +1788,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OpportunityList"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -1766,6 +1863,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Customer id (aco-001) or slug (aco). */
@@ -1778,11 +1877,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TicketList"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -1852,6 +1965,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1958,6 +2073,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2049,6 +2166,7 @@ export interface operations {
             /** @description Deleted. */
             204: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2150,6 +2268,8 @@ export interface operations {
             /** @description An open session of this customer and type existed; here it is. */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2159,6 +2279,8 @@ export interface operations {
             /** @description Started. */
             201: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2238,6 +2360,8 @@ export interface operations {
             header?: {
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+                /** @description The ETag of the answer the client holds (or a list of them, or *): when it is still the current answer, the route answers 304 with no body. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
             };
             path: {
                 /** @description Workflow session id, as start returned it. */
@@ -2250,11 +2374,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WorkflowContext"];
                 };
+            };
+            /** @description Not Modified: the If-None-Match tag is the current answer's; no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    Vary: components["headers"]["Vary"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
             400: {
@@ -2327,6 +2465,8 @@ export interface operations {
             /** @description Saved. */
             200: {
                 headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
                     [name: string]: unknown;
                 };
                 content: {

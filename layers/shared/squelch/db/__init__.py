@@ -1,5 +1,23 @@
-"""Data access: the container's connection, transactions and the migration runner."""
+"""Data access: the container's connection, transactions, the story version and the migration runner."""
 
-from squelch.db.connection import Connection, close, connection, run, run_idempotent, wait_until_accepting
+from squelch.db.connection import (
+    Connection,
+    close,
+    connection,
+    reporting_story_version,
+    run,
+    run_idempotent,
+    story_version,
+    wait_until_accepting,
+)
 
-__all__ = ["Connection", "close", "connection", "run", "run_idempotent", "wait_until_accepting"]
+__all__ = [
+    "Connection",
+    "close",
+    "connection",
+    "reporting_story_version",
+    "run",
+    "run_idempotent",
+    "story_version",
+    "wait_until_accepting",
+]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import psycopg
@@ -28,6 +30,8 @@ T = TypeVar("T")
 Connection = psycopg.Connection[Any]
 
 _local = threading.local()
+# Who wants to know the story version a read-only transaction sees (the HTTP layer's ETag).
+_version_reader: ContextVar[Callable[[int], None] | None] = ContextVar("story_version_reader", default=None)
 
 
 def connection() -> Connection:
@@ -153,6 +157,41 @@ def run(work: Callable[[Connection], T], *, read_only: bool = False, creates_san
         raise Unavailable("database_unavailable", LOST) from error
 
 
+@contextmanager
+def reporting_story_version(reader: Callable[[int], None]) -> Iterator[None]:
+    """Until the block ends, every read-only transaction db.run opens calls reader(version) with the
+    story version of its sandbox, read in its snapshot (by the statement that enters the sandbox,
+    so it costs nothing) before the work runs: the version of exactly the rows the work reads."""
+    token = _version_reader.set(reader)
+    try:
+        yield
+    finally:
+        _version_reader.reset(token)
+
+
+STORY_VERSION = "SELECT version FROM demo_sandboxes WHERE name = %(name)s"
+
+
+def story_version(name: str) -> int | None:
+    """The sandbox's story version as committed now, in one statement outside any transaction;
+    None when there is no such sandbox. Run again on a fresh connection if the container's broke."""
+
+    def read() -> int | None:
+        row = connection().cursor(row_factory=tuple_row).execute(STORY_VERSION, {"name": name}).fetchone()
+        return int(row[0]) if row else None
+
+    try:
+        return read()
+    except psycopg.OperationalError as error:
+        if not _broken():
+            raise Unavailable("database_unavailable", LOST) from error
+    close()
+    try:
+        return read()
+    except psycopg.OperationalError as error:
+        raise Unavailable("database_unavailable", LOST) from error
+
+
 def run_idempotent(work: Callable[[Connection], T]) -> T:
     """Run work(conn) that opens its own transactions and may safely run twice (the migration
     runner: it skips what is applied); again on a fresh connection if the container's one broke."""
@@ -177,7 +216,10 @@ def _in_transaction(conn: Connection, work: Callable[[Connection], T], read_only
     try:
         with conn.transaction():
             begun = True
-            _enter_sandbox(conn, sandbox.current(), creates_sandbox)
+            version = _enter_sandbox(conn, sandbox.current(), creates_sandbox)
+            reader = _version_reader.get()
+            if read_only and version is not None and reader is not None:
+                reader(version)
             return work(conn)
     except psycopg.OperationalError as error:
         if not begun and conn.broken:
@@ -185,15 +227,19 @@ def _in_transaction(conn: Connection, work: Callable[[Connection], T], read_only
         raise
 
 
+# One statement names the sandbox and reads its story version (NULL: no such sandbox).
 ENTER_SANDBOX = """
-SELECT set_config('squelch.sandbox', %(name)s, true), EXISTS (SELECT 1 FROM demo_sandboxes WHERE name = %(name)s)
+SELECT set_config('squelch.sandbox', %(name)s, true), (SELECT version FROM demo_sandboxes WHERE name = %(name)s)
 """
 
 
-def _enter_sandbox(conn: Connection, name: str, creates_sandbox: bool) -> None:
+def _enter_sandbox(conn: Connection, name: str, creates_sandbox: bool) -> int | None:
+    """Enter the sandbox; its story version, or None when it does not exist (a 404 unless the work creates it)."""
     row = conn.cursor(row_factory=tuple_row).execute(ENTER_SANDBOX, {"name": name}).fetchone()
-    if not (row and row[1]) and not creates_sandbox:
+    version = row[1] if row else None
+    if version is None and not creates_sandbox:
         raise sandbox_not_found(name)
+    return None if version is None else int(version)
 
 
 def sandbox_not_found(name: str) -> NotFound:

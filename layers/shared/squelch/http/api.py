@@ -1,6 +1,6 @@
-"""The resolver every route function builds at module level: validation, errors and the body limit
-live here once, so a handler holds nothing but its route. CORS is API Gateway's (the HttpApi's
-CorsConfiguration): it ignores CORS headers a function sends."""
+"""The resolver every route function builds at module level: validation, errors, the body limit,
+conditional GETs and compression live here once, so a handler holds nothing but its route. CORS is
+API Gateway's (the HttpApi's CorsConfiguration): it ignores CORS headers a function sends."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
+from squelch import db
 from squelch.db import sandbox
-from squelch.http import local_authorizer
+from squelch.errors import DomainError
+from squelch.http import compression, conditional, local_authorizer
 from squelch.http.errors import error_response, register_error_handlers
 
 MAX_BODY_BYTES = 256 * 1024
@@ -20,15 +23,27 @@ JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNOR
 
 
 SANDBOX_HEADER = "X-Demo-Sandbox"
+# Every answer may differ by these: the sandbox, the CORS headers API Gateway adds for an Origin, gzip.
+VARY = (SANDBOX_HEADER, "Origin", "Accept-Encoding")
 
 
 class Api(APIGatewayHttpResolver):
+    def __init__(self, *, revalidated: bool = False, **options: Any) -> None:
+        super().__init__(**options)
+        self.revalidated = revalidated
+        self._fingerprint: bytes | None = None
+
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         # API Gateway's authorizer runs before anything else; only under `sam local` is it ours to do.
         authorized = local_authorizer.authorize(event)
         if isinstance(authorized, Response):
             return _as_event_response(authorized)
-        event = authorized
+        response = self._answer(authorized, context)
+        compression.vary(response.setdefault("headers", {}), *VARY)
+        compression.compress(response, _header(authorized, "accept-encoding"))
+        return response
+
+    def _answer(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         refusal = _refusal(event)
         if refusal:
             return _as_event_response(refusal)
@@ -52,13 +67,56 @@ class Api(APIGatewayHttpResolver):
                 )
             )
         with sandbox.using(name):
+            if self.revalidated and _method(event) == "GET":
+                return self._revalidate(event, context, name)
             return super().resolve(event, context)
 
+    def _revalidate(self, event: Mapping[str, Any], context: Any, name: str) -> dict[str, Any]:
+        """A GET answered with its ETag, or 304 when the client holds the current answer: then one
+        statement (the version as committed now) and no route."""
+        request = conditional.Revalidation.of(event, name, self._code_fingerprint())
+        tags = conditional.client_tags(_header(event, "if-none-match"))
+        if tags and tags != conditional.ANY:
+            try:
+                version = db.story_version(name)
+            except (DomainError, psycopg.Error):
+                version = None  # the route meets the same failure and answers it its own way
+            if version is not None and (held := conditional.matching(tags, request.tag(version))):
+                return conditional.not_modified(held)
+        with db.reporting_story_version(request.versions.add):
+            response = super().resolve(event, context)
+        response.setdefault("headers", {})["Cache-Control"] = conditional.CACHE_CONTROL
+        current = request.current_tag() if response.get("statusCode") == 200 else None
+        if current is None:
+            return response
+        # "*" (any current answer) is known to match only now that the route found one.
+        if held := current if tags == conditional.ANY else conditional.matching(tags, current):
+            return conditional.not_modified(held)
+        response["headers"]["ETag"] = conditional.quoted(current)
+        return response
 
-def create_api() -> Api:
-    app = Api(enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=_parse_json)
+    def _code_fingerprint(self) -> bytes:
+        if self._fingerprint is None:
+            routes = self._static_routes + self._dynamic_routes
+            self._fingerprint = conditional.code_fingerprint(route.func.__code__.co_filename for route in routes)
+        return self._fingerprint
+
+
+def create_api(*, revalidated: bool = False) -> Api:
+    """The resolver of one route function. revalidated: its GET answers carry an ETag and answer
+    If-None-Match with 304 (routes whose answer is the sandbox's story, see squelch.http.conditional)."""
+    app = Api(
+        revalidated=revalidated,
+        enable_validation=True,
+        response_validation_error_http_code=500,
+        json_body_deserializer=_parse_json,
+    )
     register_error_handlers(app)
     return app
+
+
+def _method(event: Mapping[str, Any]) -> str:
+    return str(((event.get("requestContext") or {}).get("http") or {}).get("method", "")).upper()
 
 
 def _refusal(event: Mapping[str, Any]) -> Response[str] | None:
