@@ -87,6 +87,16 @@ class Stack:
     def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         return {name: r for name, r in self.resources.items() if r["Type"] == kind}
 
+    def sam_functions(self) -> dict[str, dict[str, Any]]:
+        """The functions SAM makes from the template's AWS::Serverless::Function (Globals reach them).
+        The one other, ConsoleClientSettingsFunction, is plain CloudFormation: an inline custom
+        resource outside the VPC that only updates the console's Cognito client."""
+        made_by_sam = {"Key": "lambda:createdBy", "Value": "SAM"}
+        functions = self.of_type("AWS::Lambda::Function")
+        found = {name: f for name, f in functions.items() if made_by_sam in f["Properties"].get("Tags", [])}
+        assert set(functions) - set(found) <= {"ConsoleClientSettingsFunction"}, set(functions) - set(found)
+        return found
+
     def route_authorizers(self) -> dict[str, str | None]:
         """ "METHOD /path" -> the authorizer API Gateway runs for it (None: open). SAM writes an
         open route of an API with a DefaultAuthorizer as the security requirement NONE."""

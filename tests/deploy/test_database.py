@@ -40,7 +40,7 @@ def text(value: Any) -> str:
 
 
 def functions(stack: Stack) -> dict[str, dict[str, Any]]:
-    return stack.of_type("AWS::Lambda::Function")
+    return stack.sam_functions()
 
 
 def label(case: dict[str, str]) -> str:
