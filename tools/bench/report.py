@@ -141,7 +141,8 @@ def sandbox_tables(results: dict[str, Any]) -> list[str]:
     count = many["count"]
     lines += [
         "",
-        f"### {count} sandboxes present (warm p50 in-process; ratio to the same route with the default sandbox alone)",
+        f"### {count} sandboxes present (warm p50 in-process; ratio to the same route with the default sandbox alone, "
+        "median of the turns' ratios)",
         "",
         f"| function | alone p50 ms | {count}: default p50 ms | ratio | {count}: one of them p50 ms | ratio |",
         "| --- | --- | --- | --- | --- | --- |",
