@@ -150,7 +150,7 @@ check-deploy: lint-template security-scan transform-test build package-test  ## 
 fuzz: $(VENV)/.run-deps .venv-fuzz/bin/.deps  ## schemathesis against the served OpenAPI document (FUZZ_EXAMPLES=40)
 	$(BIN)/python -m tools.fuzz
 
-bench: $(VENV)/.run-deps  ## benchmarks: cold start, warm latency, reset, sandboxes, scale, throughput (BENCH_QUICK=1 is faster)
+bench: $(VENV)/.test-deps .venv-peer/bin/.deps  ## benchmarks: cold start (and on AWS's secret paths, beside a FastAPI peer), warm latency, reset, sandboxes, scale, throughput (BENCH_QUICK=1 is faster)
 	$(BIN)/python -m tools.bench
 
 # ---- hash-locked requirements: people edit the *.in files, `make lock` writes each *.txt beside them

@@ -14,7 +14,7 @@ import psycopg
 
 from localdev import template
 from localdev.database import start_embedded
-from tools.bench import conditional
+from tools.bench import aws_paths, conditional
 from tools.bench.cold import baseline, bench_layer, measure_cold_starts, measure_init_stages
 from tools.bench.common import BENCH_DIR, LAMBDA_ENV, LOAD_SECONDS
 from tools.bench.database import add_session, prepare_database, runtime_url
@@ -46,6 +46,8 @@ def main() -> None:
         then = baseline(os.environ["BENCH_BASELINE"], layer) if os.environ.get("BENCH_BASELINE") else None
         floor, cold, cold_versus = measure_cold_starts(layer, bench_layer(with_bytecode=False), url, owner_url, then)
         stages = measure_init_stages(layer)
+        print("first responses on AWS's secret paths, and the FastAPI peer ...", file=sys.stderr, flush=True)
+        aws = aws_paths.measure(url, owner_url, layer)
         prepare_database(owner_url)
         add_session(owner_url)
         functions = list(template.load().values())
@@ -93,9 +95,10 @@ def main() -> None:
         "fill_seconds": fill_seconds,
         "plans": plans,
         "conditional": revalidation,
+        "aws_paths": aws,
     }
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    text = report(results) + "\n\n" + conditional.report(revalidation)
+    text = report(results) + "\n\n" + aws_paths.report(aws) + "\n\n" + conditional.report(revalidation)
     (BENCH_DIR / "results.md").write_text(text + "\n")
     print(text)
 

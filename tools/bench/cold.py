@@ -61,21 +61,25 @@ def bench_layer(with_bytecode: bool = True) -> Path:
 
 
 _COLD_SCRIPT = """
-import json, sys, time
-sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import json, os, sys, time
+sys.path[:0] = [sys.argv[1], *sys.argv[2].split(os.pathsep)]
 started = time.perf_counter()
 {statement}
 imported = time.perf_counter()
 first = None
-if len(sys.argv) > 3:
+if len(sys.argv) > 4:
     class Context:
         function_name = "bench"
         memory_limit_in_mb = 512
         invoked_function_arn = "arn:aws:lambda:local:000000000000:function:bench"
         aws_request_id = "bench-cold-start"
-    event = json.loads(open(sys.argv[3]).read())
-    app.lambda_handler(event, Context())
+        def get_remaining_time_in_millis(self):
+            return 10_000
+    event = json.loads(open(sys.argv[4]).read())
+    answer = getattr(app, sys.argv[3])(event, Context())
     first = (time.perf_counter() - started) * 1000
+    if isinstance(answer, dict) and answer.get("statusCode", 200) >= 400:
+        raise SystemExit(f"the first response failed: {{answer}}")
 print(json.dumps([(imported - started) * 1000, first]))
 """
 
@@ -87,12 +91,20 @@ FRESH_PYTHON = [sys.executable, "-I", "-S", "-B"]
 
 
 def cold_start_ms(
-    code_dir: Path, layer: Path, statement: str, env: dict[str, str], event: Path | None = None
+    code_dir: Path,
+    layer: Path | str,
+    statement: str,
+    env: dict[str, str],
+    event: Path | None = None,
+    python: list[str] = FRESH_PYTHON,
+    handler: str = "lambda_handler",
 ) -> tuple[float, float | None]:
     """(init ms, ms from the fresh interpreter to the first response when an event is given): the
     first response adds what Lambda's first invocation pays, the database connection and the
-    resolver's per-route validation models, which powertools builds on first use."""
-    args = [*FRESH_PYTHON, "-c", _COLD_SCRIPT.format(statement=statement), str(code_dir), str(layer)]
+    resolver's per-route validation models, which powertools builds on first use. `layer` may name
+    several folders (os.pathsep), put on sys.path after the function's in that order, as Lambda puts
+    /opt/python before its runtime's own packages. A failed first response stops the run."""
+    args = [*python, "-c", _COLD_SCRIPT.format(statement=statement), str(code_dir), str(layer), handler]
     out = subprocess.run(
         args + ([str(event)] if event else []),
         env={"PATH": os.environ["PATH"], **env},
