@@ -5,9 +5,11 @@ without cleaning up. A server left behind would keep its port and memory until t
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 from collections.abc import Iterator
@@ -21,12 +23,15 @@ from localdev.server import free_port
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One data folder for the module's runs (initdb once); no server may outlive the module."""
-    folder = tmp_path_factory.mktemp("embedded") / "postgres"
+def data_dir() -> Iterator[Path]:
+    """One data folder for the module's runs (initdb once); no server may outlive the module. Not
+    under pytest's basetemp, which another pytest session on the machine may rotate away meanwhile."""
+    scratch = Path(tempfile.mkdtemp(prefix="squelch-embedded-test-"))
+    folder = scratch / "postgres"
     yield folder
     for process in servers_of(folder):
         process.kill()
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def servers_of(data: Path) -> list[psutil.Process]:
