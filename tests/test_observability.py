@@ -13,6 +13,9 @@ from squelch.observability import metrics
 
 @pytest.fixture
 def metrics_on(monkeypatch: pytest.MonkeyPatch):
+    # With metrics off (every other test), Powertools never flushes, so what earlier invocations added (a
+    # reset's Checkpoint dimension) is still there: the test starts from none, whatever ran before it.
+    metrics.clear_metrics()
     use_environment(monkeypatch, POWERTOOLS_METRICS_DISABLED="false")
     yield
     metrics.clear_metrics()
