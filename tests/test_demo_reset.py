@@ -174,6 +174,10 @@ def test_reset_failing_midway_keeps_the_old_data(story: DictConnection, monkeypa
     monkeypatch.setattr(demo, "story_sql", lambda: demo._seed_sql("obsidian_black.sql") + "\nSELECT 1 / 0;")
     response = invoke("DemoResetFunction", reset_event())
     assert response["statusCode"] == 500 and "Traceback" not in response["body"]
+    # in the error shape, with the code API-CONTRACT.md gives a bug on our side, in a sentence that says so
+    error = body_of(response)["error"]
+    assert error["code"] == "internal_error" and error["details"] == []
+    assert error["message"].startswith("Something went wrong on our side")
     assert snapshot(story) == before and resets_logged(story) == logged
 
 

@@ -324,3 +324,15 @@ def test_sessions_survive_a_new_container(story: DictConnection, session_id: str
     save(session_id, 1, {"kept": True})
     db.close()  # the container's connection is gone, as after a cold start
     assert body_of(context(session_id))["data"] == {"step_1": {"kept": True}}
+
+
+def test_skipping_ahead_to_the_last_step_is_skipping_ahead_not_out_of_range(
+    story: DictConnection, session_id: str
+) -> None:
+    # Given a five-step session just started (its current step is 1), When its last step is saved first
+    before = row(story, session_id)
+    error = body_of(save(session_id, 5, {}))["error"]
+    # Then step 5 is in range: the answer says it skips ahead, and names step 2 as the furthest allowed
+    assert error["code"] == "invalid_step"
+    assert [(d["type"], d["min"], d["max"]) for d in error["details"]] == [("step_skips_ahead", 1, 2)]
+    assert row(story, session_id) == before
