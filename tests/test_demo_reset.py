@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -145,6 +146,30 @@ def test_a_token_other_than_the_verified_one_is_refused(story: DictConnection) -
     # Then the groups of the unverified one do not count
     response = invoke("DemoResetFunction", event)
     assert response["statusCode"] == 401 and body_of(response)["error"]["code"] == "unauthenticated"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        lambda token: "Token " + token,  # the verified token under another scheme
+        lambda token: "Bearer " + ".".join(token.split(".")[:2]),  # not three parts
+        lambda token: (
+            "Bearer x." + base64.urlsafe_b64encode(b'["demo"]').decode().rstrip("=") + ".sig"
+        ),  # not an object
+    ],
+    ids=["other-scheme", "two-parts", "array-payload"],
+)
+def test_a_header_that_is_not_a_bearer_jwt_with_an_object_payload_is_refused(
+    story: DictConnection, authorization: Callable[[str], str]
+) -> None:
+    # Given the authorizer verified a demo member's token, and the header carries it (or a likeness) otherwise
+    event = reset_event(claims={"cognito:groups": ["demo"]})
+    before = snapshot(story)
+    event["headers"]["authorization"] = authorization(event["headers"]["authorization"].removeprefix("Bearer "))
+    # When the reset is asked for, Then it is a 401 and nothing is deleted
+    response = invoke("DemoResetFunction", event)
+    assert response["statusCode"] == 401 and body_of(response)["error"]["code"] == "unauthenticated"
+    assert snapshot(story) == before
 
 
 def test_groups_claim_names_the_claim_to_read(story: DictConnection, monkeypatch) -> None:
