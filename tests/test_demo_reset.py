@@ -367,3 +367,21 @@ def test_make_demo_token_is_accepted_by_the_local_server(server: str, story: Dic
     status, _, body = post_reset(server, token)
     assert status == 200 and json.loads(body)["requested_by"] == "presenter@squelch.local"
     assert sessions(story) == 0
+
+
+@pytest.mark.parametrize(
+    ("claims", "requested_by"),
+    [({"username": "alice"}, "alice"), ({}, "u")],
+    ids=["username", "subject"],
+)
+def test_the_reset_is_logged_as_the_best_name_the_token_gives(
+    story: DictConnection, claims: dict[str, str], requested_by: str
+) -> None:
+    # Given a demo member's verified token without a Cognito user name: with a plain username, or a subject only
+    event = reset_event(claims={"cognito:groups": ["demo"]} | claims)
+    # When they reset, Then the answer and the reset log name them by it
+    response = invoke("DemoResetFunction", event)
+    assert response["statusCode"] == 200 and body_of(response)["requested_by"] == requested_by
+    assert one(story, "SELECT requested_by FROM demo_reset_log ORDER BY reset_id DESC LIMIT 1")["requested_by"] == (
+        requested_by
+    )
