@@ -6,7 +6,7 @@ PORT   ?= 3000
 
 .PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db lint-template security-scan transform-test \
 	build build-host package-test check-deploy python312 fuzz \
-	bench lock lock-check clean help client client-check client-example
+	bench lock lock-check clean help client client-check client-example mutate
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -153,12 +153,37 @@ fuzz: $(VENV)/.run-deps .venv-fuzz/bin/.deps  ## schemathesis against the served
 bench: $(VENV)/.test-deps .venv-peer/bin/.deps  ## benchmarks: cold start (and on AWS's secret paths, beside a FastAPI peer), warm latency, reset, sandboxes, scale, throughput (BENCH_QUICK=1 is faster)
 	$(BIN)/python -m tools.bench
 
+# ---- mutation testing (issue #20): mutmut 3 in its own environment (.venv-mutate: the test environment plus
+# mutmut, one hash-locked requirements/mutate.txt). pyproject.toml's [tool.mutmut] says what is mutated and which
+# tests run. mutmut names a mutant's module after its file's path less a leading src/, and the layer's modules are
+# squelch.*, so it runs in .mutate/, where src/ is layers/shared and the rest links to the repository; it writes
+# .mutate/mutants/, and a second run only tries what changed. Needs TEST_DATABASE_URL (each mutant's pytest
+# session would otherwise start its own embedded PostgreSQL). MUTATE_WORKERS=2 processes; MUTANTS='squelch.db*'
+# runs some only. Not in CI: a whole run takes about an hour and a half on two cores (docs/RELIABILITY.md).
+MUTATE_BIN     := .venv-mutate/bin
+MUTATE_WORKERS ?= 2
+MUTATE_LINKS   := pyproject.toml tests localdev functions db events docs tools template.yaml samconfig.toml layers
+
+$(MUTATE_BIN)/.deps: requirements/pip.txt requirements/mutate.txt
+	$(PYTHON) -m venv .venv-mutate
+	$(MUTATE_BIN)/pip install -q --require-hashes -r requirements/pip.txt
+	$(MUTATE_BIN)/pip install -q --require-hashes -r requirements/mutate.txt
+	touch $@
+
+mutate: $(MUTATE_BIN)/.deps  ## mutation testing of the layer's domain, queries, db, http (TEST_DATABASE_URL=...; slow)
+	@test -n "$(TEST_DATABASE_URL)" || { echo "make mutate needs TEST_DATABASE_URL=postgresql://..."; exit 1; }
+	@mkdir -p .mutate/mutants/layers/shared && ln -sfn ../layers/shared .mutate/src
+	@for f in $(MUTATE_LINKS); do ln -sfn ../$$f .mutate/$$f; done
+	cd .mutate && PYTHONPATH=$(CURDIR)/.mutate/mutants/src ../$(MUTATE_BIN)/mutmut run --max-children $(MUTATE_WORKERS) $(MUTANTS)
+	@cd .mutate && ../$(MUTATE_BIN)/mutmut results | awk '{print $$NF}' | sort | uniq -c
+
 # ---- hash-locked requirements: people edit the *.in files, `make lock` writes each *.txt beside them
 # with uv (pinned in requirements/lock.in): one universal lock per environment, every package with its
 # hashes, valid from Python 3.11 on any platform (the venvs here: 3.11 on x86_64; the layer: 3.12 on arm64).
 LOCK_BIN := .venv-lock/bin
 LOCKED   := layers/shared/requirements requirements/run requirements/test requirements/deploy \
-	requirements/checkov requirements/fuzz requirements/pip requirements/lock requirements/peer
+	requirements/checkov requirements/fuzz requirements/pip requirements/lock requirements/peer \
+	requirements/mutate
 UV_COMPILE = $(LOCK_BIN)/uv pip compile --quiet --no-config --python $(LOCK_BIN)/python --no-python-downloads \
 	--universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock'
 
@@ -183,7 +208,8 @@ lock-check: $(LOCK_BIN)/.deps  ## fail when a locked requirements file is stale 
 	test -z "$$changed" || { echo "stale:$$changed (run make lock and commit)"; exit 1; }; echo "locks up to date"
 
 clean:  ## remove the virtual environments, build output and local data
-	rm -rf $(VENV) .venv-deploy .venv-checkov .venv-fuzz .venv-build .venv-lock .venv-peer .aws-sam .data \
+	rm -rf $(VENV) .venv-deploy .venv-checkov .venv-fuzz .venv-build .venv-lock .venv-peer .venv-mutate .mutate \
+		.aws-sam .data \
 		$(CLIENT)/node_modules $(CLIENT)/.build
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models

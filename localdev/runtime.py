@@ -56,6 +56,13 @@ def load_module(function: Function) -> ModuleType:
         return _modules[function.logical_id]
 
 
+def unload_all() -> None:
+    """Forget every loaded function, as if each had a new container: the next invocation loads it again."""
+    with _registry_lock:
+        _modules.clear()
+        _locks.clear()
+
+
 def invoke(function: Function, event: dict[str, Any]) -> Any:
     handler = getattr(load_module(function), function.handler)
     with _locks[function.logical_id]:

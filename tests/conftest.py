@@ -58,6 +58,14 @@ _bootstrap_external.SourceLoader.source_to_code = recording_source_to_code
 """
 
 
+@pytest.fixture(scope="session", autouse=True)
+def new_containers() -> None:
+    """Each pytest session loads the functions afresh, as new containers would. A session forked from a
+    process that had loaded them already (each mutant's, in `make mutate`) thereby runs their module-level
+    code (the resolver, its error handlers) again, with the mutant in place."""
+    runtime.unload_all()
+
+
 @pytest.fixture(scope="session")
 def admin_url() -> Iterator[str]:
     """A URL with the right to create databases on the server under test."""

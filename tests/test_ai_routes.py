@@ -456,3 +456,16 @@ def test_canned_routes_never_import_boto3() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_customer_without_a_health_score_gets_a_risk_analysis_without_one(story: DictConnection) -> None:
+    # Given a non-demo customer nobody has scored yet
+    story.execute(
+        "INSERT INTO demo_customers (customer_id, slug, name, arr, renewal_date, is_demo) "
+        "VALUES ('cust-9', 'initech', 'Initech', 100000, %s, false)",
+        [DEMO_DAY + timedelta(days=90)],
+    )
+    # When its risk is analysed, Then the answer has no score, no churn figure and no risk level to invent
+    body = ok(risk({"customer_id": "initech"}))
+    assert (body["overall_health_score"], body["churn_probability"], body["risk_level"]) == (None, None, None)
+    assert body["insights"] and body["provider"] == "canned"

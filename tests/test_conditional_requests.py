@@ -487,3 +487,16 @@ def test_a_revalidation_without_a_database_is_the_routes_503(
     # Then it gets the route's own answer to that: 503 in the error shape, not a crash and not a 304
     assert response["statusCode"] == 503
     assert body_of(response)["error"]["code"] == "database_unavailable"
+
+
+def test_two_sandboxes_at_the_same_story_version_never_share_a_tag(story: DictConnection) -> None:
+    # Given another sandbox with the same story, and both sandboxes' stories at the same version
+    created("acme")
+    story.execute("UPDATE demo_sandboxes SET version = 42 WHERE name IN ('default', 'acme')")
+    assert {row["version"] for row in story.execute("SELECT version FROM demo_sandboxes").fetchall()} == {42}
+    # When the same route is read in each, Then their tags differ: a tag names its sandbox, not only the version
+    default, acme = (
+        etag(invoke("CustomerGetFunction", in_sandbox(load_event("customer_get.json"), name)))
+        for name in ("default", "acme")
+    )
+    assert default != acme

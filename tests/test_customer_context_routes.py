@@ -338,3 +338,14 @@ def test_a_second_customer_gets_its_own_data(globex: DictConnection) -> None:
     )
     # And the demo customer's answers are untouched by Globex's rows
     assert ok("TicketsListFunction")["summary"]["total_tickets_2_weeks"] == 5
+
+
+def test_the_multiplier_is_rounded_half_up_as_a_reader_redoing_it_would(story: DictConnection) -> None:
+    # Given one ticket in the window and five in the twelve weeks before it: a normal rate of 5 / 6, shown 0.8
+    story.execute("DELETE FROM demo_support_tickets WHERE customer_id = 'aco-001'")
+    add_ticket(story, "in-window", 1)
+    for n in range(5):
+        add_ticket(story, f"baseline-{n}", 20 + 7 * n)
+    summary = ok("TicketsListFunction")["summary"]
+    # Then the multiplier 1 / 0.8 = 1.25 is written 1.3, half up (not to the even 1.2)
+    assert (summary["total_tickets_2_weeks"], summary["normal_rate"], summary["spike_multiplier"]) == (1, 0.8, 1.3)

@@ -124,3 +124,15 @@ def test_nul_byte_in_the_reference_matches_no_route(story: DictConnection) -> No
     # PostgreSQL text cannot hold NUL; the resolver's path pattern never lets it reach a query.
     response = get("nul\x00byte")
     assert response["statusCode"] == 404 and body_of(response)["error"]["code"] == "route_not_found"
+
+
+def test_a_customer_outside_the_demo_is_part_of_no_story(story: DictConnection) -> None:
+    # Given a second, non-demo customer
+    story.execute(
+        "INSERT INTO demo_customers (customer_id, slug, name, arr, renewal_date, is_demo) "
+        "VALUES ('cust-7', 'globex', 'Globex', 250000.50, %s, false)",
+        [DEMO_DAY + timedelta(days=30)],
+    )
+    # Then its profile has no story day (the demo customer's says the day its story was seeded on)
+    assert body_of(get("globex"))["story_anchor_date"] is None
+    assert body_of(get("aco"))["story_anchor_date"] == DEMO_DAY.isoformat()

@@ -4,6 +4,9 @@ runs as that login (conftest's story fixture), so these rights are also shown to
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Iterator
@@ -59,6 +62,24 @@ def login_name(story: DictConnection) -> Iterator[str]:
     story.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
+def password_matches(stored: str | None, password: str, username: str) -> bool:
+    """Whether a role's stored password (pg_authid.rolpassword: a SCRAM-SHA-256 verifier, or an md5 hash
+    on a server set to password_encryption = md5) is that of this password."""
+    if stored is None:
+        return False
+    if stored.startswith("md5"):
+        return stored == "md5" + hashlib.md5((password + username).encode()).hexdigest()  # noqa: S324 (PostgreSQL's)
+    iterations_salt, keys = stored.removeprefix("SCRAM-SHA-256$").split("$")
+    iterations, salt = iterations_salt.split(":")
+    stored_key, server_key = keys.split(":")
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(salt), int(iterations))
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    return (
+        base64.b64encode(hashlib.sha256(client_key).digest()).decode(),
+        base64.b64encode(hmac.new(salted, b"Server Key", "sha256").digest()).decode(),
+    ) == (stored_key, server_key)
+
+
 @mock_aws
 def test_migrate_function_provisions_the_login_from_the_runtime_secret(
     story: DictConnection, migrator, runtime_url: str, login_name: str, monkeypatch: pytest.MonkeyPatch
@@ -91,6 +112,9 @@ def test_migrate_function_provisions_the_login_from_the_runtime_secret(
             "rolbypassrls": False,
             "member": True,
         }
+        # And its password is the secret's, as rotated
+        stored = story.execute("SELECT rolpassword FROM pg_authid WHERE rolname = %s", [login_name]).fetchone()
+        assert stored is not None and password_matches(stored["rolpassword"], "second-password", login_name)
         # And the secret was completed with the database's coordinates, the RDS shape the functions read
         secret = json.loads(client.get_secret_value(SecretId=arn)["SecretString"])
         info = story.info

@@ -199,3 +199,22 @@ def test_a_preflight_for_the_sandbox_header_is_allowed(server: str) -> None:
     assert status == 204 and headers["access-control-allow-origin"] == LOCAL_ORIGIN
     assert "X-Demo-Sandbox" in headers["access-control-allow-headers"].split(",")
     assert "DELETE" in headers["access-control-allow-methods"].split(",")
+
+
+def test_a_body_that_is_not_utf8_is_a_400_malformed_body(server: str) -> None:
+    # Given a JSON request whose body is not UTF-8 text, When it is sent, Then it is a 400 saying so
+    body = b'{"customer_id": "\xff\xfe", "workflow_type": "strategic_planning"}'
+    answer = http_request(f"{server}/api/workflows/start", "POST", body, Content_Type="application/json")
+    assert_error(answer, 400, "malformed_body")
+
+
+def test_a_422_names_the_missing_field_not_the_body_around_it(server: str) -> None:
+    # Given a request body without one of its required fields
+    body = json.dumps({"customer_id": "aco-001"}).encode()
+    # When it is sent
+    answer = http_request(f"{server}/api/workflows/start", "POST", body, Content_Type="application/json")
+    # Then the 422's details and message name the field by itself, as a client's form would
+    assert_error(answer, 422, "invalid_request")
+    error = json.loads(answer[2])["error"]
+    assert [(d["loc"], d["type"]) for d in error["details"]] == [(["workflow_type"], "missing")]
+    assert error["message"].startswith("Invalid request: workflow_type: ")

@@ -13,6 +13,9 @@ from squelch.observability import metrics
 
 @pytest.fixture
 def metrics_on(monkeypatch: pytest.MonkeyPatch):
+    # With metrics off (every other test), Powertools never flushes, so what earlier invocations added (a
+    # reset's Checkpoint dimension) is still there: the test starts from none, whatever ran before it.
+    metrics.clear_metrics()
     use_environment(monkeypatch, POWERTOOLS_METRICS_DISABLED="false")
     yield
     metrics.clear_metrics()
@@ -109,3 +112,38 @@ def test_the_ai_fallback_alarm_watches_the_metric_as_it_is_emitted(
     invoke("RiskAnalysisCreateFunction", load_event("risk_analysis_create.json"))
     emissions = metric_dimensions(emitted(capsys.readouterr().out), "AIFallbacks")
     assert emissions == [alarm_dimensions("AIFallbacks")]
+
+
+def counted(blobs: list[dict], name: str) -> list[tuple[str, list[float], dict[str, str]]]:
+    """For each emission of metric `name`: its unit, its values, and the dimensions and metadata beside it."""
+    found = []
+    for blob in blobs:
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                if metric["Name"] == name:
+                    beside = {k: v for k, v in blob.items() if k != "_aws" and isinstance(v, str)}
+                    found.append((metric["Unit"], blob[name], beside))
+    return found
+
+
+def test_a_reset_counts_one_reset_by_checkpoint_and_names_its_sandbox(
+    story: DictConnection, metrics_on, capsys
+) -> None:
+    # When a presenter resets a sandbox to a later checkpoint
+    event = load_event("demo_reset.json")
+    event["headers"]["x-demo-sandbox"] = "acme"
+    event["body"] = json.dumps({"confirm": True, "checkpoint": "act1-planned"})
+    assert invoke("DemoResetFunction", event)["statusCode"] == 200
+    # Then one reset is counted, by its checkpoint, with the sandbox in the metadata
+    [(unit, values, beside)] = counted(emitted(capsys.readouterr().out), "DemoResets")
+    assert (unit, values) == ("Count", [1.0])
+    assert beside["Checkpoint"] == "act1-planned" and beside["sandbox"] == "acme"
+
+
+def test_a_failed_reset_counts_one_failure(story: DictConnection, metrics_on, capsys, monkeypatch) -> None:
+    # Given a database that cannot be reached, When a presenter resets, Then one failure is counted
+    use_environment(monkeypatch, POWERTOOLS_METRICS_DISABLED="false", DATABASE_URL="postgresql://u@127.0.0.1:1/x")
+    assert invoke("DemoResetFunction", load_event("demo_reset.json"))["statusCode"] == 503
+    assert [(unit, values) for unit, values, _ in counted(emitted(capsys.readouterr().out), "DemoResetFailures")] == [
+        ("Count", [1.0])
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from conftest import DEMO_DAY, DictConnection, body_of, invoke, load_event, one, use_environment
 from pg_proxy import CommitDroppingProxy, commit_dropping_proxy
@@ -105,3 +106,37 @@ def test_a_read_that_fails_for_another_reason_is_not_run_again(story: DictConnec
     with pytest.raises(Unavailable):
         db.run(slow_read, read_only=True)
     assert attempts == [1]
+
+
+def test_idempotent_work_that_fails_for_another_reason_is_not_run_again(story: DictConnection) -> None:
+    # Given work that may run twice (the migration runner's kind), which the server cancels (its statement
+    # timeout) on a connection that is itself fine
+    attempts = []
+
+    def slow_work(conn: DictConnection) -> None:
+        attempts.append(1)
+        with conn.transaction():
+            conn.execute("SET LOCAL statement_timeout = '10ms'")
+            conn.execute("SELECT pg_sleep(1)")
+
+    # When it runs, Then the server's error is raised after one attempt: only a broken connection is retried
+    with pytest.raises(psycopg.errors.QueryCanceled):
+        db.run_idempotent(slow_work)
+    assert attempts == [1]
+    # And the container's connection is still the one it had, working
+    assert not db.connection().broken
+
+
+def test_idempotent_work_on_a_connection_dropped_while_idle_runs_again_on_a_new_one(story: DictConnection) -> None:
+    # Given a warm container whose connection the server then terminates
+    pid = db.run(lambda conn: one(conn, "SELECT pg_backend_pid() AS pid")["pid"])
+    story.execute("SELECT pg_terminate_backend(%s)", [pid])
+    attempts = []
+
+    def work(conn: DictConnection) -> int:
+        attempts.append(1)
+        return int(one(conn, "SELECT pg_backend_pid() AS pid")["pid"])
+
+    # When idempotent work runs, Then it fails on the dead connection and runs again on a new one
+    assert db.run_idempotent(work) != pid
+    assert attempts == [1, 1]

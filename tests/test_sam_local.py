@@ -445,3 +445,16 @@ def test_the_relay_serves_only_a_server_on_a_unix_socket() -> None:
     with pytest.raises(ValueError, match="Unix socket"):
         samlocal.socket_path("postgresql://postgres@127.0.0.1:5432/test")
     assert samlocal.socket_path("postgresql://postgres@/squelch?host=/run/pg&port=5433") == "/run/pg/.s.PGSQL.5433"
+
+
+def test_claims_reach_the_function_flattened_as_api_gateway_passes_them() -> None:
+    # Given a verified token's claims: a string, a boolean, a list of groups and a number
+    claims = {"sub": "u-1", "email_verified": True, "cognito:groups": ["demo", "ops"], "iat": 1_700_000_000}
+    # When the local authorizer hands them to the function, Then each is text as an HTTP API's JWT
+    # authorizer writes it: JSON's lower-case booleans, arrays as "[a b]"
+    assert local_authorizer.as_gateway_claims(claims) == {
+        "sub": "u-1",
+        "email_verified": "true",
+        "cognito:groups": "[demo ops]",
+        "iat": "1700000000",
+    }

@@ -4,11 +4,15 @@ minutes); sandboxes idle past the TTL are removed instead; each refresh is in th
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from conftest import DEMO_DAY, DictConnection, body_of, invoke, load_event, one, use_environment
 from test_sandboxes import created, get, rows_of, session_ids
+
+from squelch.domain import refresh as refresh_module
+from squelch.observability import metrics
 
 TEN_DAYS_LATER = DEMO_DAY + timedelta(days=10)
 
@@ -161,3 +165,45 @@ def test_one_sandbox_that_cannot_be_refreshed_does_not_stop_the_others(
     assert sandbox_row(story, "default")["anchor_date"] == TEN_DAYS_LATER
     assert rows_of(story, "aa-orphan") == orphan_rows
     assert "act0-retired" in log_output.getvalue()
+
+
+def test_the_refresh_counts_the_stories_it_refreshed_and_those_it_could_not(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a sandbox that cannot be refreshed (a retired checkpoint) beside the default story, both stale,
+    # and the metrics a deployment emits switched on
+    created("aa-orphan")
+    story.execute("UPDATE demo_sandboxes SET checkpoint = 'act0-retired' WHERE name = 'aa-orphan'")
+    idle(story, "default", "aa-orphan")
+    ten_days_on(monkeypatch)
+    metrics.clear_metrics()
+    use_environment(monkeypatch, POWERTOOLS_METRICS_DISABLED="false")
+    capsys.readouterr()
+    # When the refresh runs (and fails for the orphan)
+    with pytest.raises(RuntimeError, match="aa-orphan"):
+        refresh()
+    # Then it counts one story refreshed and one it could not refresh, as counts
+    counted = {
+        metric["Name"]: (metric["Unit"], blob[metric["Name"]])
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith('{"_aws"')
+        for blob in [json.loads(line)]
+        for directive in blob["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    }
+    metrics.clear_metrics()
+    assert counted["StoriesRefreshed"] == ("Count", [1.0])
+    assert counted["StoryRefreshFailures"] == ("Count", [1.0])
+
+
+def test_a_story_reset_since_the_survey_is_left_as_its_presenter_made_it(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a story the survey found stale, which a presenter then reset around today before its turn came
+    ten_days_on(monkeypatch)
+    assert invoke("DemoResetFunction", load_event("demo_reset.json"))["statusCode"] == 200
+    idle(story, "default")
+    rows, logged = rows_of(story, "default"), reset_log_size(story)
+    # When the refresh reaches it, Then it finds it current and leaves it alone, logging nothing
+    assert refresh_module._refresh("default", TEN_DAYS_LATER) == "current"
+    assert rows_of(story, "default") == rows and reset_log_size(story) == logged

@@ -324,3 +324,36 @@ def test_sessions_survive_a_new_container(story: DictConnection, session_id: str
     save(session_id, 1, {"kept": True})
     db.close()  # the container's connection is gone, as after a cold start
     assert body_of(context(session_id))["data"] == {"step_1": {"kept": True}}
+
+
+def test_skipping_ahead_to_the_last_step_is_skipping_ahead_not_out_of_range(
+    story: DictConnection, session_id: str
+) -> None:
+    # Given a five-step session just started (its current step is 1), When its last step is saved first
+    before = row(story, session_id)
+    error = body_of(save(session_id, 5, {}))["error"]
+    # Then step 5 is in range: the answer says it skips ahead, and names step 2 as the furthest allowed
+    assert error["code"] == "invalid_step"
+    assert [(d["type"], d["min"], d["max"]) for d in error["details"]] == [("step_skips_ahead", 1, 2)]
+    assert row(story, session_id) == before
+
+
+def test_the_next_step_runs_through_the_last_one(story: DictConnection, session_id: str) -> None:
+    # Given a five-step session, When its steps are saved in order up to the fourth
+    # Then after each the next is the one after it, the last step included
+    assert [body_of(save(session_id, step, {}))["next_step"] for step in (1, 2, 3, 4)] == [2, 3, 4, 5]
+    assert body_of(context(session_id))["next_step"] == 5
+
+
+def test_a_customer_without_score_or_renewal_date_can_be_planned_for(story: DictConnection) -> None:
+    # Given a non-demo customer with neither a health score nor a renewal date yet
+    story.execute(
+        "INSERT INTO demo_customers (customer_id, slug, name, arr, is_demo) "
+        "VALUES ('cust-9', 'initech', 'Initech', 100000, false)"
+    )
+    # When a planning session is started for it
+    response = start("initech")
+    # Then its context says what is unknown as null rather than inventing a risk or a countdown
+    assert response["statusCode"] == 201, response["body"]
+    context = body_of(response)["context"]
+    assert (context["customer_name"], context["risk_level"], context["days_to_renewal"]) == ("Initech", None, None)
