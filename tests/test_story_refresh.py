@@ -207,3 +207,11 @@ def test_a_story_reset_since_the_survey_is_left_as_its_presenter_made_it(
     # When the refresh reaches it, Then it finds it current and leaves it alone, logging nothing
     assert refresh_module._refresh("default", TEN_DAYS_LATER) == "current"
     assert rows_of(story, "default") == rows and reset_log_size(story) == logged
+
+
+def test_a_sandbox_deleted_since_the_survey_is_nothing_to_do(story: DictConnection) -> None:
+    # Given a sandbox the survey found stale, which a presenter then deleted before its turn came
+    sandboxes = one(story, "SELECT count(*) AS n FROM demo_sandboxes")["n"]
+    # When the refresh reaches it, Then it is current (nothing to refresh), not an error, and creates nothing
+    assert refresh_module._refresh("deleted-meanwhile", TEN_DAYS_LATER) == "current"
+    assert one(story, "SELECT count(*) AS n FROM demo_sandboxes")["n"] == sandboxes
