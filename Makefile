@@ -157,9 +157,13 @@ bench: $(VENV)/.test-deps .venv-peer/bin/.deps  ## benchmarks: cold start (and o
 # mutmut, one hash-locked requirements/mutate.txt). pyproject.toml's [tool.mutmut] says what is mutated and which
 # tests run. mutmut names a mutant's module after its file's path less a leading src/, and the layer's modules are
 # squelch.*, so it runs in .mutate/, where src/ is layers/shared and the rest links to the repository; it writes
-# .mutate/mutants/, and a second run only tries what changed. Needs TEST_DATABASE_URL (each mutant's pytest
-# session would otherwise start its own embedded PostgreSQL). MUTATE_WORKERS=2 processes; MUTANTS='squelch.db*'
-# runs some only. Not in CI: a whole run takes about an hour and a half on two cores (docs/RELIABILITY.md).
+# .mutate/mutants/ and keeps each mutant's result, so a second run goes on with those not yet tried and those of
+# changed functions. Each mutant runs only the tests that called its function; left out of those (pyproject says
+# which): the year-long property tests (40 s a run), the Playwright/chromium tests, and the tests of sam build's
+# output and of the embedded PostgreSQL's binaries, which run the code in other processes where no mutant is on.
+# Needs TEST_DATABASE_URL (each mutant's pytest session would otherwise start its own embedded PostgreSQL).
+# MUTATE_WORKERS=2 processes; MUTANTS='squelch.db*' runs some only. Not in CI: a whole run takes longer than CI
+# has on two cores (docs/RELIABILITY.md).
 MUTATE_BIN     := .venv-mutate/bin
 MUTATE_WORKERS ?= 2
 MUTATE_LINKS   := pyproject.toml tests localdev functions db events docs tools template.yaml samconfig.toml layers
@@ -175,7 +179,7 @@ mutate: $(MUTATE_BIN)/.deps  ## mutation testing of the layer's domain, queries,
 	@mkdir -p .mutate/mutants/layers/shared && ln -sfn ../layers/shared .mutate/src
 	@for f in $(MUTATE_LINKS); do ln -sfn ../$$f .mutate/$$f; done
 	cd .mutate && PYTHONPATH=$(CURDIR)/.mutate/mutants/src ../$(MUTATE_BIN)/mutmut run --max-children $(MUTATE_WORKERS) $(MUTANTS)
-	@cd .mutate && ../$(MUTATE_BIN)/mutmut results | awk '{print $$NF}' | sort | uniq -c
+	@cd .mutate && ../$(MUTATE_BIN)/mutmut results | awk -F': ' '{print $$2}' | sort | uniq -c  # all but the killed
 
 # ---- hash-locked requirements: people edit the *.in files, `make lock` writes each *.txt beside them
 # with uv (pinned in requirements/lock.in): one universal lock per environment, every package with its

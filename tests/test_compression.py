@@ -155,3 +155,25 @@ def test_the_local_server_answers_304_without_content(server: str) -> None:
     assert again["etag"] == headers["etag"]
     assert again["cache-control"] == "private, no-cache"
     assert "ETag" in again["access-control-expose-headers"].split(",")
+
+
+def test_vary_adds_each_name_once_to_the_header_already_there_whatever_its_case() -> None:
+    # Given an answer that already varies by two headers, under a lower-case header name, one of them in capitals
+    headers = {"vary": "ORIGIN,  Cookie", "Content-Type": "application/json"}
+    # When the resolver's names are added
+    compression.vary(headers, "X-Demo-Sandbox", "Origin", "Accept-Encoding")
+    # Then the one header lists those it had, then the new names, each once
+    assert headers == {"vary": "ORIGIN, Cookie, X-Demo-Sandbox, Accept-Encoding", "Content-Type": "application/json"}
+
+
+@pytest.mark.parametrize(("size", "gzipped"), [(compression.MIN_BYTES - 1, False), (compression.MIN_BYTES, True)])
+def test_an_answer_of_min_bytes_is_the_smallest_that_is_gzipped(size: int, gzipped: bool) -> None:
+    # Given JSON answers of one byte below the threshold and of the threshold itself, that gzip shrinks
+    body = json.dumps({"pad": "a" * (size - len('{"pad": ""}'))})
+    assert len(body.encode()) == size
+    response: dict[str, Any] = {"statusCode": 200, "headers": {}, "body": body}
+    # When the client takes gzip, Then only the second is gzipped
+    compression.compress(response, "gzip")
+    assert (response["headers"].get("Content-Encoding") == "gzip") is gzipped
+    if gzipped:
+        assert gzip.decompress(base64.b64decode(response["body"])).decode() == body

@@ -500,3 +500,15 @@ def test_two_sandboxes_at_the_same_story_version_never_share_a_tag(story: DictCo
         for name in ("default", "acme")
     )
     assert default != acme
+
+
+def test_the_sandbox_listing_has_no_tag(story: DictConnection) -> None:
+    # Given the listing of every sandbox (no one sandbox's story version says when it changes)
+    event = load_event("sandboxes_list.json")
+    # When it is read, and read again with a tag a story route gave for the default sandbox
+    first = invoke("SandboxesListFunction", event)
+    story_tag = etag(invoke("CustomerGetFunction", load_event("customer_get.json")))
+    again = invoke("SandboxesListFunction", {**event, "headers": {**event["headers"], "if-none-match": story_tag}})
+    # Then it is answered in full each time, with no tag to revalidate
+    assert first["statusCode"] == again["statusCode"] == 200
+    assert "ETag" not in first["headers"] and "ETag" not in again["headers"]

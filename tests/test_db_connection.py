@@ -198,3 +198,14 @@ def test_a_story_version_the_server_refuses_is_unavailable_and_not_read_again(
     finally:
         story.execute(f"ALTER ROLE {RUNTIME_LOGIN} IN DATABASE {database_name(app_database)} RESET lock_timeout")
         db.close()
+
+
+def test_read_only_work_runs_in_a_read_only_transaction(story: DictConnection) -> None:
+    # Given work that writes, run as a read (as every GET route's is)
+    def write(conn: DictConnection) -> None:
+        conn.execute("UPDATE demo_customers SET name = name || '!'")
+
+    # When it runs, Then PostgreSQL refuses the write, and nothing changed
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        db.run(write, read_only=True)
+    assert one(story, "SELECT count(*) AS n FROM demo_customers WHERE right(name, 1) = '!'")["n"] == 0

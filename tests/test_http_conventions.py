@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 
 import pytest
-from conftest import ROOT, http_request
+from conftest import ROOT, DictConnection, http_request, invoke, load_event
 from openapi_spec_validator import validate
 
 from localdev import template
@@ -218,3 +218,30 @@ def test_a_422_names_the_missing_field_not_the_body_around_it(server: str) -> No
     error = json.loads(answer[2])["error"]
     assert [(d["loc"], d["type"]) for d in error["details"]] == [(["workflow_type"], "missing")]
     assert error["message"].startswith("Invalid request: workflow_type: ")
+
+
+def test_an_event_for_a_route_the_function_does_not_serve_is_a_404_in_the_error_shape(story: DictConnection) -> None:
+    # Given a function handed an event for a path it has no route for (API Gateway routes by path; a
+    # mis-wired integration would do this)
+    event = load_event("customer_get.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/api/nothing/here"
+    # When it handles it, Then it answers 404 route_not_found, naming the method and path
+    response = invoke("CustomerGetFunction", event)
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"])["error"] == {
+        "code": "route_not_found",
+        "message": "No route GET /api/nothing/here.",
+        "details": [],
+    }
+
+
+@pytest.mark.parametrize(
+    "body", ["[" * 100_000 + "]" * 100_000, '{"customer_id": 1' + "0" * 5000 + "}"], ids=["deep", "huge-integer"]
+)
+def test_json_the_parser_cannot_take_is_a_400_malformed_json(story: DictConnection, body: str) -> None:
+    # Given a body nested deeper than Python's parser goes, or an integer longer than it converts
+    event = load_event("workflow_start.json")
+    event["body"] = body
+    # When it is posted, Then it is malformed JSON (400), not a crash (500)
+    response = invoke("WorkflowStartFunction", event)
+    assert response["statusCode"] == 400 and json.loads(response["body"])["error"]["code"] == "malformed_json"

@@ -207,3 +207,29 @@ def test_a_story_reset_since_the_survey_is_left_as_its_presenter_made_it(
     # When the refresh reaches it, Then it finds it current and leaves it alone, logging nothing
     assert refresh_module._refresh("default", TEN_DAYS_LATER) == "current"
     assert rows_of(story, "default") == rows and reset_log_size(story) == logged
+
+
+def test_a_sandbox_deleted_since_the_survey_is_nothing_to_do(story: DictConnection) -> None:
+    # Given a sandbox the survey found stale, which a presenter then deleted before its turn came
+    sandboxes = one(story, "SELECT count(*) AS n FROM demo_sandboxes")["n"]
+    # When the refresh reaches it, Then it is current (nothing to refresh), not an error, and creates nothing
+    assert refresh_module._refresh("deleted-meanwhile", TEN_DAYS_LATER) == "current"
+    assert one(story, "SELECT count(*) AS n FROM demo_sandboxes")["n"] == sandboxes
+
+
+def test_saving_a_step_counts_as_activity(story: DictConnection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a workflow started long ago in an idle, stale default story
+    started = invoke("WorkflowStartFunction", load_event("workflow_start.json"))
+    session_id = body_of(started)["session_id"]
+    idle(story, "default")
+    ten_days_on(monkeypatch)
+    # When the presenter saves a step, and then the refresh runs
+    event = load_event("workflow_step_save.json")
+    path = event["rawPath"].replace("wf-example-session-0001", session_id)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["pathParameters"] = {"session_id": session_id}
+    event["body"] = json.dumps({"step": 1, "data": {}})
+    assert invoke("WorkflowStepSaveFunction", event)["statusCode"] == 200
+    # Then the presenter's story stays as it is
+    assert refresh()["skipped_busy"] == ["default"]
+    assert session_ids(story, "default") == [session_id]
