@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from psycopg.conninfo import conninfo_to_dict
+
 Fetch = Callable[[str], dict[str, Any]]  # secret id -> GetSecretValue's answer
 TOKEN_HEADER = "X-Aws-Parameters-Secrets-Token"  # noqa: S105 - a header name, not a secret
 
@@ -61,6 +63,20 @@ class _ExtensionServer(ThreadingHTTPServer):
         if secret_id not in self.cache:
             self.cache[secret_id] = self.fetch(secret_id)
         return self.cache[secret_id]
+
+
+def rds_secret(database_url: str) -> dict[str, Any]:
+    """The secret RDS (and the stack) keeps for a database, naming database_url's: what the layer's
+    secret path reads, for a local Secrets Manager (moto's) to hold."""
+    parts = conninfo_to_dict(database_url)
+    return {
+        "engine": "postgres",
+        "host": parts.get("host", "localhost"),
+        "port": int(parts.get("port") or 5432),
+        "dbname": parts["dbname"],
+        "username": parts.get("user", "postgres"),
+        "password": parts.get("password") or "",
+    }
 
 
 def from_secrets_manager(client: Any) -> Fetch:

@@ -15,6 +15,7 @@ from conftest import RUNTIME_LOGIN, DictConnection, database_name, one, use_envi
 from moto import mock_aws
 from psycopg.conninfo import conninfo_to_dict
 
+from localdev import secrets_extension
 from squelch import db
 from squelch.db import credentials
 from squelch.db.connection import LOST
@@ -69,15 +70,8 @@ def test_credentials_from_an_rds_secret(story: DictConnection, app_database: str
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     credentials._secrets_client.cache_clear()
     parts = conninfo_to_dict(app_database)
-    secret = {
-        "engine": "postgres",
-        "host": parts.get("host", "localhost"),
-        "port": int(parts.get("port") or 5432),
-        "dbname": parts["dbname"],
-        "username": parts.get("user", "postgres"),
-        "password": parts.get("password") or "",
-    }
-    arn = boto3.client("secretsmanager").create_secret(Name="squelch/db", SecretString=json.dumps(secret))["ARN"]
+    secret = json.dumps(secrets_extension.rds_secret(app_database))
+    arn = boto3.client("secretsmanager").create_secret(Name="squelch/db", SecretString=secret)["ARN"]
     use_environment(monkeypatch, DATABASE_URL=None, DB_SECRET_ARN=arn, DB_SSLMODE="prefer")  # test server: no TLS
     try:
         # When the container connects, then it reaches the database the secret names
@@ -96,14 +90,8 @@ def test_rds_proxy_endpoint_replaces_the_secrets_host_and_disables_prepared_stat
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     credentials._secrets_client.cache_clear()
     parts = conninfo_to_dict(app_database)
-    secret = {
-        "host": "db.internal.invalid",
-        "port": int(parts.get("port") or 5432),
-        "dbname": parts["dbname"],
-        "username": parts.get("user", "postgres"),
-        "password": parts.get("password") or "",
-    }
-    arn = boto3.client("secretsmanager").create_secret(Name="squelch/proxy", SecretString=json.dumps(secret))["ARN"]
+    secret = json.dumps(secrets_extension.rds_secret(app_database) | {"host": "db.internal.invalid"})
+    arn = boto3.client("secretsmanager").create_secret(Name="squelch/proxy", SecretString=secret)["ARN"]
     use_environment(
         monkeypatch,
         DATABASE_URL=None,

@@ -14,7 +14,6 @@ import boto3
 import pytest
 from conftest import RUNTIME_LOGIN, DictConnection, invoke, load_event, one, use_environment
 from moto import mock_aws
-from psycopg.conninfo import conninfo_to_dict
 
 from localdev import secrets_extension
 from localdev.server import free_port
@@ -31,17 +30,8 @@ def secret_arn(story: DictConnection, runtime_url: str, monkeypatch: pytest.Monk
         monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
         monkeypatch.setenv("AWS_SESSION_TOKEN", SESSION_TOKEN)
         credentials._secrets_client.cache_clear()
-        parts = conninfo_to_dict(runtime_url)
-        secret = {
-            "engine": "postgres",
-            "host": parts.get("host", "localhost"),
-            "port": int(parts.get("port") or 5432),
-            "dbname": parts["dbname"],
-            "username": parts["user"],
-            "password": parts.get("password") or "",
-        }
-        client = boto3.client("secretsmanager")
-        arn = client.create_secret(Name="squelch/app", SecretString=json.dumps(secret))["ARN"]
+        secret = json.dumps(secrets_extension.rds_secret(runtime_url))
+        arn = boto3.client("secretsmanager").create_secret(Name="squelch/app", SecretString=secret)["ARN"]
         use_environment(monkeypatch, DATABASE_URL=None, DB_SECRET_ARN=arn, DB_SSLMODE="prefer")
         yield arn
         db.close()

@@ -87,15 +87,7 @@ def secrets_manager() -> Iterator[str]:
 
 def rds_secret(client: Any, database_url: str) -> str:
     """An RDS-shaped secret naming the database of database_url; its ARN."""
-    parts = conninfo_to_dict(database_url)
-    secret = {
-        "engine": "postgres",
-        "host": parts.get("host", "localhost"),
-        "port": int(parts.get("port") or 5432),
-        "dbname": parts["dbname"],
-        "username": parts["user"],
-        "password": parts.get("password") or "",
-    }
+    secret = secrets_extension.rds_secret(database_url)
     return str(client.create_secret(Name=f"squelch/bench-{os.getpid()}", SecretString=json.dumps(secret))["ARN"])
 
 
