@@ -32,6 +32,8 @@ from squelch.settings import get_settings
 
 # tests/deploy runs in the deploy environment (`make transform-test`), with SAM CLI's own code.
 collect_ignore = ["deploy"]
+# Every status the functions answer in the suite is checked against docs/openapi.json.
+pytest_plugins = ["status_census"]
 
 # The fixtures' connections hand rows over as dicts (psycopg's dict_row), as the functions' do.
 DictConnection = psycopg.Connection[dict[str, Any]]

@@ -4,17 +4,22 @@ database, with the checks the reliability issue names. Exits with schemathesis's
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
+from urllib.parse import unquote
 
+from localdev import gateway
 from localdev.auth import issue_token
 from localdev.database import start_embedded
 from localdev.server import free_port
 from localdev.template import ROOT
+from tools import openapi
 
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance"
 SCHEMATHESIS = ROOT / ".venv-fuzz" / "bin" / "schemathesis"
@@ -38,11 +43,12 @@ def main() -> int:
         database_url = os.environ.get("FUZZ_DATABASE_URL") or start_embedded(Path(scratch) / "pg", "squelch")
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port)}
+        server_log = Path(scratch) / "server.log"
         server = subprocess.Popen(
             [sys.executable, "-m", "localdev", "serve"],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
+            stdout=server_log.open("wb"),
             stderr=subprocess.STDOUT,
         )
         try:
@@ -72,10 +78,36 @@ def main() -> int:
                 " ".join(c if not c.startswith("Authorization") else "Authorization: Bearer ***" for c in command),
                 flush=True,
             )
-            return subprocess.run(command, cwd=ROOT).returncode
+            status = subprocess.run(command, cwd=ROOT).returncode
         finally:
             server.terminate()
             server.wait(10)
+        return status or census(server_log.read_text(errors="replace"))
+
+
+# The local server's line per request: "HH:MM:SS METHOD /path?query STATUS 1.2ms Function".
+REQUEST_LINE = re.compile(r"^\S+ ([A-Z]+) (\S+) (\d{3}) [\d.]+ms (\S+)$", re.MULTILINE)
+
+
+def census(log: str) -> int:
+    """The statuses each route answered the fuzzer, from the server's log: printed per route, and
+    1 when one of them is not in docs/openapi.json (schemathesis's status_code_conformance checks
+    each answer against the served document; this checks the committed one, as the tests do)."""
+    seen: Counter[tuple[str, int]] = Counter()
+    for method, target, status, _function in REQUEST_LINE.findall(log):
+        found = gateway.find_route(method, unquote(target.partition("?")[0]))
+        if found is not None:
+            seen[(f"{found[0].method} {found[0].path}", int(status))] += 1
+    by_route: dict[str, list[str]] = {}
+    for (key, answered), count in sorted(seen.items()):
+        by_route.setdefault(key, []).append(f"{answered}x{count}")
+    print("--- statuses the fuzzer met, per route")
+    for key, counts in by_route.items():
+        print(f"{key:50} {' '.join(counts)}")
+    missing = openapi.undeclared(seen)
+    for key, statuses in missing.items():
+        print(f"UNDECLARED {key}: {sorted(statuses)} not in docs/openapi.json")
+    return 1 if missing else 0
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -87,11 +88,13 @@ ERROR_DESCRIPTIONS = {
     "400": "Malformed request: the body is not valid JSON, a required confirmation is missing, or the "
     "X-Demo-Sandbox header is not a sandbox name.",
     "401": "Missing or invalid bearer token.",
+    "401-open": "Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or "
+    "invalid bearer token.",
     "403": "Signed in, but not allowed.",
     "404": "No such customer, session, sandbox or other named thing.",
     "409": "The request conflicts with the current state.",
-    "413": "The request body is over 256 KiB.",
-    "415": "The body is not declared as JSON (Content-Type must be application/json).",
+    "413": "The request body (any method's) is over 256 KiB.",
+    "415": "A body was sent that is not declared as JSON (Content-Type must be application/json).",
     "422": "A field is missing or invalid; details lists each problem.",
     "500": "Unexpected server error; it is logged with the request id.",
     "503": "The database cannot be reached (database_unavailable) or has no free connection (database_busy); "
@@ -109,12 +112,12 @@ ERROR_HEADERS = {
 
 
 def _error_statuses(operation: dict[str, Any]) -> list[str]:
-    # Any request can name an unknown customer, session, route or sandbox, or a malformed sandbox.
-    statuses = ["400", "404", "422", "500", "503"]
-    if "requestBody" in operation:
-        statuses += ["413", "415"]
+    # Any request can name an unknown customer, session, route or sandbox, or a malformed sandbox, and
+    # carry a body (a GET's too) that is too large or not JSON; any route wants a token when the stack
+    # requires sign-in everywhere (RequireSignIn=true).
+    statuses = ["400", "401", "404", "413", "415", "422", "500", "503"]
     if operation.get("security"):
-        statuses += ["401", "403"]
+        statuses += ["403"]
     return statuses + [code for code in operation.get("responses", {}) if code in ERROR_DESCRIPTIONS]
 
 
@@ -158,7 +161,9 @@ def build() -> dict[str, Any]:
                 responses[status] = {
                     "description": described
                     if described not in (None, *POWERTOOLS_DESCRIPTIONS)
-                    else (ERROR_DESCRIPTIONS[status]),
+                    else ERROR_DESCRIPTIONS[
+                        "401-open" if status == "401" and not operation.get("security") else status
+                    ],
                     "content": {"application/json": {"schema": ERROR_REF}},
                     **({"headers": ERROR_HEADERS[status]} if status in ERROR_HEADERS else {}),
                 }
@@ -189,6 +194,28 @@ def build() -> dict[str, Any]:
             },
         },
     }
+
+
+def declared_statuses(document: dict[str, Any] | None = None) -> dict[str, set[int]]:
+    """ "METHOD /path" -> the statuses the document says that operation answers."""
+    document = document or json.loads(DOCUMENT.read_text())
+    return {
+        f"{method.upper()} {path}": {int(status) for status in operation["responses"]}
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    }
+
+
+def undeclared(observed: Iterable[tuple[str, int]], document: dict[str, Any] | None = None) -> dict[str, set[int]]:
+    """Of the (route key, status) pairs seen answered, those the document does not declare, by route.
+    Route keys the document has no operation for (the console's page, a hand-made event for a path
+    no function serves) are not the document's to declare."""
+    declared = declared_statuses(document)
+    missing: dict[str, set[int]] = {}
+    for route, status in observed:
+        if route in declared and status not in declared[route]:
+            missing.setdefault(route, set()).add(status)
+    return missing
 
 
 def render() -> str:

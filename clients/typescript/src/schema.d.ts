@@ -1157,6 +1157,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
@@ -1175,7 +1184,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The request body is over 256 KiB. */
+            /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1184,7 +1193,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The body is not declared as JSON (Content-Type must be application/json). */
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1260,6 +1269,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
@@ -1269,7 +1287,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The request body is over 256 KiB. */
+            /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1278,7 +1296,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The body is not declared as JSON (Content-Type must be application/json). */
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1354,6 +1372,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
@@ -1363,7 +1390,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The request body is over 256 KiB. */
+            /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1372,7 +1399,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The body is not declared as JSON (Content-Type must be application/json). */
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1461,8 +1488,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body (any method's) is over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1550,8 +1604,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body (any method's) is over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1639,8 +1720,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body (any method's) is over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1728,8 +1836,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body (any method's) is over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1817,8 +1952,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body (any method's) is over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1906,8 +2068,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body (any method's) is over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1962,7 +2151,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description Reset. */
             200: {
                 headers: {
                     Vary: components["headers"]["Vary"];
@@ -2009,7 +2198,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The request body is over 256 KiB. */
+            /** @description A new sandbox would exceed the limit (sandbox_limit_reached); delete one first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2018,7 +2216,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The body is not declared as JSON (Content-Type must be application/json). */
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2110,6 +2308,24 @@ export interface operations {
             };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body (any method's) is over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2218,6 +2434,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The request body (any method's) is over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A field is missing or invalid; details lists each problem. */
             422: {
                 headers: {
@@ -2296,6 +2530,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
@@ -2305,7 +2548,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The request body is over 256 KiB. */
+            /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2314,7 +2557,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The body is not declared as JSON (Content-Type must be application/json). */
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2403,8 +2646,35 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body (any method's) is over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2482,6 +2752,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description No such customer, session, sandbox or other named thing. */
             404: {
                 headers: {
@@ -2500,7 +2779,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The request body is over 256 KiB. */
+            /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2509,7 +2788,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The body is not declared as JSON (Content-Type must be application/json). */
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
             415: {
                 headers: {
                     [name: string]: unknown;
