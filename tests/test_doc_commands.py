@@ -1,0 +1,205 @@
+"""Every shell block of README.md, docs/*.md and the TypeScript client's README runs, exactly as written,
+in a copy of this checkout (so `make run` there has its own database and leaves yours alone).
+
+A block may say, in an HTML comment on the line above its fence, how it is run:
+
+- `<!-- run: in the background until <url> answers -->`: its first command serves (`make run`); the
+  blocks after it in the same document run while it does, and it is stopped at the end. Any other
+  line of such a block must be one `.ci/run` runs.
+- `<!-- run: by .ci/run -->`: each command is a line of `.ci/run` (checked here), which CI runs.
+- `<!-- run: not here, <reason> -->`: it needs what CI has not (an AWS account, Docker: then say
+  which command runs it instead). The reason is required.
+
+A block without a comment is run here, in order, with `bash -euo pipefail`; it must exit 0.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import textwrap
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "clients" / "typescript" / "README.md"]
+CI_SCRIPT = ROOT / ".ci" / "run"
+# A fence may be indented (a block inside a list item); its body is then indented as much.
+BLOCK = re.compile(
+    r"(?:^ *<!-- run: (?P<mark>.+?) -->\n)?^(?P<indent> *)```sh\n(?P<body>.*?)^(?P=indent)```", re.MULTILINE | re.DOTALL
+)
+BACKGROUND = re.compile(r"in the background until (?P<url>\S+) answers")
+NOT_HERE = re.compile(r"not here, (?P<reason>\S.{10,})")
+BLOCK_SECONDS = 600  # a block that installs (the first `make run` of a copy) takes half a minute
+
+
+@dataclass(frozen=True)
+class Block:
+    document: Path
+    line: int
+    mark: str | None
+    body: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.document.relative_to(ROOT)}:{self.line}"
+
+    def commands(self) -> list[str]:
+        """Its command lines: comments and blank lines dropped, continued lines joined."""
+        joined = re.sub(r"\s*\\\n\s*", " ", self.body)
+        return [
+            line.split(" #")[0].strip() for line in joined.splitlines() if line.strip() and not line.startswith("#")
+        ]
+
+
+def blocks(document: Path) -> list[Block]:
+    text = document.read_text(encoding="utf-8")
+    return [
+        Block(
+            document,
+            text.count("\n", 0, found.start("body")),
+            found.group("mark"),
+            textwrap.dedent(found.group("body")),
+        )
+        for found in BLOCK.finditer(text)
+    ]
+
+
+ALL_BLOCKS = [block for document in DOCUMENTS for block in blocks(document)]
+
+
+def ci_lines() -> set[str]:
+    return {line.strip() for line in CI_SCRIPT.read_text().splitlines()}
+
+
+@pytest.mark.parametrize("block", ALL_BLOCKS, ids=lambda b: b.label)
+def test_every_block_is_run_here_or_by_ci_or_says_why_not(block: Block) -> None:
+    if block.mark is None:
+        return
+    if background := BACKGROUND.fullmatch(block.mark):
+        assert background.group("url").startswith("http://"), block.label
+        rest = block.commands()[1:]
+        assert set(rest) <= ci_lines(), f"{block.label}: {set(rest) - ci_lines()} are not lines of .ci/run"
+    elif block.mark == "by .ci/run":
+        missing = set(block.commands()) - ci_lines()
+        assert not missing, f"{block.label}: {missing} are not lines of .ci/run, as written"
+    else:
+        assert NOT_HERE.fullmatch(block.mark), f"{block.label}: unknown mark {block.mark!r}"
+
+
+def test_the_marks_are_read_where_they_stand() -> None:
+    # Given a document whose second block is marked and whose first is not
+    text = (
+        "x\n```sh\necho one\n```\n<!-- run: not here, needs an AWS account -->\n```sh\naws s3 ls \\\n  --x # y\n```\n"
+    )
+    found = [(m.group("mark"), m.group("body")) for m in BLOCK.finditer(text)]
+    indented = "- item\n\n  <!-- run: not here, needs an AWS account -->\n  ```sh\n  aws s3 ls\n  ```\n"
+    assert [m.group("mark") for m in BLOCK.finditer(indented)] == ["not here, needs an AWS account"]
+    # Then each block keeps its own mark, and a continued line is one command
+    assert found == [(None, "echo one\n"), ("not here, needs an AWS account", "aws s3 ls \\\n  --x # y\n")]
+    assert Block(ROOT, 1, None, found[1][1]).commands() == ["aws s3 ls --x"]
+
+
+def scratch_copy(destination: Path) -> Path:
+    """This checkout's files as they are now (committed or not, but not ignored ones), with its
+    virtual environment linked, so a make target there installs nothing it has installed here."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source, target = ROOT / name, destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():  # the layer's sql/ links to db/
+            target.symlink_to(source.readlink())
+        elif source.is_file():
+            shutil.copy2(source, target)  # the dates too: make compares them with its stamps
+    if (ROOT / ".venv").is_dir():
+        (destination / ".venv").symlink_to(ROOT / ".venv")
+    return destination
+
+
+def _port_taken(url: str) -> bool:
+    host, _, port = url.split("/")[2].partition(":")
+    with socket.socket() as probe:
+        return probe.connect_ex((host, int(port or 80))) == 0
+
+
+def _wait_for(url: str, server: subprocess.Popen[bytes], seconds: float = BLOCK_SECONDS) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"the server stopped (exit {server.returncode}) before {url} answered")
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {seconds:.0f} s")
+
+
+RUNNABLE = [d for d in DOCUMENTS if any(b.mark is None or BACKGROUND.fullmatch(b.mark) for b in blocks(d))]
+
+
+@pytest.fixture
+def copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    # Outside pytest's basetemp, which a concurrent pytest session may rotate away under a server.
+    folder = Path(tempfile.mkdtemp(prefix="squelch-docs-"))
+    yield scratch_copy(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("document", RUNNABLE, ids=lambda d: str(d.relative_to(ROOT)))
+def test_the_documents_commands_run_as_written(document: Path, copy: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PORT", "MAKEFLAGS", "MAKELEVEL")}
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        for block in blocks(document):
+            if block.mark is not None and (background := BACKGROUND.fullmatch(block.mark)):
+                url = background.group("url")
+                if _port_taken(url):
+                    pytest.skip(f"{url} is taken here (a `make run` of yours?); {block.label} names it")
+                first = block.commands()[0]
+                servers.append(
+                    subprocess.Popen(
+                        ["bash", "-c", f"exec {first}"],
+                        cwd=copy,
+                        env=environment,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                        start_new_session=True,
+                    )
+                )
+                _wait_for(url, servers[-1])
+            elif block.mark is None:
+                done = subprocess.run(
+                    ["bash", "-euo", "pipefail", "-c", block.body],
+                    cwd=copy,
+                    env=environment,
+                    capture_output=True,
+                    text=True,
+                    timeout=BLOCK_SECONDS,
+                )
+                assert done.returncode == 0, f"{block.label} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+    finally:
+        for server in servers:
+            if server.poll() is not None:
+                continue
+            os.killpg(server.pid, signal.SIGINT)  # Ctrl-C, as the person at the terminal would
+            try:
+                server.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                raise
