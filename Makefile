@@ -6,7 +6,7 @@ PORT   ?= 3000
 
 .PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db lint-template security-scan transform-test \
 	build build-host package-test check-deploy python312 fuzz \
-	bench lock lock-check clean help client client-check client-example mutate
+	bench lock lock-check clean help client client-check client-example client-package-check mutate
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -242,3 +242,6 @@ client-check: $(CLIENT)/node_modules/.installed  ## fail if the client's types a
 
 client-example: $(CLIENT)/node_modules/.installed $(VENV)/.run-deps  ## call every route through the TypeScript client (against make run; makes and deletes a sandbox)
 	cd $(CLIENT) && SQUELCH_TOKEN="$$(cd $(CURDIR) && $(BIN)/python -m localdev token)" npm run -s example -- $(BASE_URL)
+
+client-package-check: $(CLIENT)/node_modules/.installed $(VENV)/.run-deps  ## npm pack the client, install the tarball in a scratch project, tsc, esbuild, node against a local server
+	$(BIN)/python -m tools.client_package
