@@ -6,7 +6,7 @@ PORT   ?= 3000
 
 .PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db lint-template security-scan transform-test \
 	build build-host package-test check-deploy python312 fuzz \
-	bench lock lock-check clean help client client-check client-example mutate
+	bench lock lock-check clean help client client-check client-example client-package-check mutate
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -214,7 +214,7 @@ lock-check: $(LOCK_BIN)/.deps  ## fail when a locked requirements file is stale 
 clean:  ## remove the virtual environments, build output and local data
 	rm -rf $(VENV) .venv-deploy .venv-checkov .venv-fuzz .venv-build .venv-lock .venv-peer .venv-mutate .mutate \
 		.aws-sam .data \
-		$(CLIENT)/node_modules $(CLIENT)/.build
+		$(CLIENT)/node_modules $(CLIENT)/.build $(CLIENT)/dist
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m tools.openapi
@@ -229,16 +229,19 @@ $(CLIENT)/node_modules/.installed: $(CLIENT)/package.json $(CLIENT)/package-lock
 	cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-client: $(CLIENT)/node_modules/.installed  ## TypeScript types for front ends: docs/openapi.json → clients/typescript/src/schema.d.ts
-	$(OPENAPI_TS) -o $(CLIENT)/src/schema.d.ts
+client: $(CLIENT)/node_modules/.installed  ## TypeScript types for front ends: docs/openapi.json → clients/typescript/src/schema.ts
+	$(OPENAPI_TS) -o $(CLIENT)/src/schema.ts
 
-client-check: $(CLIENT)/node_modules/.installed  ## fail if the client's types are stale; tsc --noEmit over the client and its example; its tests
+client-check: $(CLIENT)/node_modules/.installed  ## fail if the client's types are stale; build it; tsc over its example and type test (plain strict and exact); its tests
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	$(OPENAPI_TS) -o "$$tmp/schema.d.ts" >/dev/null 2>"$$tmp/log" || { cat "$$tmp/log"; exit 1; }; \
-	diff -u $(CLIENT)/src/schema.d.ts "$$tmp/schema.d.ts" \
-		|| { echo "$(CLIENT)/src/schema.d.ts is stale: docs/openapi.json changed; run make client and commit it"; exit 1; }
+	$(OPENAPI_TS) -o "$$tmp/schema.ts" >/dev/null 2>"$$tmp/log" || { cat "$$tmp/log"; exit 1; }; \
+	diff -u $(CLIENT)/src/schema.ts "$$tmp/schema.ts" \
+		|| { echo "$(CLIENT)/src/schema.ts is stale: docs/openapi.json changed; run make client and commit it"; exit 1; }
 	cd $(CLIENT) && npm run -s typecheck && npm test --silent
-	@echo "TypeScript client: types up to date, client and example type-check, its tests pass"
+	@echo "TypeScript client: types up to date, it builds, its example and type test type-check, its tests pass"
 
-client-example: $(CLIENT)/node_modules/.installed $(VENV)/.run-deps  ## call every route through the TypeScript client (against make run; resets the demo)
+client-example: $(CLIENT)/node_modules/.installed $(VENV)/.run-deps  ## call every route through the TypeScript client (against make run; makes and deletes a sandbox)
 	cd $(CLIENT) && SQUELCH_TOKEN="$$(cd $(CURDIR) && $(BIN)/python -m localdev token)" npm run -s example -- $(BASE_URL)
+
+client-package-check: $(CLIENT)/node_modules/.installed $(VENV)/.run-deps  ## npm pack the client, install the tarball in a scratch project, tsc, esbuild, node against a local server
+	$(BIN)/python -m tools.client_package

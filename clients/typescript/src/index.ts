@@ -144,13 +144,25 @@ export class SquelchRequestError extends Error {
 }
 
 /**
- * The data of a successful call, or a thrown `SquelchRequestError` (for code that prefers exceptions, such as
- * TanStack Query): `const profile = await unwrap(api.GET("/api/customers/{customer_ref}", …))`.
+ * The data of a route's 2xx answer, from what openapi-fetch's call answers (`{ data, error?, response }` or
+ * `{ data?, error, response }`). Picked from the member whose `data` is required, not inferred from `data`
+ * across both: there the failure's `data?: never` would add `| undefined` unless the consumer compiles with
+ * `exactOptionalPropertyTypes`.
  */
-export async function unwrap<T>(
-  call: Promise<{ data: T; error?: never; response: Response } | { data?: never; error: unknown; response: Response }>,
-): Promise<T> {
+export type DataOf<Answer> = Answer extends { data: infer Data } ? Data : never;
+
+/**
+ * The data of a successful call, or a thrown `SquelchRequestError` (for code that prefers exceptions, such as
+ * TanStack Query): `const profile = await unwrap(api.GET("/api/customers/{customer_ref}", …))`. A 204 answers
+ * `null` (the document's type for its empty body); any other 2xx without a body throws, since its type promises one.
+ */
+export async function unwrap<Answer extends { data?: unknown; error?: unknown; response: Response }>(
+  call: Promise<Answer>,
+): Promise<DataOf<Answer>> {
   const { data, error, response } = await call;
   if (!response.ok) throw new SquelchRequestError(toSquelchError(error, response));
-  return data as T;
+  if (data !== undefined) return data as DataOf<Answer>;
+  if (response.status === 204) return null as DataOf<Answer>;
+  const status = response.status;
+  throw new SquelchRequestError({ kind: "unknown", status, message: `HTTP ${status} without the body its route declares`, body: undefined });
 }
