@@ -128,6 +128,8 @@ def scratch_copy(destination: Path) -> Path:
             shutil.copy2(source, target)  # the dates too: make compares them with its stamps
     if (ROOT / ".venv").is_dir():
         (destination / ".venv").symlink_to(ROOT / ".venv")
+    # A checkout, as the reader's is: commands may ask git where the top of it is.
+    subprocess.run(["git", "init", "-q", str(destination)], check=True)
     return destination
 
 
