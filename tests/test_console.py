@@ -9,6 +9,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import re
 import secrets
 import shutil
@@ -19,6 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -532,9 +534,9 @@ def page(browser: Any, console: str) -> Iterator[Any]:
     context.close()
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Any, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def sign_in(page: Any, console: str, lifetime: str = "43200", screenshot: str | None = None) -> None:
@@ -578,7 +580,7 @@ def test_a_presenter_signs_in_creates_resets_reads_and_deletes_a_sandbox(
     assert page.evaluate("() => [localStorage.length, sessionStorage.length, document.cookie]") == [0, 0, ""]
     expect(row(page, "default")).to_be_visible()
     expect(page.locator("#default-age")).to_contain_text(f"today's: it was seeded around {DEMO_DAY}")
-    expect(page.locator("#api-base")).to_have_value(f"{console}/")
+    expect(page.locator("#api-base")).to_have_text(f"{console}/")
     shot(page, "03-signed-in")
 
     # When they create a sandbox from act1-mid-planning
@@ -589,7 +591,7 @@ def test_a_presenter_signs_in_creates_resets_reads_and_deletes_a_sandbox(
     expect(row(page, "acme-rehearsal").locator(".checkpoint")).to_have_text("act1-mid-planning")
     expect(row(page, "acme-rehearsal").locator(".badge")).to_have_text("today's")
     expect(page.locator("#message")).to_contain_text("Sandbox acme-rehearsal created from act1-mid-planning")
-    expect(page.locator("#header-line")).to_have_value("X-Demo-Sandbox: acme-rehearsal")
+    expect(page.locator("#header-line")).to_have_text("X-Demo-Sandbox: acme-rehearsal")
     assert sandbox_checkpoint(story, "acme-rehearsal") == "act1-mid-planning"
     page.locator("button[data-copy=header-line]").click()
     assert page.evaluate("() => navigator.clipboard.readText()") == "X-Demo-Sandbox: acme-rehearsal"
@@ -781,10 +783,13 @@ def test_screenshots_stay_out_of_git() -> None:
 
 # ---- the console from a 320 px phone to a desk: every state fits, every control answers a tap
 
-PHONE_WIDTHS = (320, 390)
-WIDTHS = (*PHONE_WIDTHS, 1280)
-# WCAG 2.2 AA (2.5.8) asks 24 CSS px of any target; on a phone the console gives its buttons and fields
-# the 44 px that Apple's and Android's guidelines ask for fingers.
+# Phones and a tablet, held in a hand (touch, mobile emulation); then a desk at the table's narrowest
+# width (64rem), and a laptop's.
+TOUCH_WIDTHS = (320, 390, 768)
+HEIGHTS = {320: 568, 390: 844, 768: 1024, 1024: 768, 1280: 800}  # iPhone SE, iPhone 14, iPad; desks
+WIDTHS = tuple(HEIGHTS)
+# WCAG 2.2 AA (2.5.8) asks 24 CSS px of any target; under a finger the console gives its buttons and
+# fields the 44 px that Apple's and Android's guidelines ask.
 SMALLEST_TARGET, FINGER = 24, 44
 # The longest names the API takes (40 characters): one with dashes, one without anywhere to break.
 LONG_NAMES = ("acme-corp-quarterly-business-review-2025", "obsidianblackrenewalrehearsalwithmarcus1")
@@ -846,6 +851,10 @@ LAYOUT = """() => {
       name: name(el), color: style.color, layers, box: r, painter,
       size: parseFloat(style.fontSize), weight: parseInt(style.fontWeight, 10),
     });
+    if (el.placeholder && !el.value) {
+      const hint = getComputedStyle(el, "::placeholder");
+      texts.push({ ...texts.at(-1), name: `the placeholder of ${name(el)}`, color: hint.color });
+    }
   }
   return {
     innerWidth: window.innerWidth, scrollWidth: document.documentElement.scrollWidth,
@@ -917,20 +926,23 @@ def inside(box: dict[str, float], frame: dict[str, float]) -> bool:
 
 
 class Visit:
-    """A presenter on a screen of one width: a phone (touch, mobile emulation) or a desk (mouse).
+    """A presenter on a screen of one width: in a hand (touch, mobile emulation) or on a desk (mouse).
     Each state they reach is measured; what does not fit is written down, so that one run says
     everything that is wrong, and the widths are kept in .screenshots/console/ beside the shots."""
 
     def __init__(self, page: Any, width: int) -> None:
         self.page, self.width = page, width
-        self.touch = width in PHONE_WIDTHS
+        self.touch = width in TOUCH_WIDTHS
         self.problems: list[str] = []
         self.widths: dict[str, int] = {}
 
     def fits(self, state: str, *, controls: bool = True) -> None:
         layout = self.page.evaluate(LAYOUT)
         self.widths[state] = layout["scrollWidth"]
-        shot(self.page, f"{self.width}-{state.replace(' ', '-')}")
+        # A modal dialog is drawn over the window, not the page: shown as the presenter sees it.
+        modal = self.page.locator("dialog[open]").count() > 0
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        picture(self.page, SCREENSHOTS / f"{self.width}-{state.replace(' ', '-')}.png", whole=not modal)
         said = self.problems.append
         where = f"{self.width} px, {state}:"
         if layout["innerWidth"] != self.width or layout["scrollWidth"] > layout["innerWidth"]:
@@ -988,13 +1000,25 @@ class Visit:
         kept.write_text(json.dumps(earlier | self.widths, indent=1) + "\n")
 
 
+def picture(page: Any, path: Path, *, whole: bool = True) -> None:
+    """A screenshot as the device shows the page. The whole page is taken in a window made exactly as
+    tall as the page (Chromium's full-page capture leaves the touch emulation, pointer: coarse, behind
+    and would show a tablet's buttons at a mouse's size; and no empty ground is left below)."""
+    window = page.viewport_size
+    if whole:
+        height = page.evaluate("() => Math.ceil(document.body.getBoundingClientRect().height)")
+        page.set_viewport_size({"width": window["width"], "height": height})
+    page.screenshot(path=str(path))
+    page.set_viewport_size(window)
+
+
 def screen(browser: Any, console: str, width: int) -> Any:
-    """A browser context of that width: a phone's with touch and mobile emulation, or a desk's."""
-    phone = width in PHONE_WIDTHS
+    """A browser context of that width: a phone's or tablet's, with touch and mobile emulation, or a desk's."""
+    hand = width in TOUCH_WIDTHS
     context = browser.new_context(
-        viewport={"width": width, "height": 740 if phone else 900},
-        is_mobile=phone,
-        has_touch=phone,
+        viewport={"width": width, "height": HEIGHTS[width]},
+        is_mobile=hand,
+        has_touch=hand,
         locale="en-GB",
         timezone_id="UTC",
         color_scheme="light",
@@ -1086,6 +1110,7 @@ def test_every_state_of_the_console_fits_and_answers_taps(
     page.fill("#new-name", "phone-rehearsal")
     visit.press("#create-form button[type=submit]", "list")
     expect(page.locator("#message")).to_contain_text("Sandbox phone-rehearsal created")
+    expect(page.locator("#message")).to_be_in_viewport()  # said where the presenter looks, not a page away
     visit.fits("created")
     visit.press("button[data-copy=header-line]", "created")
     assert page.evaluate("() => navigator.clipboard.readText()") == "X-Demo-Sandbox: phone-rehearsal"
@@ -1105,6 +1130,7 @@ def test_every_state_of_the_console_fits_and_answers_taps(
     # The story card
     visit.press(row(page, LONG_NAMES[1]).get_by_role("button", name="Check story"), "list")
     expect(page.locator("#story")).to_contain_text("Obsidian Black (aco-001)")
+    expect(page.locator("#story")).to_be_in_viewport()
     visit.fits("story card")
 
     # Delete, in its dialog
@@ -1127,6 +1153,7 @@ def test_every_state_of_the_console_fits_and_answers_taps(
     page.fill("#new-name", "Not A Name")
     visit.press("#create-form button[type=submit]", "list")
     expect(page.locator("#message")).to_contain_text("Sandbox names are 1–40 characters")
+    expect(page.locator("#message")).to_be_in_viewport()
     visit.fits("invalid name")
     use_environment(monkeypatch, DEMO_MAX_SANDBOXES="3")
     page.fill("#new-name", "one-too-many")
@@ -1158,3 +1185,30 @@ def test_every_state_of_the_console_fits_and_answers_taps(
     page.wait_for_url(re.compile(r"/local-sign-in/authorize\?"))
 
     visit.found_nothing_wrong()
+
+
+# The screenshots docs/CONSOLE.md shows; they are written there only when asked (see CONSOLE.md), since
+# every run's would differ from the committed ones in their clock times.
+DOCS_SCREENSHOTS = ROOT / "docs" if os.environ.get("CONSOLE_SCREENSHOTS") == "docs" else SCREENSHOTS
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [390, 1280], ids=lambda width: f"{width}px")
+def test_the_docs_screenshots_show_a_sandbox_and_its_story(browser: Any, console: str, story: Any, width: int) -> None:
+    from playwright.sync_api import expect
+
+    context = screen(browser, console, width)
+    page = context.new_page()
+    # Given a presenter who signed in, created a sandbox from act1-mid-planning and read its story
+    sign_in(page, console)
+    page.fill("#new-name", "acme-rehearsal")
+    page.select_option("#new-checkpoint", "act1-mid-planning")
+    page.click("#create-form button[type=submit]")
+    expect(page.locator("#message")).to_contain_text("Sandbox acme-rehearsal created from act1-mid-planning")
+    row(page, "acme-rehearsal").get_by_role("button", name="Check story").click()
+    expect(page.locator("#story")).to_contain_text("Obsidian Black (aco-001)")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    # Then the page is pictured whole, as the phone or the laptop shows it
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    picture(page, DOCS_SCREENSHOTS / f"console-{width}.png")
+    context.close()
