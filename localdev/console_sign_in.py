@@ -189,7 +189,8 @@ def _exchange(fields: dict[str, str]) -> tuple[str, int]:
 def _page(title: str, body: str) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>{html.escape(title)} · Squelch presenter console</title>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)} · Squelch presenter console</title>
 <link rel="stylesheet" href="{CONSOLE_PATH}?asset=console.css"></head>
 <body><header><h1>Squelch presenter console · {html.escape(title)}</h1></header>
 <main>{body}</main></body>

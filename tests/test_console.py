@@ -9,6 +9,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import re
 import secrets
 import shutil
@@ -19,6 +20,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -532,9 +534,9 @@ def page(browser: Any, console: str) -> Iterator[Any]:
     context.close()
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Any, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def sign_in(page: Any, console: str, lifetime: str = "43200", screenshot: str | None = None) -> None:
@@ -578,7 +580,7 @@ def test_a_presenter_signs_in_creates_resets_reads_and_deletes_a_sandbox(
     assert page.evaluate("() => [localStorage.length, sessionStorage.length, document.cookie]") == [0, 0, ""]
     expect(row(page, "default")).to_be_visible()
     expect(page.locator("#default-age")).to_contain_text(f"today's: it was seeded around {DEMO_DAY}")
-    expect(page.locator("#api-base")).to_have_value(f"{console}/")
+    expect(page.locator("#api-base")).to_have_text(f"{console}/")
     shot(page, "03-signed-in")
 
     # When they create a sandbox from act1-mid-planning
@@ -589,7 +591,7 @@ def test_a_presenter_signs_in_creates_resets_reads_and_deletes_a_sandbox(
     expect(row(page, "acme-rehearsal").locator(".checkpoint")).to_have_text("act1-mid-planning")
     expect(row(page, "acme-rehearsal").locator(".badge")).to_have_text("today's")
     expect(page.locator("#message")).to_contain_text("Sandbox acme-rehearsal created from act1-mid-planning")
-    expect(page.locator("#header-line")).to_have_value("X-Demo-Sandbox: acme-rehearsal")
+    expect(page.locator("#header-line")).to_have_text("X-Demo-Sandbox: acme-rehearsal")
     assert sandbox_checkpoint(story, "acme-rehearsal") == "act1-mid-planning"
     page.locator("button[data-copy=header-line]").click()
     assert page.evaluate("() => navigator.clipboard.readText()") == "X-Demo-Sandbox: acme-rehearsal"
@@ -777,3 +779,436 @@ def test_screenshots_stay_out_of_git() -> None:
     # .ci/run fails when a run leaves files git would see
     shot_file = (SCREENSHOTS / "01-signed-out.png").relative_to(ROOT)
     assert subprocess.run(["git", "check-ignore", "-q", str(shot_file)], cwd=ROOT, check=False).returncode == 0
+
+
+# ---- the console from a 320 px phone to a desk: every state fits, every control answers a tap
+
+# Phones and a tablet, held in a hand (touch, mobile emulation); then a desk at the table's narrowest
+# width (64rem), and a laptop's.
+TOUCH_WIDTHS = (320, 390, 768)
+HEIGHTS = {320: 568, 390: 844, 768: 1024, 1024: 768, 1280: 800}  # iPhone SE, iPhone 14, iPad; desks
+WIDTHS = tuple(HEIGHTS)
+# WCAG 2.2 AA (2.5.8) asks 24 CSS px of any target; under a finger the console gives its buttons and
+# fields the 44 px that Apple's and Android's guidelines ask.
+SMALLEST_TARGET, FINGER = 24, 44
+# The longest names the API takes (40 characters): one with dashes, one without anywhere to break.
+LONG_NAMES = ("acme-corp-quarterly-business-review-2025", "obsidianblackrenewalrehearsalwithmarcus1")
+LONG_PRESENTER = "ana.presenter-with-a-long-address@squelch-demo-rehearsals.example.com"
+
+# What the browser knows of the page as a presenter sees it: the widths, every control they may reach
+# (inside the open dialog only, when one is: the rest is inert), every clipped box, and every text's
+# colour over the backgrounds painted under it.
+LAYOUT = """() => {
+  const modal = document.querySelector("dialog[open]");
+  const scope = modal || document.body;
+  const shown = (el) => el.getClientRects().length > 0 && el.checkVisibility({ visibilityProperty: true });
+  const hidden = (el) => Boolean(el.closest(".sr-only"));
+  const name = (el) => {
+    const text = (el.value || el.textContent || "").trim().replace(/\\s+/g, " ").slice(0, 40);
+    return `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} “${text}”`;
+  };
+  const box = (el) => {
+    const r = el.getBoundingClientRect();
+    return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height };
+  };
+  const controls = [];
+  for (const el of scope.querySelectorAll("button, input:not([type=hidden]), select, textarea, a[href]")) {
+    if (!shown(el) || hidden(el)) continue;
+    el.scrollIntoView({ block: "center", inline: "nearest" });
+    const r = box(el);
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    const holder = el.parentElement.closest(".card, dialog, header, #message, tr");
+    controls.push({
+      name: name(el), box: r, type: el.type || "", hit: hit ? name(hit) : null,
+      receives: Boolean(hit && (hit === el || el.contains(hit) || (hit.control === el))),
+      holder: holder ? { name: name(holder), box: box(holder) } : null,
+    });
+  }
+  window.scrollTo(0, 0);
+  const outside = [], clipped = [], texts = [];
+  for (const el of scope.querySelectorAll("*")) {
+    if (!shown(el) || hidden(el)) continue;
+    const r = box(el);
+    if (r.width > 0 && (r.left < -0.5 || r.right > window.innerWidth + 0.5)) outside.push({ name: name(el), box: r });
+    const style = getComputedStyle(el);
+    const clips = style.overflowX !== "visible" || el.matches("input, select, textarea");
+    if (clips && r.width > 1 && el.scrollWidth > el.clientWidth + 1) {
+      clipped.push({ name: name(el), scroll: el.scrollWidth, client: el.clientWidth });
+    }
+    const ownText = [...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    if (!ownText && !el.matches("input:not([type=checkbox]), select")) continue;
+    if (el.closest(":disabled")) continue; // WCAG exempts inactive controls from contrast
+    const layers = [];
+    let painter = null;
+    for (let node = el; node; node = node.parentElement) {
+      const background = getComputedStyle(node).backgroundColor;
+      if (/^rgba\\(.*,\\s*0\\)$/.test(background) || background === "transparent") continue;
+      layers.push(background);
+      painter = painter || { name: name(node), box: box(node), own: node === el };
+      if (!background.startsWith("rgba")) break;
+    }
+    texts.push({
+      name: name(el), color: style.color, layers, box: r, painter,
+      size: parseFloat(style.fontSize), weight: parseInt(style.fontWeight, 10),
+    });
+    if (el.placeholder && !el.value) {
+      const hint = getComputedStyle(el, "::placeholder");
+      texts.push({ ...texts.at(-1), name: `the placeholder of ${name(el)}`, color: hint.color });
+    }
+  }
+  return {
+    innerWidth: window.innerWidth, scrollWidth: document.documentElement.scrollWidth,
+    controls, outside, clipped, texts,
+  };
+}"""
+
+
+def rgb(color: str) -> tuple[float, float, float, float]:
+    """A computed CSS colour, rgb() or rgba(), as (red, green, blue, alpha)."""
+    found = re.fullmatch(r"rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)", color.strip())
+    assert found, f"not a computed colour: {color}"
+    red, green, blue, alpha = found.groups()
+    return float(red), float(green), float(blue), float(alpha) if alpha is not None else 1.0
+
+
+def over(top: tuple[float, float, float, float], under: tuple[float, float, float]) -> tuple[float, float, float]:
+    red, green, blue, alpha = top
+    return (
+        red * alpha + under[0] * (1 - alpha),
+        green * alpha + under[1] * (1 - alpha),
+        blue * alpha + under[2] * (1 - alpha),
+    )
+
+
+def luminance(color: tuple[float, float, float]) -> float:
+    """WCAG 2's relative luminance of an sRGB colour."""
+
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (linear(channel) for channel in color)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(ink: tuple[float, float, float], paper: tuple[float, float, float]) -> float:
+    light, dark = sorted((luminance(ink), luminance(paper)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_contrast_computation_agrees_with_wcag() -> None:
+    # Black on white is 21:1, a colour on itself 1:1, and #767676 on white the lightest grey at 4.5:1
+    assert contrast((0, 0, 0), (255, 255, 255)) == pytest.approx(21)
+    assert contrast((90, 90, 90), (90, 90, 90)) == pytest.approx(1)
+    assert contrast((118, 118, 118), (255, 255, 255)) == pytest.approx(4.54, abs=0.01)
+    assert contrast((119, 119, 119), (255, 255, 255)) < 4.5
+    # Half-transparent black over white is a mid grey
+    assert over((0, 0, 0, 0.5), (255, 255, 255)) == (127.5, 127.5, 127.5)
+
+
+def readable(text: dict[str, Any]) -> tuple[float, float]:
+    """(contrast of the text over what is painted under it, the ratio WCAG AA asks of its size)."""
+    paper: tuple[float, float, float] = (255, 255, 255)  # the canvas, under every background
+    for layer in reversed(text["layers"]):
+        paper = over(rgb(layer), paper)
+    ink = over(rgb(text["color"]), paper)
+    large = text["size"] >= 24 or (text["size"] >= 18.66 and text["weight"] >= 700)
+    return contrast(ink, paper), 3.0 if large else 4.5
+
+
+def inside(box: dict[str, float], frame: dict[str, float]) -> bool:
+    return (
+        box["left"] >= frame["left"] - 0.5
+        and box["right"] <= frame["right"] + 0.5
+        and box["top"] >= frame["top"] - 0.5
+        and box["bottom"] <= frame["bottom"] + 0.5
+    )
+
+
+class Visit:
+    """A presenter on a screen of one width: in a hand (touch, mobile emulation) or on a desk (mouse).
+    Each state they reach is measured; what does not fit is written down, so that one run says
+    everything that is wrong, and the widths are kept in .screenshots/console/ beside the shots."""
+
+    def __init__(self, page: Any, width: int) -> None:
+        self.page, self.width = page, width
+        self.touch = width in TOUCH_WIDTHS
+        self.problems: list[str] = []
+        self.widths: dict[str, int] = {}
+
+    def fits(self, state: str, *, controls: bool = True) -> None:
+        layout = self.page.evaluate(LAYOUT)
+        self.widths[state] = layout["scrollWidth"]
+        # A modal dialog is drawn over the window, not the page: shown as the presenter sees it.
+        modal = self.page.locator("dialog[open]").count() > 0
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        picture(self.page, SCREENSHOTS / f"{self.width}-{state.replace(' ', '-')}.png", whole=not modal)
+        said = self.problems.append
+        where = f"{self.width} px, {state}:"
+        if layout["innerWidth"] != self.width or layout["scrollWidth"] > layout["innerWidth"]:
+            said(f"{where} the page is {layout['scrollWidth']} px wide in a {layout['innerWidth']} px window")
+        for element in layout["outside"][:5]:
+            said(f"{where} {element['name']} reaches {element['box']['left']:.0f}..{element['box']['right']:.0f} px")
+        for element in layout["clipped"]:
+            said(f"{where} {element['name']} is cut off ({element['scroll']} px in a {element['client']} px box)")
+        assert bool(layout["controls"]) == controls, f"{where} controls: {layout['controls']}"
+        for control in layout["controls"]:
+            box, tall = control["box"], control["type"] != "checkbox" and self.touch
+            least = FINGER if tall else SMALLEST_TARGET
+            if box["left"] < -0.5 or box["right"] > self.width + 0.5:
+                said(f"{where} {control['name']} is outside the window ({box['left']:.0f}..{box['right']:.0f} px)")
+            if control["holder"] and not inside(box, control["holder"]["box"]):
+                said(f"{where} {control['name']} spills out of {control['holder']['name']}")
+            if not control["receives"]:
+                said(f"{where} a tap on {control['name']} lands on {control['hit']}")
+            if box["height"] < least - 0.5 or box["width"] < SMALLEST_TARGET - 0.5:
+                said(f"{where} {control['name']} is {box['width']:.0f}×{box['height']:.0f} px, under {least} px")
+        for text in layout["texts"]:
+            ratio, needed = readable(text)
+            if ratio < needed:
+                said(f"{where} {text['name']} is {text['color']} on {text['layers']}: {ratio:.2f}:1, under {needed}:1")
+            painter = text["painter"]
+            if painter and not painter["own"] and not inside(text["box"], painter["box"]):
+                said(f"{where} {text['name']} leaves the background of {painter['name']} it was coloured for")
+
+    def press(self, target: Any, state: str) -> None:
+        """A tap on a phone, a click on a desk; one that cannot land is written down, and the click is
+        then dispatched anyway, so the visit goes on to the next state."""
+        from playwright.sync_api import Error
+
+        locator = self.page.locator(target) if isinstance(target, str) else target
+        try:
+            if self.touch:
+                locator.tap(timeout=3000)
+            else:
+                locator.click(timeout=3000)
+        except Error as error:
+            self.said(f"{self.width} px, {state}: {target} cannot be tapped: {str(error).splitlines()[0]}")
+            locator.dispatch_event("click")
+
+    def said(self, problem: str) -> None:
+        self.problems.append(problem)
+
+    def found_nothing_wrong(self) -> None:
+        assert not self.problems, "\n".join(["", *self.problems])
+
+    def keep_widths(self) -> None:
+        """Adds this visit's page widths to those of the other visits at this width."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        kept = SCREENSHOTS / f"widths-{self.width}.json"
+        earlier = json.loads(kept.read_text()) if kept.exists() else {}
+        kept.write_text(json.dumps(earlier | self.widths, indent=1) + "\n")
+
+
+def picture(page: Any, path: Path, *, whole: bool = True) -> None:
+    """A screenshot as the device shows the page. The whole page is taken in a window made exactly as
+    tall as the page (Chromium's full-page capture leaves the touch emulation, pointer: coarse, behind
+    and would show a tablet's buttons at a mouse's size; and no empty ground is left below)."""
+    window = page.viewport_size
+    if whole:
+        height = page.evaluate("() => Math.ceil(document.body.getBoundingClientRect().height)")
+        page.set_viewport_size({"width": window["width"], "height": height})
+    page.screenshot(path=str(path))
+    page.set_viewport_size(window)
+
+
+def screen(browser: Any, console: str, width: int) -> Any:
+    """A browser context of that width: a phone's or tablet's, with touch and mobile emulation, or a desk's."""
+    hand = width in TOUCH_WIDTHS
+    context = browser.new_context(
+        viewport={"width": width, "height": HEIGHTS[width]},
+        is_mobile=hand,
+        has_touch=hand,
+        locale="en-GB",
+        timezone_id="UTC",
+        color_scheme="light",
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=console)
+    context.set_default_timeout(10_000)
+    return context
+
+
+@pytest.fixture(params=WIDTHS, ids=lambda width: f"{width}px")
+def visit(request: pytest.FixtureRequest, browser: Any, console: str) -> Iterator[Visit]:
+    context = screen(browser, console, request.param)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    visiting = Visit(opened, request.param)
+    yield visiting
+    visiting.keep_widths()
+    context.close()
+    assert errors == []
+
+
+def create_by_api(server: str, name: str) -> None:
+    from localdev import auth
+
+    status, _, body = http_request(
+        f"{server}/api/demo/reset",
+        "POST",
+        b'{"confirm": true}',
+        Authorization=f"Bearer {auth.issue_token()}",
+        Content_Type="application/json",
+        X_Demo_Sandbox=name,
+    )
+    assert status == 200, body
+
+
+@needs_chromium
+def test_the_local_sign_in_pages_fit_and_answer_taps(visit: Visit, console: str) -> None:
+    from playwright.sync_api import expect
+
+    page = visit.page
+    # Given the local sign-in page, as the console sends a presenter there
+    page.goto(f"{console}{console_sign_in.AUTHORIZE_PATH}?{urlencode(authorize_query(console))}")
+    expect(page.locator("#username")).to_be_visible()
+    visit.fits("local sign-in")
+    # And the page that refuses a request out of the rules
+    page.goto(f"{console}{console_sign_in.AUTHORIZE_PATH}?{urlencode(authorize_query(console, client_id='x'))}")
+    expect(page.locator("main")).to_contain_text("Unknown client")
+    visit.fits("sign-in refused", controls=False)
+    visit.found_nothing_wrong()
+
+
+@needs_chromium
+def test_every_state_of_the_console_fits_and_answers_taps(
+    visit: Visit, console: str, story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.sync_api import expect
+
+    page = visit.page
+    # Given sandboxes with the longest names there may be, and a default story three days old (its warning)
+    assert all(len(name) == 40 for name in LONG_NAMES)
+    for name in LONG_NAMES:
+        create_by_api(console, name)
+    use_environment(monkeypatch, DEMO_TODAY=(DEMO_DAY + timedelta(days=3)).isoformat())
+
+    # A deployment without sign-in settings says so
+    use_environment(monkeypatch, **dict.fromkeys(console_sign_in.ENVIRONMENT))
+    page.goto(f"{console}/console")
+    expect(page.locator("#not-configured")).to_be_visible()
+    visit.fits("not configured", controls=False)
+    use_environment(monkeypatch, **console_sign_in.ENVIRONMENT)
+
+    # Signed out, then at the local sign-in with a long presenter name
+    page.goto(f"{console}/console")
+    expect(page.locator("#signed-out")).to_be_visible()
+    visit.fits("signed out")
+    visit.press("#sign-in", "signed out")
+    page.wait_for_url(re.compile(r"/local-sign-in/authorize\?"))
+    page.fill("#username", LONG_PRESENTER)
+    visit.press("button[value=allow]", "local sign-in")
+
+    # The list, with the stale default's warning
+    expect(page.locator("#username")).to_have_text(LONG_PRESENTER)
+    expect(page.locator("#sandbox-rows tr")).to_have_count(3)
+    expect(page.locator("#freshness")).to_have_class(re.compile("stale"))
+    visit.fits("list")
+
+    # Create, then Copy its header line
+    page.fill("#new-name", "phone-rehearsal")
+    visit.press("#create-form button[type=submit]", "list")
+    expect(page.locator("#message")).to_contain_text("Sandbox phone-rehearsal created")
+    expect(page.locator("#message")).to_be_in_viewport()  # said where the presenter looks, not a page away
+    visit.fits("created")
+    visit.press("button[data-copy=header-line]", "created")
+    assert page.evaluate("() => navigator.clipboard.readText()") == "X-Demo-Sandbox: phone-rehearsal"
+    visit.press(row(page, LONG_NAMES[1]).get_by_role("button", name="Use"), "created")
+    assert page.eval_on_selector("#header-line", "line => line.value") == f"X-Demo-Sandbox: {LONG_NAMES[1]}"
+    visit.fits("long header line")
+
+    # Reset, in its dialog
+    visit.press(row(page, LONG_NAMES[1]).get_by_role("button", name="Reset…"), "list")
+    expect(page.locator("#confirm")).to_be_visible()
+    visit.fits("reset dialog")
+    page.select_option("#confirm-checkpoint", "act1-planned")
+    visit.press("#confirm-ok", "reset dialog")
+    expect(row(page, LONG_NAMES[1]).locator(".checkpoint")).to_have_text("act1-planned")
+    assert sandbox_checkpoint(story, LONG_NAMES[1]) == "act1-planned"
+
+    # The story card
+    visit.press(row(page, LONG_NAMES[1]).get_by_role("button", name="Check story"), "list")
+    expect(page.locator("#story")).to_contain_text("Obsidian Black (aco-001)")
+    expect(page.locator("#story")).to_be_in_viewport()
+    visit.fits("story card")
+
+    # Delete, in its dialog
+    visit.press(row(page, LONG_NAMES[0]).get_by_role("button", name="Delete…"), "story card")
+    expect(page.locator("#confirm-title")).to_have_text(f"Delete {LONG_NAMES[0]}?")
+    visit.fits("delete dialog")
+    visit.press("#confirm-ok", "delete dialog")
+    expect(row(page, LONG_NAMES[0])).to_have_count(0)
+    assert sandbox_checkpoint(story, LONG_NAMES[0]) is None
+
+    # A name that exists, in its dialog
+    page.fill("#new-name", LONG_NAMES[1])
+    visit.press("#create-form button[type=submit]", "list")
+    expect(page.locator("#confirm-title")).to_have_text(f"“{LONG_NAMES[1]}” already exists")
+    visit.fits("name-taken dialog")
+    visit.press("#confirm-cancel", "name-taken dialog")
+    expect(page.locator("#confirm")).to_be_hidden()
+
+    # Error messages: a name out of the rules, the sandbox limit
+    page.fill("#new-name", "Not A Name")
+    visit.press("#create-form button[type=submit]", "list")
+    expect(page.locator("#message")).to_contain_text("Sandbox names are 1–40 characters")
+    expect(page.locator("#message")).to_be_in_viewport()
+    visit.fits("invalid name")
+    use_environment(monkeypatch, DEMO_MAX_SANDBOXES="3")
+    page.fill("#new-name", "one-too-many")
+    visit.press("#create-form button[type=submit]", "list")
+    expect(page.locator("#message")).to_contain_text("This deployment already keeps as many sandboxes as it may.")
+    visit.fits("limit reached")
+
+    # Sign out, from the header
+    visit.press("#sign-out", "list")
+    expect(page.locator("#signed-out")).to_be_visible()
+    visit.fits("signed out again")
+
+    # An expired sign-in, and signing in again from its message
+    visit.press("#sign-in", "signed out")
+    visit.press("button[value=allow]", "local sign-in")
+    expect(page.locator("#sandbox-rows tr")).to_have_count(3)
+    page.route(
+        "**/api/demo/sandboxes",
+        lambda route: route.fulfill(
+            status=401,
+            content_type="application/json",
+            body=json.dumps({"error": {"code": "token_expired", "message": "The token has expired.", "details": []}}),
+        ),
+    )
+    visit.press("#refresh", "list")
+    expect(page.locator("#message")).to_contain_text("Your sign-in has expired.")
+    visit.fits("expired sign-in")
+    visit.press("#message-action", "expired sign-in")
+    page.wait_for_url(re.compile(r"/local-sign-in/authorize\?"))
+
+    visit.found_nothing_wrong()
+
+
+# The screenshots docs/CONSOLE.md shows; they are written there only when asked (see CONSOLE.md), since
+# every run's would differ from the committed ones in their clock times.
+DOCS_SCREENSHOTS = ROOT / "docs" if os.environ.get("CONSOLE_SCREENSHOTS") == "docs" else SCREENSHOTS
+
+
+@needs_chromium
+@pytest.mark.parametrize("width", [390, 1280], ids=lambda width: f"{width}px")
+def test_the_docs_screenshots_show_a_sandbox_and_its_story(browser: Any, console: str, story: Any, width: int) -> None:
+    from playwright.sync_api import expect
+
+    context = screen(browser, console, width)
+    page = context.new_page()
+    # Given a presenter who signed in, created a sandbox from act1-mid-planning and read its story
+    sign_in(page, console)
+    page.fill("#new-name", "acme-rehearsal")
+    page.select_option("#new-checkpoint", "act1-mid-planning")
+    page.click("#create-form button[type=submit]")
+    expect(page.locator("#message")).to_contain_text("Sandbox acme-rehearsal created from act1-mid-planning")
+    row(page, "acme-rehearsal").get_by_role("button", name="Check story").click()
+    expect(page.locator("#story")).to_contain_text("Obsidian Black (aco-001)")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    # Then the page is pictured whole, as the phone or the laptop shows it
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    picture(page, DOCS_SCREENSHOTS / f"console-{width}.png")
+    context.close()

@@ -50,6 +50,8 @@
       button.onclick = action.run;
     }
     show(box, true);
+    // On a phone the page is long and the message above it all: brought into sight, never left a screen away.
+    box.scrollIntoView({ block: "nearest" });
   }
 
   function quiet() { show($("message"), false); }
@@ -229,9 +231,14 @@
     return timestamp;
   }
 
-  function cell(...children) {
+  // A cell names its column in data-label: on a narrow screen each sandbox is a card, whose values the
+  // stylesheet heads with these labels in place of the table's header row.
+  function cell(label, ...children) {
     const td = document.createElement("td");
-    for (const child of children) td.append(child);
+    if (label) td.dataset.label = label;
+    const value = document.createElement("div");
+    value.append(...children);
+    td.append(value);
     return td;
   }
 
@@ -261,21 +268,23 @@
       row.dataset.sandbox = sandbox.name;
       if (sandbox.name === selected) row.className = "selected";
       const isDefault = sandbox.name === "default";
-      row.append(
-        cell(span("name", sandbox.name), span("sub", isDefault ? "what front ends without the header show" : `X-Demo-Sandbox: ${sandbox.name}`)),
-        cell(span("checkpoint", sandbox.checkpoint)),
-        cell(ageBadge(sandbox.story_age_days), span("sub", `seeded around ${sandbox.anchor_date}`)),
-        cell(span("activity", since(sandbox.last_activity_at)), span("sub", new Date(sandbox.last_activity_at).toLocaleString("en-GB"))),
-        cell(
-          button("Use", () => use(sandbox.name), { title: "Put its header line above, to paste into the front end" }),
-          button("Check story", () => act(() => checkStory(sandbox.name))),
-          button("Reset…", () => act(() => resetSandbox(sandbox))),
-          button("Delete…", () => act(() => deleteSandbox(sandbox)), {
-            disabled: isDefault, title: isDefault ? "The default sandbox cannot be deleted; reset it instead" : "",
-          }),
-        ),
+      const actions = document.createElement("td");
+      actions.className = "actions";
+      actions.append(
+        button("Use", () => use(sandbox.name), { title: "Put its header line above, to paste into the front end" }),
+        button("Check story", () => act(() => checkStory(sandbox.name))),
+        button("Reset…", () => act(() => resetSandbox(sandbox))),
+        button("Delete…", () => act(() => deleteSandbox(sandbox)), {
+          disabled: isDefault, title: isDefault ? "The default sandbox cannot be deleted; reset it instead" : "",
+        }),
       );
-      row.lastChild.className = "actions";
+      row.append(
+        cell(null, span("name", sandbox.name), span("sub", isDefault ? "what front ends without the header show" : `X-Demo-Sandbox: ${sandbox.name}`)),
+        cell("Checkpoint", span("checkpoint", sandbox.checkpoint)),
+        cell("Story", ageBadge(sandbox.story_age_days), span("sub", `seeded around ${sandbox.anchor_date}`)),
+        cell("Last activity", span("activity", since(sandbox.last_activity_at)), span("sub", new Date(sandbox.last_activity_at).toLocaleString("en-GB"))),
+        actions,
+      );
       rows.append(row);
     }
     const fallback = sandboxes.find((s) => s.name === "default");
@@ -428,6 +437,7 @@
       list.append(dt, dd);
     }
     show($("story"), true);
+    $("story").scrollIntoView({ block: "nearest" });
   }
 
   async function copy(event) {
@@ -436,7 +446,7 @@
     try {
       await navigator.clipboard.writeText(target.value);
     } catch {
-      target.select(); // the clipboard is refused (an insecure origin, say): selected, for Ctrl-C
+      getSelection().selectAllChildren(target); // the clipboard is refused (an insecure origin, say): selected, to copy by hand
       return;
     }
     label.textContent = "Copied";
