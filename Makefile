@@ -6,7 +6,7 @@ PORT   ?= 3000
 
 .PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db lint-template security-scan transform-test \
 	build build-host package-test check-deploy python312 fuzz \
-	bench lock lock-check clean help client client-check client-example client-package-check mutate
+	bench lock lock-check clean help client client-check client-example client-package-check mutate console-screenshots
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -215,6 +215,10 @@ clean:  ## remove the virtual environments, build output and local data
 	rm -rf $(VENV) .venv-deploy .venv-checkov .venv-fuzz .venv-build .venv-lock .venv-peer .venv-mutate .mutate \
 		.aws-sam .data \
 		$(CLIENT)/node_modules $(CLIENT)/.build $(CLIENT)/dist
+
+console-screenshots: $(VENV)/.test-deps  ## regenerate docs/console-390.png and docs/console-1280.png (needs Debian's chromium)
+	@command -v chromium >/dev/null || { echo "the screenshots need Debian's chromium: apt-get install chromium"; exit 1; }
+	CONSOLE_SCREENSHOTS=docs $(BIN)/python -m pytest tests/test_console.py -k docs_screenshots -q -p no:cacheprovider
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m tools.openapi
