@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db lint-template security-scan transform-test \
+.PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db sam-local-check lint-template security-scan transform-test \
 	build build-host package-test check-deploy python312 fuzz \
 	bench lock lock-check clean help client client-check client-example client-package-check mutate console-screenshots
 .DEFAULT_GOAL := help
@@ -54,12 +54,21 @@ demo-token: $(VENV)/.run-deps  ## print a bearer token for a local demo user (fo
 # ---- sam local (SAM CLI in Docker): samconfig.toml's local settings read the file these write.
 SAM_DB_HOST ?= 127.0.0.1
 SAM_DB_PORT ?= 5433
+SAM_SIGN_IN_PORT ?= 3002
 
 sam-env: $(VENV)/.run-deps  ## write .data/sam-local-env.json for sam local (SAM_DATABASE_URL=... names your own database)
-	$(BIN)/python -m localdev sam-env $(if $(SAM_DATABASE_URL),--database-url '$(SAM_DATABASE_URL)')
+	$(BIN)/python -m localdev sam-env $(if $(SAM_DATABASE_URL),--database-url '$(SAM_DATABASE_URL)') \
+		$(if $(SAM_MIGRATE_DATABASE_URL),--migrate-database-url '$(SAM_MIGRATE_DATABASE_URL)')
 
-sam-db: $(VENV)/.run-deps  ## serve the embedded database to sam local's containers (Linux Docker Engine: SAM_DB_HOST=172.17.0.1)
-	$(BIN)/python -m localdev sam-db --host $(SAM_DB_HOST) --port $(SAM_DB_PORT)
+sam-db: $(VENV)/.run-deps  ## serve the embedded database and the console's sign-in to sam local (Linux Docker Engine: SAM_DB_HOST=172.17.0.1)
+	$(BIN)/python -m localdev sam-db --host $(SAM_DB_HOST) --port $(SAM_DB_PORT) --sign-in-port $(SAM_SIGN_IN_PORT)
+
+# docs/LOCAL.md's commands as written (read from its sh blocks), with real Docker: every route against `make run`'s
+# answers, the console's sign-in, the documented invokes, SAM CLI's differences from API Gateway, cold starts.
+# Other ports: SAM_LOCAL_PORT (the document's 3001), SAM_DB_PORT, SAM_SIGN_IN_PORT. Resets the local default story,
+# as LOCAL.md's curl line does. A Lambda image without a registry digest (a local stand-in) is not pulled.
+sam-local-check: $(VENV)/.test-deps  ## run docs/LOCAL.md's sam local commands against Docker and compare every route with make run
+	$(BIN)/python -m tools.sam_local_check
 
 # ---- deployment checks: SAM CLI and cfn-lint live in their own environment (their pins clash with ours)
 DEPLOY_BIN := .venv-deploy/bin

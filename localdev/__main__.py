@@ -82,26 +82,35 @@ def refresh() -> None:
     print(json.dumps(_invoke("StoryRefreshFunction", scheduled), indent=2))
 
 
-def sam_database(host: str, port: int) -> None:
+def sam_database(host: str, port: int, sign_in_port: int) -> None:
     """The embedded database, migrated and with the API functions' login, for sam local's containers
-    (through a relay: the server listens on a Unix socket only); the env-vars file points them at it."""
+    (through a relay: the server listens on a Unix socket only); the env-vars file points them at it,
+    and the console at the local sign-in served beside it."""
+    import threading
+
     from localdev import samlocal
     from localdev.database import database_url, runtime_url
 
     if runtime_url() is None:
         sys.exit("DATABASE_URL names your own server: `make sam-env SAM_DATABASE_URL=...` points sam local at it.")
-    relay = samlocal.Relay(host, port, samlocal.socket_path(database_url()))
+    owner_url = database_url()  # the embedded server's, as its owner (the API's login replaces it below)
+    relay = samlocal.Relay(host, port, samlocal.socket_path(owner_url))
+    sign_in = samlocal.SignInServer(samlocal.SIGN_IN_HOST, sign_in_port)
     summary = _invoke("DatabaseMigrateFunction", {})
     _serve_as_runtime_login()
     print(f"database ready: {json.dumps(summary)}", flush=True)
-    written = samlocal.write_env_file(samlocal.container_url(port))
+    written = samlocal.write_relay_env_file(port, owner_url, sign_in_port)
     print(f"containers reach it as host.docker.internal:{port} (relay on {host}:{port}); wrote {written}", flush=True)
+    print(f"the console signs in at {sign_in.origin} (the local sign-in, for sam local's console)", flush=True)
     print("now run sam local start-api or sam local invoke; Ctrl-C stops the relay", flush=True)
+    threading.Thread(target=sign_in.serve_forever, daemon=True).start()
     try:
         relay.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        sign_in.shutdown()
+        sign_in.server_close()
         relay.server_close()
 
 
@@ -131,9 +140,11 @@ def main() -> None:
     token_cmd.add_argument("--group", action="append", help="token group (repeatable); default: demo")
     env_cmd = commands.add_parser("sam-env", help="write the env-vars file of sam local (samconfig.toml names it)")
     env_cmd.add_argument("--database-url", help="the database as sam local's containers reach it")
+    env_cmd.add_argument("--migrate-database-url", help="the same as the schema's owner, for the migrate function")
     db_cmd = commands.add_parser("sam-db", help="serve the embedded database to sam local's containers")
     db_cmd.add_argument("--host", default="127.0.0.1", help="where containers reach this machine (Linux: 172.17.0.1)")
     db_cmd.add_argument("--port", type=int, default=5433)
+    db_cmd.add_argument("--sign-in-port", type=int, default=3002, help="the console's local sign-in, on 127.0.0.1")
     args = parser.parse_args()
     if args.command == "token":
         from localdev.auth import issue_token
@@ -143,7 +154,7 @@ def main() -> None:
     if args.command == "sam-env":
         from localdev.samlocal import write_env_file
 
-        written = write_env_file(args.database_url)
+        written = write_env_file(args.database_url, migrate_database_url=args.migrate_database_url)
         print(f"wrote {written}: DATABASE_URL {json.loads(written.read_text())['Parameters']['DATABASE_URL']}")
         return
 
@@ -157,7 +168,7 @@ def main() -> None:
     elif args.command == "refresh":
         refresh()
     elif args.command == "sam-db":
-        sam_database(args.host, args.port)
+        sam_database(args.host, args.port, args.sign_in_port)
     else:
         print(json.dumps(_invoke(args.function, json.loads(args.event.read_text())), indent=2))
 

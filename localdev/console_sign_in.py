@@ -1,9 +1,11 @@
-"""The presenter console's sign-in under `make run`: a small OAuth 2 authorization server that does what
+"""The presenter console's sign-in on this machine: a small OAuth 2 authorization server that does what
 the stack's Cognito hosted sign-in does for the console (authorization code with PKCE), and signs a
 local presenter in with a token of the local key, the one `make demo-token` uses.
 
-Only the local server answers these paths; the console function has no sign-in code of its own. It
-reads where to send presenters from its environment: these paths here, the Cognito domain in AWS.
+Only local servers answer these paths; the console function has no sign-in code of its own. It reads
+where to send presenters from its environment: these paths of `make run`'s server, the sign-in `make
+sam-db` serves on a port of its own for the console of `sam local` (localdev.samlocal.SignInServer),
+the Cognito domain in AWS.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import SplitResult, parse_qs, urlencode, urlsplit
 
 from localdev import auth
 
@@ -39,6 +41,7 @@ ENVIRONMENT = {
     "CONSOLE_CLIENT_ID": CLIENT_ID,
     "CONSOLE_SCOPES": "openid",
 }
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # Token lifetimes a presenter may pick; the short one shows what an expired sign-in looks like.
 LIFETIMES = {43200: "12 hours", 3600: "1 hour", 5: "5 seconds (to rehearse an expired sign-in)"}
 CODE_SECONDS = 60
@@ -71,20 +74,58 @@ class _Refused(Exception):
         self.error, self.description = error, description
 
 
-def handle(request: HttpRequest) -> Answer | None:
-    """The answer to a local sign-in request; None for any other path."""
+# Whether a redirect_uri is a console this sign-in may send a code to: None if so, else why not.
+Consoles = Callable[["HttpRequest", str], str | None]
+
+
+def this_servers_console(request: HttpRequest, redirect_uri: str) -> str | None:
+    """`make run`: the console of the server this sign-in is part of, and no other."""
+    console = _console_url(request)
+    return None if redirect_uri == console else f"The console signs in for {console} only."
+
+
+def console_on_this_machine(request: HttpRequest, redirect_uri: str) -> str | None:
+    """`make sam-db`'s sign-in, for the console sam local serves: a console on a loopback address, on
+    any port, as RFC 8252 (7.3) has an authorization server take a native app's loopback redirect URI.
+    The code is no use without the verifier the console keeps (PKCE)."""
+    parts = urlsplit(redirect_uri)
+    if _on_this_machine(parts) and parts.path == CONSOLE_PATH and not parts.query and not parts.fragment:
+        return None
+    return f"The console signs in on this machine only: http://127.0.0.1:PORT{CONSOLE_PATH} or http://localhost:PORT{CONSOLE_PATH}."
+
+
+def _on_this_machine(parts: SplitResult) -> bool:
+    """Plain http to a loopback address, with no user name, and a valid port if any."""
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS and "@" not in parts.netloc
+
+
+def handle(request: HttpRequest, consoles: Consoles = this_servers_console) -> Answer | None:
+    """The answer to a local sign-in request; None for any other path. consoles says where a code may go."""
     if request.path == AUTHORIZE_PATH and request.method == "GET":
-        return _guarded(request, _sign_in_page)
+        return _guarded(request, consoles, _sign_in_page)
     if request.path == AUTHORIZE_PATH and request.method == "POST":
-        return _guarded(request, _approve)
+        return _guarded(request, consoles, _approve)
     if request.path == TOKEN_PATH and request.method == "POST":
         return _token(request)
     return None
 
 
-def _guarded(request: HttpRequest, answer: Callable[[HttpRequest], Answer]) -> Answer:
+def token_cors_headers(origin: str | None) -> dict[str, str]:
+    """CORS for the token endpoint, whose caller is the console's page on another origin (sam local's,
+    another port of this machine): it reads the answer of a plain form POST, so there is no preflight."""
+    parts = urlsplit(origin or "")
+    if _on_this_machine(parts) and not parts.path and not parts.query and not parts.fragment:
+        return {"access-control-allow-origin": str(origin), "vary": "Origin"}
+    return {"vary": "Origin"}
+
+
+def _guarded(request: HttpRequest, consoles: Consoles, answer: Callable[[HttpRequest, Consoles], Answer]) -> Answer:
     try:
-        return answer(request)
+        return answer(request, consoles)
     except _Refused as refused:
         # Never redirect to a redirect_uri that failed its checks: say so on a page of our own.
         page = _page("Sign-in refused", f"<p>{html.escape(refused.description)}</p>")
@@ -100,13 +141,13 @@ def _console_url(request: HttpRequest) -> str:
     return f"http://{request.headers.get('host', '127.0.0.1')}{CONSOLE_PATH}"
 
 
-def _checked(request: HttpRequest) -> dict[str, str]:
+def _checked(request: HttpRequest, consoles: Consoles) -> dict[str, str]:
     """The authorization request's fields, after the checks Cognito makes of a public PKCE client."""
     fields = _fields(request)
     if fields.get("client_id") != CLIENT_ID:
         raise _Refused("invalid_client", f"Unknown client {fields.get('client_id')!r}; the console's is {CLIENT_ID}.")
-    if fields.get("redirect_uri") != _console_url(request):
-        raise _Refused("invalid_request", f"The console signs in for {_console_url(request)} only.")
+    if (refusal := consoles(request, fields.get("redirect_uri", ""))) is not None:
+        raise _Refused("invalid_request", refusal)
     if fields.get("response_type") != "code":
         raise _Refused("unsupported_response_type", "Only the authorization code flow is offered.")
     if fields.get("code_challenge_method") != "S256" or not fields.get("code_challenge"):
@@ -114,8 +155,8 @@ def _checked(request: HttpRequest) -> dict[str, str]:
     return fields
 
 
-def _sign_in_page(request: HttpRequest) -> Answer:
-    fields = _checked(request)
+def _sign_in_page(request: HttpRequest, consoles: Consoles) -> Answer:
+    fields = _checked(request, consoles)
     hidden = "".join(
         f'<input type="hidden" name="{html.escape(name)}" value="{html.escape(value)}">'
         for name, value in fields.items()
@@ -123,7 +164,8 @@ def _sign_in_page(request: HttpRequest) -> Answer:
     )
     lifetimes = "".join(f'<option value="{seconds}">{label}</option>' for seconds, label in LIFETIMES.items())
     body = f"""
-<p>This sign-in exists only in the local server (<code>make run</code>). It signs you in as a local presenter
+<p>This sign-in exists only in the local server (<code>make run</code>, or <code>make sam-db</code> for
+  <code>sam local</code>). It signs you in as a local presenter
   with a token of the same local key as <code>make demo-token</code>. In AWS the console signs in with the
   stack's Cognito user pool instead.</p>
 <form method="post" action="{AUTHORIZE_PATH}" class="card">
@@ -135,11 +177,17 @@ def _sign_in_page(request: HttpRequest) -> Answer:
   <p><button type="submit" name="decision" value="allow" class="primary">Sign in as a local presenter</button>
      <button type="submit" name="decision" value="deny" class="quiet">Cancel</button></p>
 </form>"""
-    return 200, dict(PAGE_HEADERS), _page("Local sign-in", body).encode()
+    # The form posts here, and its answer redirects to the console: a browser holds that redirect to
+    # form-action too, so the console's origin is named when it is another (sam local's port).
+    console = urlsplit(fields["redirect_uri"])
+    policy = PAGE_HEADERS["content-security-policy"].replace(
+        "form-action 'self'", f"form-action 'self' {console.scheme}://{console.netloc}"
+    )
+    return 200, PAGE_HEADERS | {"content-security-policy": policy}, _page("Local sign-in", body).encode()
 
 
-def _approve(request: HttpRequest) -> Answer:
-    fields = _checked(request)
+def _approve(request: HttpRequest, consoles: Consoles) -> Answer:
+    fields = _checked(request, consoles)
     back = {"state": fields["state"]} if "state" in fields else {}
     if fields.get("decision") != "allow":
         location = f"{fields['redirect_uri']}?{urlencode({'error': 'access_denied', **back})}"

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 import socket
 import stat
 import subprocess
@@ -19,21 +20,26 @@ import sys
 import threading
 import time
 import tomllib
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import psycopg
 import pytest
 from conftest import ROOT, DictConnection, body_of, http_request, invoke, load_event, use_environment
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from test_console import browser, needs_chromium
 from test_demo_reset import add_session, sessions
 from test_demo_story import snapshot
 
-from localdev import auth, samlocal
+from localdev import auth, console_sign_in, samlocal
 from squelch.http import local_authorizer
 
+__all__ = ["browser"]  # the fixture, shared with the console's tests
 KEY = auth.signing_key().decode()
 SOMEONE_ELSES_KEY = "someone-elses-key-of-32-bytes!!!"
 RESET_BODY = json.dumps({"confirm": True})
@@ -365,17 +371,249 @@ def test_only_a_bearer_token_is_read(authorization: str | None) -> None:
 
 def test_the_env_vars_file_holds_the_local_key_and_the_database(tmp_path: Path) -> None:
     # Given events/local-env.json, the file's source
-    source = json.loads(samlocal.SOURCE.read_text())["Parameters"]
+    source = json.loads(samlocal.SOURCE.read_text())
     # When `make sam-env` writes it, once as it is and once for your own database
     default = samlocal.write_env_file(path=tmp_path / "default.json")
-    own = samlocal.write_env_file("postgresql://me@host.docker.internal:5432/mine", tmp_path / "own.json")
+    own_url = "postgresql://me@host.docker.internal:5432/mine"
+    own = samlocal.write_env_file(own_url, tmp_path / "own.json")
     # Then both carry the key `make demo-token` signs with, readable by their owner only, and the database
-    for written, url in [(default, source["DATABASE_URL"]), (own, "postgresql://me@host.docker.internal:5432/mine")]:
-        parameters = json.loads(written.read_text())["Parameters"]
-        assert parameters == source | {"DATABASE_URL": url, "SAM_LOCAL_AUTH_KEY": KEY}
+    assert json.loads(default.read_text()) == source | {
+        "Parameters": source["Parameters"] | {"SAM_LOCAL_AUTH_KEY": KEY}
+    }
+    for written in (default, own):
         assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    # And with your own database every function uses it (the migrate function too, unless told the
+    # owner's URL: `make migrate` migrates it from here), with the console's local sign-in unchanged
+    values = json.loads(own.read_text())
+    assert values["Parameters"] == source["Parameters"] | {"DATABASE_URL": own_url, "SAM_LOCAL_AUTH_KEY": KEY}
+    assert "DATABASE_URL" not in values[samlocal.MIGRATE_FUNCTION]
+    assert values[samlocal.CONSOLE_FUNCTION] == source[samlocal.CONSOLE_FUNCTION]
+    owner_url = "postgresql://owner@host.docker.internal:5432/mine"
+    with_owner = samlocal.write_env_file(own_url, tmp_path / "owner.json", migrate_database_url=owner_url)
+    assert json.loads(with_owner.read_text())[samlocal.MIGRATE_FUNCTION]["DATABASE_URL"] == owner_url
     # And the committed source holds no key
-    assert not source.get("SAM_LOCAL_AUTH_KEY")
+    assert not source["Parameters"].get("SAM_LOCAL_AUTH_KEY")
+
+
+def test_make_sam_db_writes_the_relay_and_the_sign_in_it_serves(tmp_path: Path) -> None:
+    # When `make sam-db` writes the file for a relay on port 5533 to the embedded server, and the sign-in on 3302
+    embedded = "postgresql://postgres@/squelch?host=/tmp/pg&port=5432&sslmode=disable"
+    written = samlocal.write_relay_env_file(5533, embedded, 3302, tmp_path / "env.json")
+    values = json.loads(written.read_text())
+    # Then the API's functions reach the relay as their login, the migrate function as the owner,
+    # without a runtime secret (the template's exists in AWS only; `make sam-db` made the login)
+    assert values["Parameters"]["DATABASE_URL"] == (
+        "postgresql://squelch_app@host.docker.internal:5533/squelch?sslmode=disable"
+    )
+    assert values[samlocal.MIGRATE_FUNCTION] == {
+        "DATABASE_URL": "postgresql://postgres@host.docker.internal:5533/squelch?sslmode=disable",
+        "DB_SECRET_ARN": "",
+        "DB_RUNTIME_SECRET_ARN": "",
+    }
+    # And the console sends presenters to the local sign-in on 127.0.0.1:3302, the browser's side
+    assert values[samlocal.CONSOLE_FUNCTION] == {
+        "CONSOLE_AUTHORIZE_URL": f"http://127.0.0.1:3302{console_sign_in.AUTHORIZE_PATH}",
+        "CONSOLE_TOKEN_URL": f"http://127.0.0.1:3302{console_sign_in.TOKEN_PATH}",
+        "CONSOLE_LOGOUT_URL": "",
+        "CONSOLE_CLIENT_ID": console_sign_in.CLIENT_ID,
+        "CONSOLE_SCOPES": console_sign_in.ENVIRONMENT["CONSOLE_SCOPES"],
+    }
+
+
+def test_the_committed_file_is_make_sam_dbs_on_its_default_ports() -> None:
+    source = json.loads(samlocal.SOURCE.read_text())
+    assert source["Parameters"]["DATABASE_URL"] == samlocal.container_url(samlocal.RELAY_PORT)
+    assert source[samlocal.MIGRATE_FUNCTION]["DATABASE_URL"] == samlocal.container_url(samlocal.RELAY_PORT, "postgres")
+    assert source[samlocal.CONSOLE_FUNCTION] == samlocal.console_environment(samlocal.SIGN_IN_PORT)
+
+
+def test_the_migrate_function_migrates_with_its_part_of_the_file(
+    story: DictConnection, app_database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Given the migrate function's container as sam local starts it with the file `make sam-db`
+    # writes (here the test database's owner stands for the relay's)
+    values = json.loads(samlocal.write_env_file(path=tmp_path / "env.json").read_text())
+    environment = values["Parameters"] | values[samlocal.MIGRATE_FUNCTION]
+    assert conninfo_to_dict(environment["DATABASE_URL"])["user"] == "postgres"
+    use_environment(monkeypatch, **(environment | {"DATABASE_URL": app_database}))
+    # When it is invoked (`sam local invoke DatabaseMigrateFunction -e events/database_migrate.json`)
+    summary = invoke("DatabaseMigrateFunction", load_event("database_migrate.json"))
+    # Then it migrates as the owner, nothing pending, and asks no secret store for a login
+    assert summary["migrations_applied"] == [] and summary["seeded"] is False
+    assert "runtime_login" not in summary
+
+
+# ---- the console's sign-in under sam local: `make sam-db` serves it on a port of its own
+
+
+CONSOLE_UNDER_SAM = "http://127.0.0.1:3001/console"
+
+
+@pytest.fixture
+def sign_in_server() -> Iterator[str]:
+    served = samlocal.SignInServer("127.0.0.1", 0)
+    threading.Thread(target=served.serve_forever, daemon=True).start()
+    yield served.origin
+    served.shutdown()
+    served.server_close()
+
+
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    return verifier, base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def authorization(console: str, challenge: str) -> dict[str, str]:
+    return {
+        "response_type": "code",
+        "client_id": console_sign_in.CLIENT_ID,
+        "redirect_uri": console,
+        "scope": "openid",
+        "state": "state-1",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def approve(sign_in: str, console: str, challenge: str) -> tuple[int, dict[str, str]]:
+    form = authorization(console, challenge) | {"username": "ana@squelch.local", "lifetime": "3600"}
+    form |= {"demo_group": "yes", "decision": "allow"}
+    sent = urllib.request.Request(f"{sign_in}{console_sign_in.AUTHORIZE_PATH}", urlencode(form).encode(), method="POST")
+    try:
+        with urllib.request.build_opener(_NoRedirects).open(sent, timeout=10) as answer:
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}
+    except urllib.error.HTTPError as refused:
+        return refused.code, {k.lower(): v for k, v in refused.headers.items()}
+
+
+def test_sam_locals_console_signs_in_at_make_sam_dbs_sign_in(sign_in_server: str, server: str) -> None:
+    # Given the console sam local serves on another port of this machine, and a presenter's PKCE pair
+    verifier, challenge = pkce()
+    query = urlencode(authorization(CONSOLE_UNDER_SAM, challenge))
+    # When the console sends them to the sign-in, and they approve
+    status, headers, page = http_request(f"{sign_in_server}{console_sign_in.AUTHORIZE_PATH}?{query}")
+    assert status == 200 and headers["content-type"].startswith("text/html") and b"make sam-db" in page
+    # (its form's answer goes on to that console, which the page's policy must name: Chromium holds
+    # a form's redirect to form-action)
+    assert "form-action 'self' http://127.0.0.1:3001;" in headers["content-security-policy"]
+    status, headers = approve(sign_in_server, CONSOLE_UNDER_SAM, challenge)
+    # Then they go back to that console with a code
+    location = urlsplit(headers["location"])
+    assert status == 303 and location._replace(query="").geturl() == CONSOLE_UNDER_SAM
+    code = parse_qs(location.query)["code"][0]
+    # When the console's page, from its own origin, exchanges the code
+    fields = {
+        "grant_type": "authorization_code",
+        "client_id": console_sign_in.CLIENT_ID,
+        "code": code,
+        "redirect_uri": CONSOLE_UNDER_SAM,
+        "code_verifier": verifier,
+    }
+    status, headers, body = http_request(
+        f"{sign_in_server}{console_sign_in.TOKEN_PATH}",
+        "POST",
+        urlencode(fields).encode(),
+        Content_Type="application/x-www-form-urlencoded",
+        Origin="http://127.0.0.1:3001",
+    )
+    # Then the page may read the answer (CORS for its origin), a token the API takes
+    assert status == 200, body
+    assert headers["access-control-allow-origin"] == "http://127.0.0.1:3001" and headers["vary"] == "Origin"
+    token = json.loads(body)["access_token"]
+    assert http_request(f"{server}/api/demo/sandboxes", Authorization=f"Bearer {token}")[0] == 200
+
+
+@pytest.mark.parametrize(
+    "console",
+    [
+        "http://evil.example:3001/console",
+        "https://127.0.0.1:3001/console",
+        "http://127.0.0.1:3001/other",
+        "http://127.0.0.1:3001/console?next=evil",
+        "http://ana@127.0.0.1:3001/console",
+        "http://127.0.0.1.evil.example:3001/console",
+        "http://127.0.0.1:99999/console",
+    ],
+)
+def test_the_sign_in_sends_codes_to_a_console_on_this_machine_only(sign_in_server: str, console: str) -> None:
+    # Given a sign-in request whose console is not one on this machine (any port, as RFC 8252 has it)
+    query = urlencode(authorization(console, "c" * 43))
+    # When it is opened or approved / Then it is refused on a page of its own, no code sent anywhere
+    status, headers, body = http_request(f"{sign_in_server}{console_sign_in.AUTHORIZE_PATH}?{query}")
+    assert status == 400 and "location" not in headers and b"Sign-in refused" in body
+    status, headers = approve(sign_in_server, console, "c" * 43)
+    assert status == 400 and "location" not in headers
+
+
+@pytest.mark.parametrize("console", ["http://localhost:3001/console", "http://[::1]:3300/console"])
+def test_any_loopback_console_may_sign_in(sign_in_server: str, console: str) -> None:
+    status, headers = approve(sign_in_server, console, "c" * 43)
+    assert status == 303 and headers["location"].startswith(f"{console}?code=")
+
+
+@pytest.mark.parametrize("origin", ["http://evil.example", "https://127.0.0.1:3001", "null"])
+def test_only_a_console_on_this_machine_may_read_a_token_answer(sign_in_server: str, origin: str) -> None:
+    status, headers, _ = http_request(
+        f"{sign_in_server}{console_sign_in.TOKEN_PATH}",
+        "POST",
+        b"grant_type=authorization_code&code=x",
+        Content_Type="application/x-www-form-urlencoded",
+        Origin=origin,
+    )
+    assert status == 400 and "access-control-allow-origin" not in headers
+
+
+def test_the_sign_in_page_has_its_stylesheet_and_nothing_else(sign_in_server: str) -> None:
+    status, headers, body = http_request(f"{sign_in_server}/console?asset=console.css")
+    assert status == 200 and headers["content-type"] == "text/css; charset=utf-8"
+    assert body == (ROOT / "functions" / "console_get" / "console.css").read_bytes()
+    for path in ("/console", "/api/demo/sandboxes", "/console?asset=console.js"):
+        assert http_request(f"{sign_in_server}{path}")[0] == 404, path
+
+
+def test_the_console_page_under_sam_local_may_reach_its_sign_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the console's container as sam local starts it with the committed file
+    use_environment(monkeypatch, **json.loads(samlocal.SOURCE.read_text())[samlocal.CONSOLE_FUNCTION])
+    # When its page is asked for
+    response = invoke("ConsoleGetFunction", load_event("console_get.json"))
+    # Then it sends presenters to the local sign-in, and its policy lets it fetch the token there
+    assert f'data-authorize-url="http://127.0.0.1:3002{console_sign_in.AUTHORIZE_PATH}"' in response["body"]
+    assert f'data-client-id="{console_sign_in.CLIENT_ID}"' in response["body"]
+    policy = dict(
+        directive.split(maxsplit=1) for directive in response["headers"]["Content-Security-Policy"].split("; ")
+    )
+    assert policy["connect-src"] == "'self' http://127.0.0.1:3002"
+
+
+@needs_chromium
+def test_a_presenter_signs_in_to_sam_locals_console_in_a_browser(
+    browser: Any, server: str, sign_in_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.sync_api import expect
+
+    # Given the console served on one origin (the local server stands in for sam local's) and
+    # configured as under sam local, for the sign-in `make sam-db` serves on another
+    port = int(urlsplit(sign_in_server).port or 0)
+    use_environment(monkeypatch, **samlocal.console_environment(port))
+    context = browser.new_context()
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    # When a presenter signs in there
+    page.goto(f"{server}/console")
+    page.click("#sign-in")
+    page.wait_for_url(f"{sign_in_server}{console_sign_in.AUTHORIZE_PATH}?*")
+    page.click("button[value=allow]")
+    # Then they are signed in and see the sandboxes, and the browser refused nothing on the way
+    expect(page.locator("#signed-in")).to_be_visible()
+    expect(page.locator('tr[data-sandbox="default"]')).to_be_visible()
+    assert problems == []
+    context.close()
 
 
 def test_samconfig_points_sam_local_at_the_file_make_sam_env_writes() -> None:

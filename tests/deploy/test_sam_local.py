@@ -21,9 +21,12 @@ import io
 import json
 import logging
 import os
+import shutil
+import tomllib
 from pathlib import Path
 from typing import Any
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -39,11 +42,15 @@ from samcli.lib.providers.sam_api_provider import SamApiProvider
 from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 from samcli.local.apigw.local_apigw_service import LocalApigwService
-from stack import ROOT, choice_parameters, defaults, deploy
+from stack import ROOT, choice_parameters, defaults, deploy, source
+
+from tools.sam_local_check import sam_local_arguments
 
 # SAM CLI's providers validate the template with samtranslator and jsonschema APIs they deprecate.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 LOCAL_ENV = ROOT / "events" / "local-env.json"
+# What `make build-host` builds: sam local runs it (Lambda's arm64 build would need emulation on x86_64).
+HOST_BUILD = ".aws-sam/build-host/template.yaml"
 # What `make sam-env` adds to events/local-env.json (tests/test_sam_local.py checks that it does).
 KEY = "0123456789abcdef" * 4
 JWT_AUTHORIZER = "DemoJwt"
@@ -64,11 +71,12 @@ def label(case: dict[str, str]) -> str:
 
 @pytest.fixture(autouse=True)
 def _at_the_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """sam runs from a copy of the project's folder (samconfig.toml, template.yaml, and the env-vars
-    file `make sam-env` writes, which click wants to exist; a clean clone has none); no telemetry,
-    no real credentials."""
+    """sam runs from a copy of the project's folder (samconfig.toml, template.yaml, the events, and the
+    env-vars file `make sam-env` writes, which click wants to exist; a clean clone has none); no
+    telemetry, no real credentials."""
     for name in ("samconfig.toml", "template.yaml"):
         (tmp_path / name).write_text((ROOT / name).read_text())
+    shutil.copytree(ROOT / "events", tmp_path / "events")
     (tmp_path / ".data").mkdir()
     (tmp_path / ".data" / "sam-local-env.json").write_text(LOCAL_ENV.read_text())
     monkeypatch.chdir(tmp_path)
@@ -137,25 +145,73 @@ def routes_before_linking(found: list[Stack]) -> dict[str, str | None]:
     }
 
 
-# ---- samconfig.toml's local settings, read by SAM CLI's own commands
+# ---- LOCAL.md's commands, read by SAM CLI's own commands with samconfig.toml
 
 
-def test_sam_local_start_api_starts_quickly_with_the_local_env_file() -> None:
-    options = command_line(["local", "start-api", "--template", "template.yaml"], start_api)
-    # The file `make sam-env` / `make sam-db` writes, which holds the database and the token key
-    assert options["env_vars"] == ".data/sam-local-env.json"
-    # Containers start on first use, not all fourteen before the first answer
-    assert options["warm_containers"] == "LAZY"
-    # host.docker.internal is this machine on Linux Docker Engine as on Docker Desktop
-    assert options["add_host"] == {"host.docker.internal": "host-gateway"}
-    # No authorizer is switched off: SAM CLI has none to emulate here, and the layer does the JWT part
-    assert options["disable_authorizer"] is False
+def documented(subcommand: str) -> list[list[str]]:
+    found = sam_local_arguments(subcommand)
+    assert found, f"docs/LOCAL.md shows no `sam local {subcommand}` command"
+    return found
 
 
-def test_sam_local_invoke_reads_the_same_env_file() -> None:
-    options = command_line(["local", "invoke", "CustomerGetFunction", "--template", "template.yaml"], local_invoke)
-    assert options["env_vars"] == ".data/sam-local-env.json"
-    assert options["add_host"] == {"host.docker.internal": "host-gateway"}
+def settings(options: dict[str, Any]) -> dict[str, Any]:
+    """What a command hands its implementation, less click's context object."""
+    return {name: value for name, value in options.items() if name != "ctx"}
+
+
+def test_samconfig_names_the_build_make_build_host_writes() -> None:
+    local = tomllib.loads((ROOT / "samconfig.toml").read_text())["default"]
+    for command in ("local_start_api", "local_invoke"):
+        assert local[command]["parameters"]["template"] == HOST_BUILD
+    assert f"--build-dir {Path(HOST_BUILD).parent}" in (ROOT / "Makefile").read_text()
+
+
+def test_the_documented_start_api_runs_the_host_build_with_the_local_settings() -> None:
+    for arguments in documented("start-api"):
+        options = command_line(arguments, start_api)
+        # The build `make build-host` writes, with AWS::LanguageExtensions (the alarms are Fn::ForEach)
+        assert options["template"] == str(Path.cwd() / HOST_BUILD), arguments
+        assert options["language_extensions"] is True, arguments
+        # The file `make sam-env` / `make sam-db` writes, which holds the database and the token key
+        assert options["env_vars"] == ".data/sam-local-env.json", arguments
+        # Containers start on first use, not all fourteen before the first answer
+        assert options["warm_containers"] == "LAZY", arguments
+        # host.docker.internal is this machine on Linux Docker Engine as on Docker Desktop
+        assert options["add_host"] == {"host.docker.internal": "host-gateway"}, arguments
+        # No authorizer is switched off: SAM CLI has none to emulate here, and the layer does the JWT part
+        assert options["disable_authorizer"] is False, arguments
+
+
+def test_the_documented_invokes_run_the_host_build_with_the_local_settings() -> None:
+    invoked = []
+    for arguments in documented("invoke"):
+        options = command_line(arguments, local_invoke)
+        assert options["template"] == str(Path.cwd() / HOST_BUILD), arguments
+        assert options["language_extensions"] is True, arguments
+        assert options["env_vars"] == ".data/sam-local-env.json", arguments
+        assert options["add_host"] == {"host.docker.internal": "host-gateway"}, arguments
+        invoked.append(options["function_identifier"])
+    # A route's function and the migrate function, which LOCAL.md shows invoked
+    assert "DatabaseMigrateFunction" in invoked and set(invoked) - {"DatabaseMigrateFunction"}
+
+
+@pytest.mark.parametrize(("subcommand", "module"), [("start-api", start_api), ("invoke", local_invoke)])
+@pytest.mark.parametrize("samconfig", ["beside", "absent"])
+def test_the_documented_flags_are_samconfigs_settings(subcommand: str, module: Any, samconfig: str) -> None:
+    # Given LOCAL.md's commands that give samconfig.toml's settings as flags, each the completion of
+    # a shorter documented command (--template makes SAM CLI read samconfig.toml beside that template,
+    # so the flags are what a user needs with -t, whether the project's samconfig.toml is there or not)
+    commands = documented(subcommand)
+    explicit = [arguments for arguments in commands if "--env-vars" in arguments]
+    assert explicit, f"docs/LOCAL.md gives no `sam local {subcommand}` with samconfig.toml's settings as flags"
+    for arguments in explicit:
+        [short] = {tuple(other) for other in commands if other != arguments and arguments[: len(other)] == other}
+        expected = settings(command_line(list(short), module))
+        if samconfig == "absent":
+            Path("samconfig.toml").unlink()
+        # When SAM CLI reads it / Then it runs exactly as the short command does with samconfig.toml
+        assert settings(command_line(arguments, module)) == expected, arguments
+        Path("samconfig.toml").write_text((ROOT / "samconfig.toml").read_text())
 
 
 # ---- the containers' environments
@@ -163,21 +219,76 @@ def test_sam_local_invoke_reads_the_same_env_file() -> None:
 
 def test_every_function_receives_the_local_database_and_key(env_file: Path) -> None:
     # Given the env-vars file, and a shell that has its own DATABASE_URL (the file wins, as the README says)
-    local = json.loads(env_file.read_text())["Parameters"]
+    local = json.loads(env_file.read_text())
     with mock.patch.dict(os.environ, {"DATABASE_URL": "postgresql://shell@127.0.0.1/other"}):
         environments = container_environments(stacks({}), env_file)
-    # Then every function, the migrate and refresh functions too, runs under sam local against that
-    # database (but the console's settings function, a deploy-time custom resource sam local never runs)
+    # Then every function, the refresh function too, runs under sam local against that database (but
+    # the console's settings function, a deploy-time custom resource sam local never runs), the API's
+    # as the API functions' login and the migrate function as the schema's owner
     environments.pop("ConsoleClientSettingsFunction")
     assert set(environments) == set(deploy().sam_functions())
     for function, environment in environments.items():
-        assert environment["DATABASE_URL"] == local["DATABASE_URL"], function
+        database = local.get(function, {}).get("DATABASE_URL", local["Parameters"]["DATABASE_URL"])
+        assert environment["DATABASE_URL"] == database, function
         assert environment["DB_SECRET_ARN"] == "", function
         assert environment["SAM_LOCAL_AUTH_KEY"] == KEY, function
         assert environment["AWS_SAM_LOCAL"] == "true", function
     # And the database is one a container reaches, as the API functions' login, without TLS (a local server)
-    assert "@host.docker.internal:" in local["DATABASE_URL"] and local["DATABASE_URL"].endswith("sslmode=disable")
-    assert local["DATABASE_URL"].startswith("postgresql://squelch_app@")
+    runtime = local["Parameters"]["DATABASE_URL"]
+    assert "@host.docker.internal:" in runtime and runtime.endswith("sslmode=disable")
+    assert runtime.startswith("postgresql://squelch_app@")
+
+
+def test_the_migrate_function_runs_as_the_owner_without_a_runtime_secret(env_file: Path) -> None:
+    # Given the migrate function's container as sam local starts it with the env-vars file
+    environment = container_environments(stacks({}), env_file)["DatabaseMigrateFunction"]
+    runtime = urlsplit(json.loads(env_file.read_text())["Parameters"]["DATABASE_URL"])
+    owner = urlsplit(environment["DATABASE_URL"])
+    # Then it connects as the schema's owner (the embedded server's, which `make sam-db` migrates as),
+    # through the same relay, without TLS: the API functions' login may not create tables
+    assert owner.username == "postgres"
+    assert (owner.hostname, owner.port, owner.path, owner.query) == (
+        runtime.hostname,
+        runtime.port,
+        runtime.path,
+        runtime.query,
+    )
+    # And it is given no secret: the template's runtime secret exists in AWS only (SAM CLI would hand
+    # over its logical id), and `make sam-db` has created the API functions' login already
+    assert environment["DB_RUNTIME_SECRET_ARN"] == "" and environment["DB_SECRET_ARN"] == ""
+
+
+def test_the_console_signs_in_at_the_local_sign_in_of_make_sam_db(env_file: Path) -> None:
+    # Given the console's container as sam local starts it with the env-vars file
+    environment = container_environments(stacks({}), env_file)["ConsoleGetFunction"]
+    # Then its page sends presenters to the local sign-in `make sam-db` serves on 127.0.0.1:3002 (the
+    # browser's side of the machine), as the local client, with no sign-out page to visit
+    assert {name: value for name, value in environment.items() if name.startswith("CONSOLE_")} == {
+        "CONSOLE_AUTHORIZE_URL": "http://127.0.0.1:3002/local-sign-in/authorize",
+        "CONSOLE_TOKEN_URL": "http://127.0.0.1:3002/local-sign-in/token",
+        "CONSOLE_LOGOUT_URL": "",
+        "CONSOLE_CLIENT_ID": "squelch-local-console",
+        "CONSOLE_SCOPES": "openid",
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=label)
+def test_no_container_gets_a_value_sam_cli_could_not_resolve(case: dict[str, str], env_file: Path) -> None:
+    # Given the template's resources, which exist in AWS only: SAM CLI turns a Ref to one into its
+    # logical id and leaves a Sub that names one as written
+    resources = set(source()["Resources"])
+    # When sam local starts each function's container with the env-vars file
+    environments = container_environments(stacks(case), env_file)
+    environments.pop("ConsoleClientSettingsFunction")
+    # Then no variable of the template holds such a value: the env-vars file gives each a local one
+    # (Lambda's own, AWS_*, are SAM CLI's: AWS_LAMBDA_FUNCTION_NAME is rightly the logical id)
+    unresolved = {
+        f"{function} {name}={value}"
+        for function, environment in environments.items()
+        for name, value in environment.items()
+        if not name.startswith("AWS_") and ("${" in value or value in resources)
+    }
+    assert unresolved == set()
 
 
 def test_the_committed_env_file_holds_no_key() -> None:
