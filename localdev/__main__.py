@@ -6,10 +6,11 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
 import warnings
 from pathlib import Path
+
+from localdev import stops
 
 LOCAL_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
@@ -105,16 +106,6 @@ def sam_database(host: str, port: int) -> None:
         relay.server_close()
 
 
-def _stop_on_sigterm() -> None:
-    """`kill`, a process manager or a closed terminal's SIGTERM ends the command as Ctrl-C does:
-    through its cleanup, so the embedded PostgreSQL it started stops with it."""
-
-    def leave(signum: int, frame: object) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, leave)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m localdev", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -148,7 +139,21 @@ def main() -> None:
         return
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    _stop_on_sigterm()
+    stops.stop_on_signals()
+    try:
+        _run(args)
+        status = 0
+    except stops.Stopped as stopped:  # the servers end on it as their normal end; a one-shot command did not finish
+        status = stopped.exit_status
+    finally:
+        stops.ignore()  # the embedded server's last user stops it: nothing may cut that short
+        from localdev.database import stop_embedded
+
+        stop_embedded()
+    sys.exit(status)
+
+
+def _run(args: argparse.Namespace) -> None:
     _prepare_environment()
     if args.command == "serve":
         serve(args.host, args.port)
