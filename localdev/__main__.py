@@ -145,12 +145,31 @@ def main() -> None:
         status = 0
     except stops.Stopped as stopped:  # the servers end on it as their normal end; a one-shot command did not finish
         status = stopped.exit_status
+    except Exception as error:
+        if (reason := _database_failure(error)) is None:
+            raise
+        print(reason, file=sys.stderr)
+        status = 1
     finally:
         stops.ignore()  # the embedded server's last user stops it: nothing may cut that short
         from localdev.database import stop_embedded
 
         stop_embedded()
     sys.exit(status)
+
+
+def _database_failure(error: Exception) -> str | None:
+    """A database that cannot be used, in one line (no traceback: nothing in this code failed); None
+    for any other error."""
+    from squelch.db.credentials import tls_problem
+    from squelch.errors import Unavailable
+
+    if not isinstance(error, Unavailable):
+        return None
+    if error.__cause__ is None:
+        return error.message
+    cause = str(error.__cause__).strip().splitlines()[0]
+    return tls_problem(error.__cause__, "DATABASE_URL") or f"{error.message} ({cause})"
 
 
 def _run(args: argparse.Namespace) -> None:
