@@ -27,8 +27,10 @@ $(VENV)/.test-deps: requirements/test.txt $(VENV)/.run-deps
 	$(BIN)/pip install -q --require-hashes -r requirements/test.txt
 	touch $@
 
+# `exec`: python is make's own child, not a shell's, so the SIGTERM make forwards to its child on `kill`
+# reaches it (a shell would die and leave it running); localdev/stops.py says how each stop ends.
 run: $(VENV)/.run-deps  ## serve the API on http://127.0.0.1:$(PORT) (embedded PostgreSQL unless DATABASE_URL)
-	PORT=$(PORT) $(BIN)/python -m localdev serve
+	exec $(BIN)/python -m localdev serve --port $(PORT)
 
 lint: $(VENV)/.test-deps  ## ruff (check and format), mypy (strict on the layer and functions), import-linter
 	$(BIN)/ruff check .
@@ -40,13 +42,13 @@ test: $(VENV)/.test-deps  ## run the tests against a real PostgreSQL (embedded u
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 migrate: $(VENV)/.run-deps  ## run the migrate function: pending migrations, then the seed if absent
-	$(BIN)/python -m localdev migrate
+	exec $(BIN)/python -m localdev migrate
 
 refresh: $(VENV)/.run-deps  ## run the daily refresh now: re-seed every stale story (sandbox seeded before today) around today
-	$(BIN)/python -m localdev refresh
+	exec $(BIN)/python -m localdev refresh
 
 invoke: $(VENV)/.run-deps  ## invoke one function: make invoke FN=CustomerGetFunction EVENT=events/customer_get.json
-	$(BIN)/python -m localdev invoke $(FN) $(EVENT)
+	exec $(BIN)/python -m localdev invoke $(FN) $(EVENT)
 
 demo-token: $(VENV)/.run-deps  ## print a bearer token for a local demo user (for POST /api/demo/reset)
 	@$(BIN)/python -m localdev token
@@ -61,7 +63,7 @@ sam-env: $(VENV)/.run-deps  ## write .data/sam-local-env.json for sam local (SAM
 		$(if $(SAM_MIGRATE_DATABASE_URL),--migrate-database-url '$(SAM_MIGRATE_DATABASE_URL)')
 
 sam-db: $(VENV)/.run-deps  ## serve the embedded database and the console's sign-in to sam local (Linux Docker Engine: SAM_DB_HOST=172.17.0.1)
-	$(BIN)/python -m localdev sam-db --host $(SAM_DB_HOST) --port $(SAM_DB_PORT) --sign-in-port $(SAM_SIGN_IN_PORT)
+	exec $(BIN)/python -m localdev sam-db --host $(SAM_DB_HOST) --port $(SAM_DB_PORT) --sign-in-port $(SAM_SIGN_IN_PORT)
 
 # docs/LOCAL.md's commands as written (read from its sh blocks), with real Docker: every route against `make run`'s
 # answers, the console's sign-in, the documented invokes, SAM CLI's differences from API Gateway, cold starts.

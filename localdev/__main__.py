@@ -6,10 +6,11 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
 import warnings
 from pathlib import Path
+
+from localdev import stops
 
 LOCAL_ENVIRONMENT = {
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
@@ -114,16 +115,6 @@ def sam_database(host: str, port: int, sign_in_port: int) -> None:
         relay.server_close()
 
 
-def _stop_on_sigterm() -> None:
-    """`kill`, a process manager or a closed terminal's SIGTERM ends the command as Ctrl-C does:
-    through its cleanup, so the embedded PostgreSQL it started stops with it."""
-
-    def leave(signum: int, frame: object) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, leave)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m localdev", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -159,7 +150,40 @@ def main() -> None:
         return
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    _stop_on_sigterm()
+    stops.stop_on_signals()
+    try:
+        _run(args)
+        status = 0
+    except stops.Stopped as stopped:  # the servers end on it as their normal end; a one-shot command did not finish
+        status = stopped.exit_status
+    except Exception as error:
+        if (reason := _database_failure(error)) is None:
+            raise
+        print(reason, file=sys.stderr)
+        status = 1
+    finally:
+        stops.ignore()  # the embedded server's last user stops it: nothing may cut that short
+        from localdev.database import stop_embedded
+
+        stop_embedded()
+    sys.exit(status)
+
+
+def _database_failure(error: Exception) -> str | None:
+    """A database that cannot be used, in one line (no traceback: nothing in this code failed); None
+    for any other error."""
+    from squelch.db.credentials import tls_problem
+    from squelch.errors import Unavailable
+
+    if not isinstance(error, Unavailable):
+        return None
+    if error.__cause__ is None:
+        return error.message
+    cause = str(error.__cause__).strip().splitlines()[0]
+    return tls_problem(error.__cause__, "DATABASE_URL") or f"{error.message} ({cause})"
+
+
+def _run(args: argparse.Namespace) -> None:
     _prepare_environment()
     if args.command == "serve":
         serve(args.host, args.port)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -73,8 +75,12 @@ class LocalServer(HTTPServer):
     def __init__(self, host: str, port: int, workers: int = 32) -> None:
         super().__init__((host, port), _RequestHandler)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
         self._pool.submit(self._process, request, client_address)
 
     def _process(self, request: Any, client_address: Any) -> None:
@@ -83,8 +89,16 @@ class LocalServer(HTTPServer):
         except Exception:
             self.handle_error(request, client_address)
         finally:
+            with self._connections_lock:
+                self._connections.discard(request)
             self.shutdown_request(request)
 
     def server_close(self) -> None:
         super().server_close()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        # A keep-alive connection's worker waits for the client's next request, and the interpreter waits
+        # for every worker before it exits: reading ends now (a request under way still gets its answer).
+        with self._connections_lock:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RD)

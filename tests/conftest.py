@@ -26,7 +26,7 @@ from localdev import runtime, template
 from localdev.database import create_database, start_embedded, stop_embedded
 from localdev.server import LocalServer
 from squelch import db
-from squelch.db import migrations, roles
+from squelch.db import credentials, migrations, roles
 from squelch.domain import demo
 from squelch.settings import get_settings
 
@@ -74,12 +74,24 @@ def admin_url() -> Iterator[str]:
     if os.environ.get("TEST_DATABASE_URL"):
         url = os.environ["TEST_DATABASE_URL"]
         # TLS when the server has it: the layer's own default (require) is tested in test_database_tls.py.
-        yield make_conninfo(url, sslmode=conninfo_to_dict(url).get("sslmode", "prefer"))
+        url = make_conninfo(url, sslmode=conninfo_to_dict(url).get("sslmode", "prefer"))
+        reachable_or_exit(url)
+        yield url
         return
     with tempfile.TemporaryDirectory(prefix="squelch-pg-") as scratch:
         url = start_embedded(Path(scratch) / "data", "postgres")
         yield url
         stop_embedded()  # before its folder goes: the server finds its users' list there
+
+
+def reachable_or_exit(url: str) -> None:
+    """Stop the session at once, in one line, when TEST_DATABASE_URL's server cannot be used, rather
+    than failing every test that needs it with the same traceback."""
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+    except psycopg.OperationalError as error:
+        reason = credentials.tls_problem(error, "TEST_DATABASE_URL") or str(error).strip().splitlines()[0]
+        pytest.exit(f"TEST_DATABASE_URL: {reason}", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture(scope="session")

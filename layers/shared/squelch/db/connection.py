@@ -20,7 +20,7 @@ from psycopg.rows import dict_row, tuple_row
 
 from squelch import snapstart
 from squelch.db import sandbox
-from squelch.db.credentials import conninfo
+from squelch.db.credentials import conninfo, tls_problem
 from squelch.errors import NotFound, Unavailable
 from squelch.observability import logger
 from squelch.settings import get_settings
@@ -70,7 +70,13 @@ def _open() -> Connection:
             raise Unavailable(
                 "database_busy", "The database has no free connection right now; try again in a moment.", retry_after=2
             ) from error
-        raise Unavailable("database_unavailable", "The database is not reachable; try again shortly.") from error
+        # The client gets the same 503 either way; the operator's fix for a TLS mismatch is in the log.
+        if problem := tls_problem(error, "DATABASE_URL" if settings.database_url else None):
+            logger.error("database connection failed on TLS", extra={"reason": problem})
+        raise Unavailable("database_unavailable", UNREACHABLE) from error
+
+
+UNREACHABLE = "The database is not reachable; try again shortly."
 
 
 # How PostgreSQL refuses a connection when it has none free (SQLSTATE 53300, which libpq does not

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
@@ -54,6 +55,45 @@ def conninfo(settings: Settings) -> str:
     if not settings.db_proxy_endpoint:  # RDS Proxy refuses startup options: connection.py sets the zone instead
         extra["options"] = f"{given.get('options', '')} {UTC_SESSION}".strip()
     return make_conninfo(base, connect_timeout=settings.db_connect_timeout, application_name="squelch", **extra)
+
+
+def tls_problem(error: BaseException, url_setting: str | None) -> str | None:
+    """Why TLS stopped a connection, and what to change, in one line; None when TLS is not why.
+
+    url_setting names the URL the connection string came from (DATABASE_URL), whose parameters
+    the advice is about; None when it came from an RDS secret, whose TLS DB_SSLMODE and
+    DB_SSLROOTCERT set. libpq's own words are matched (it gives no code for these failures)."""
+    text = str(error)
+
+    def setting(parameter: str, variable: str) -> str:
+        return f"set {parameter} in {url_setting}" if url_setting else f"set {variable}"
+
+    if match := re.search(r'server at "([^"]+)".*?, port (\d+) failed: server does not support SSL', text):
+        return (
+            f"The database server at {match[1]}:{match[2]} has no TLS, and the connection requires it: "
+            f"{setting('sslmode=disable', 'DB_SSLMODE=disable')} if the network to it is trusted, or turn TLS "
+            "on in the server."
+        )
+    if "no pg_hba.conf entry" in text and "no encryption" in text:
+        undo = f"remove sslmode=disable from {url_setting}" if url_setting else "unset DB_SSLMODE"
+        return f"The database server takes logins over TLS only, and the connection turned TLS off: {undo}."
+    ca = setting("sslrootcert=/path/to/ca.pem", "DB_SSLROOTCERT=/path/to/ca.pem")
+    if match := re.search(r'root certificate file "([^"]+)" does not exist', text):
+        return (
+            f"Verifying the database server's certificate needs the CA that signed it, and {match[1]} does not "
+            f"exist: {ca} (for RDS, AWS's global-bundle.pem)."
+        )
+    if "certificate verify failed" in text:
+        return (
+            "The database server's certificate is not signed by the CA the connection trusts (sslrootcert, "
+            f"DB_SSLROOTCERT): {ca}, the bundle of the CA that signed it (for RDS, AWS's global-bundle.pem)."
+        )
+    if match := re.search(r'server certificate for "([^"]+)" does not match host name "([^"]+)"', text):
+        return (
+            f'The database server\'s certificate is for "{match[1]}", not "{match[2]}", the host connected to: '
+            f"connect to {match[1]} (sslmode=verify-full checks the name; verify-ca checks the CA only)."
+        )
+    return None
 
 
 UNREADABLE = "The database credentials could not be read; try again shortly."
