@@ -301,6 +301,17 @@ def test_presenters_list_the_sandboxes(story: DictConnection) -> None:
     assert alpha["created_at"] and alpha["last_activity_at"] >= alpha["created_at"]
 
 
+def test_the_listing_does_not_depend_on_the_header(story: DictConnection) -> None:
+    # Given a front end that sends its sandbox's header on every call, as the contract says, and whose
+    # sandbox was deleted
+    created("alpha")
+    assert invoke("SandboxDeleteFunction", delete_event("alpha"))["statusCode"] == 204
+    # When it lists the sandboxes with that header, Then it gets the list (which spans every sandbox)
+    response = invoke("SandboxesListFunction", in_sandbox(load_event("sandboxes_list.json"), "alpha"))
+    assert response["statusCode"] == 200, response["body"]
+    assert [s["name"] for s in body_of(response)["sandboxes"]] == ["default"]
+
+
 def test_deleting_a_sandbox_removes_everything_in_it(story: DictConnection) -> None:
     created("alpha", "act1-mid-planning")
     response = invoke("SandboxDeleteFunction", delete_event("alpha"))

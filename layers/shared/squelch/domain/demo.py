@@ -164,8 +164,10 @@ def reset_demo(confirm: object, checkpoint: str | None, requested_by: str, sourc
 
 
 def sandboxes() -> SandboxList:
-    """Every sandbox, the default first, then the most recently active."""
-    rows = db.run(queries.list_sandboxes, read_only=True)
+    """Every sandbox, the default first, then the most recently active, whichever sandbox the
+    request names (a front end whose own sandbox was deleted can still list the others)."""
+    with sandbox.using(sandbox.DEFAULT):  # the directory of sandboxes is not inside one
+        rows = db.run(queries.list_sandboxes, read_only=True)
     today = clock.today()
     return SandboxList(
         sandboxes=[from_row(SandboxInfo, row, story_age_days=(today - row.anchor_date).days) for row in rows]
