@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from typing import Any
 
@@ -226,16 +227,34 @@ def test_resets_deletes_and_workflow_writes_leave_other_sandboxes_untouched(stor
         assert {name: rows_of(story, name) for name in before} == before, touched
 
 
-def test_two_presenters_reset_while_a_third_reads_the_default_story(story: DictConnection) -> None:
+def test_two_presenters_reset_while_a_third_reads_the_default_story(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     created("alice")
     created("bob")
+    # The time each reset spends inside its function, re-seeding (waiting for an instance is not in it)
+    from squelch.domain import demo
+
+    spans: dict[str, list[tuple[float, float]]] = {"alice": [], "bob": []}
+    seed = demo.reset
+
+    def timed_reset(*args: Any, **kwargs: Any) -> Any:
+        began = time.monotonic()
+        try:
+            return seed(*args, **kwargs)
+        finally:
+            spans[args[3]].append((began, time.monotonic()))
+
+    monkeypatch.setattr(demo, "reset", timed_reset)
     failures: list[str] = []
     statuses: Counter[int] = Counter()
     stop = threading.Event()
+    together = threading.Barrier(2)
 
     def presenter(name: str) -> None:
         try:
             for checkpoint in ["act1-start", "act1-mid-planning", "act1-planned"] * 3 + ["act1-start"]:
+                together.wait()
                 response = reset(name, checkpoint)
                 statuses[response["statusCode"]] += 1
                 if response["statusCode"] != 200:
@@ -272,6 +291,9 @@ def test_two_presenters_reset_while_a_third_reads_the_default_story(story: DictC
     assert not failures, failures[:3]
     assert statuses[200] == 20
     assert one(story, "SELECT count(*) AS n FROM demo_workflow_state WHERE sandbox = 'default'")["n"] == 0
+    # And the two presenters' resets did run at the same time (each has its own function instance)
+    overlapping = [(a, b) for a in spans["alice"] for b in spans["bob"] if a[0] < b[1] and b[0] < a[1]]
+    assert len(overlapping) >= 5, f"only {len(overlapping)} of 10 rounds overlapped"
 
 
 # ---- listing, deleting, limits
@@ -446,17 +468,37 @@ def test_resets_of_different_sandboxes_do_not_wait_for_each_other(story: DictCon
                 db.close()
                 done.set()
 
+        # And another reset of alpha waits for it in a DemoResetFunction instance (as in Lambda, where
+        # each concurrent request has an instance of its own)
+        waited = threading.Event()
+        second = threading.Thread(target=then, args=(lambda: reset("alpha"), waited))
+        second.start()
+        wait_for_lock_waiters(alpha_reset, 1)
         worker = threading.Thread(target=then, args=(lambda: reset("beta"), finished))
         worker.start()
         assert finished.wait(10), "beta's reset waited for alpha's"
+        assert not waited.is_set()
         # While a write in alpha does wait for alpha's reset
         writer = threading.Thread(target=then, args=(lambda: start_in("alpha"), blocked))
         writer.start()
         assert not blocked.wait(1)
         alpha_reset.rollback()
-    assert blocked.wait(10)
+    assert blocked.wait(10) and waited.wait(10)
     worker.join()
     writer.join()
+    second.join()
+
+
+def wait_for_lock_waiters(conn: psycopg.Connection[Any], count: int, timeout: float = 10) -> None:
+    """Until `count` sessions of the database wait for a lock (a row, a transaction, an advisory lock)."""
+    deadline = time.monotonic() + timeout
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with psycopg.connect(conn.info.dsn, password=conn.info.password, autocommit=True) as watcher:
+        while (waiting := watcher.execute(query).fetchone()[0]) < count:  # type: ignore[index]
+            assert time.monotonic() < deadline, f"{waiting} sessions wait for a lock, not {count}"
+            time.sleep(0.01)
 
 
 @pytest.mark.parametrize("checkpoint", ["act1-mid-planning", "act1-planned"])
