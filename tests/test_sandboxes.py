@@ -492,9 +492,7 @@ def test_resets_of_different_sandboxes_do_not_wait_for_each_other(story: DictCon
 def wait_for_lock_waiters(conn: psycopg.Connection[Any], count: int, timeout: float = 10) -> None:
     """Until `count` sessions of the database wait for a lock (a row, a transaction, an advisory lock)."""
     deadline = time.monotonic() + timeout
-    query = (
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
+    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
     with psycopg.connect(conn.info.dsn, password=conn.info.password, autocommit=True) as watcher:
         while (waiting := watcher.execute(query).fetchone()[0]) < count:  # type: ignore[index]
             assert time.monotonic() < deadline, f"{waiting} sessions wait for a lock, not {count}"

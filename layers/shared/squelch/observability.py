@@ -16,8 +16,8 @@ from typing import Any, TypeVar, cast
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
-from aws_lambda_powertools.utilities import jmespath_utils
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.utilities import jmespath_utils
 
 logger = Logger(service="squelch")
 metrics = Metrics(namespace="Squelch", service="squelch")

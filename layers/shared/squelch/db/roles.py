@@ -30,7 +30,8 @@ def provision_login(conn: psycopg.Connection[Any], username: str, password: str 
         raise RoleError("the runtime login must be another role than the schema's owner")
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _provision(conn, username, password)
+            _provision(conn, username, password)
+            return
         except (errors.DuplicateObject, errors.UniqueViolation, errors.InternalError) as error:
             # Another runner (a deploy, make run beside make refresh, a test session: roles belong to
             # the whole server, beyond any advisory lock of one database) created or changed the role
