@@ -110,6 +110,9 @@ def reset_demo(confirm: object, checkpoint: str | None, requested_by: str, sourc
     anchor, name, settings = clock.demo_anchor(), sandbox.current(), get_settings()
 
     def unit(conn: Connection) -> tuple[ResetResult, int, list[str]]:
+        # The story lock first: a reset or delete of this sandbox under way finishes before this one
+        # asks whether the sandbox exists, so a sandbox this reset creates is always counted.
+        queries.lock_story_for_reset(conn, name)
         removed: list[str] = []
         if not queries.sandbox_exists(conn, name):
             queries.lock_sandbox_creation(conn)

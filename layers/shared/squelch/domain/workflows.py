@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 from squelch import clock, db
 from squelch.db import Connection, sandbox
+from squelch.db.connection import sandbox_not_found
 from squelch.domain.customers import customer_not_found
 from squelch.domain.health import risk_level
 from squelch.errors import Conflict, Invalid, NotFound
@@ -73,7 +74,7 @@ def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]
         demo_queries.lock_story_for_write(conn, sandbox.current())
         customer = customer_queries.resolve(conn, customer_ref)
         if customer is None:
-            raise customer_not_found(customer_ref)
+            raise _gone(conn) or customer_not_found(customer_ref)
         for _ in range(START_ATTEMPTS):
             # Each statement sees what committed before it: a concurrent start that won the
             # insert is found by the select; one that completed in between lets the next insert win.
@@ -107,7 +108,7 @@ def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
         # A step no session can have never reaches the database (it would not fit its integer column).
         saved = queries.save_step(conn, session_id, step, data) if 1 <= step <= MAX_STEPS else None
         if saved is None:
-            _explain_refusal(queries.session(conn, session_id), session_id, step)
+            _explain_refusal(conn, queries.session(conn, session_id), session_id, step)
         demo_queries.touch(conn, sandbox.current())
         if saved.completed and saved.workflow_type == "strategic_planning":
             queries.complete_latest_plan(conn, saved.customer_id)
@@ -116,10 +117,18 @@ def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
     return db.run(unit)
 
 
-def _explain_refusal(session: queries.Session | None, session_id: str, step: int) -> NoReturn:
+def _gone(conn: Connection) -> NotFound | None:
+    """sandbox_not_found when the request's sandbox was deleted before this write got its story lock
+    (a delete holds it exclusively): then the write found nothing to write to. Asked only after a
+    refusal, so a write that succeeds costs no statement more."""
+    name = sandbox.current()
+    return None if demo_queries.sandbox_exists(conn, name) else sandbox_not_found(name)
+
+
+def _explain_refusal(conn: Connection, session: queries.Session | None, session_id: str, step: int) -> NoReturn:
     """Why the conditional UPDATE matched no row: 404, 409, or 422 invalid_step with the steps allowed."""
     if session is None:
-        raise session_not_found(session_id)
+        raise _gone(conn) or session_not_found(session_id)
     if session.completed:
         raise Conflict("session_completed", f"Session {session_id} is completed; start a new one.")
     total, current = session.total_steps, session.current_step
