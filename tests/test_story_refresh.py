@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import DEMO_DAY, DictConnection, body_of, invoke, load_event, one, use_environment
-from test_sandboxes import created, get, rows_of, session_ids
+from test_sandboxes import created, delete_event, get, rows_of, session_ids
 
 from squelch.domain import refresh as refresh_module
 from squelch.observability import metrics
@@ -209,12 +209,22 @@ def test_a_story_reset_since_the_survey_is_left_as_its_presenter_made_it(
     assert rows_of(story, "default") == rows and reset_log_size(story) == logged
 
 
-def test_a_sandbox_deleted_since_the_survey_is_nothing_to_do(story: DictConnection) -> None:
-    # Given a sandbox the survey found stale, which a presenter then deleted before its turn came
-    sandboxes = one(story, "SELECT count(*) AS n FROM demo_sandboxes")["n"]
-    # When the refresh reaches it, Then it is current (nothing to refresh), not an error, and creates nothing
-    assert refresh_module._refresh("deleted-meanwhile", TEN_DAYS_LATER) == "current"
-    assert one(story, "SELECT count(*) AS n FROM demo_sandboxes")["n"] == sandboxes
+def test_a_sandbox_deleted_since_the_survey_is_nothing_to_do(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stale, idle sandbox the survey found, which a presenter then deleted before its turn came
+    # (a delete while the refresh is at work on it: test_sandbox_races.py)
+    created("gone")
+    idle(story, "gone")
+    ten_days_on(monkeypatch)
+    assert sandbox_row(story, "gone")["anchor_date"] < TEN_DAYS_LATER  # stale: the survey lists it
+    assert invoke("SandboxDeleteFunction", delete_event("gone"))["statusCode"] == 204
+    logged = reset_log_size(story)
+    # When the refresh reaches it, Then it is current (nothing to refresh), not an error, and brings nothing back
+    assert refresh_module._refresh("gone", TEN_DAYS_LATER) == "current"
+    assert one(story, "SELECT count(*) AS n FROM demo_sandboxes WHERE name = 'gone'")["n"] == 0
+    assert rows_of(story, "gone") == {table: [] for table in rows_of(story, "gone")}
+    assert reset_log_size(story) == logged
 
 
 def test_saving_a_step_counts_as_activity(story: DictConnection, monkeypatch: pytest.MonkeyPatch) -> None:
