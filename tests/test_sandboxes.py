@@ -9,6 +9,7 @@ import json
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -172,6 +173,34 @@ def test_planned_has_the_workflow_done_and_the_plan_completed(story: DictConnect
     assert sorted(saved["data"]) == [f"step_{n}" for n in range(1, 6)] and saved["strategic_plan"]["completed"]
     # A new start meets no open session: it is a new one
     assert start_in("rehearsal")["statusCode"] == 201
+
+
+@pytest.mark.parametrize("days_ahead", [0, 1])
+@pytest.mark.parametrize("checkpoint", ["act1-mid-planning", "act1-planned"])
+def test_a_checkpoint_stamps_nothing_later_than_its_reset(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch, checkpoint: str, days_ahead: int
+) -> None:
+    # Given a demo day D of today, or of tomorrow, which is today before 09:00 as far as its sessions'
+    # hours (09:00, 09:25 and 10:05 on D) are concerned, whatever the hour the test runs at
+    day = datetime.now(UTC).date() + timedelta(days=days_ahead)
+    use_environment(monkeypatch, DEMO_ANCHOR_DATE=day.isoformat(), DEMO_TODAY=None)
+    # When a sandbox is reset to the checkpoint
+    reset_id = created("early", checkpoint)["reset_id"]
+    moment = one(story, "SELECT requested_at FROM demo_reset_log WHERE reset_id = %s", reset_id)["requested_at"]
+    # Then the checkpoint's session (the only rows the story stamps on D itself) is not stamped after
+    # the moment of the reset
+    stamps = one(
+        story, "SELECT max(created_at) AS created, max(updated_at) AS updated FROM demo_workflow_state WHERE sandbox = 'early'"
+    )
+    assert stamps["created"] <= stamps["updated"] <= moment, (moment, stamps)
+    # And a step saved now is not earlier than the session it is saved in
+    if checkpoint == "act1-mid-planning":
+        session_id = body_of(start_in("early"))["session_id"]
+        event = in_sandbox(with_session("workflow_step_save.json", session_id), "early")
+        event["body"] = json.dumps({"step": 3, "data": {}})
+        assert invoke("WorkflowStepSaveFunction", event)["statusCode"] == 200
+        saved = one(story, "SELECT created_at, updated_at FROM demo_workflow_state WHERE session_id = %s", session_id)
+        assert saved["created_at"] <= saved["updated_at"]
 
 
 # ---- isolation
