@@ -190,7 +190,9 @@ def test_a_checkpoint_stamps_nothing_later_than_its_reset(
     # Then the checkpoint's session (the only rows the story stamps on D itself) is not stamped after
     # the moment of the reset
     stamps = one(
-        story, "SELECT max(created_at) AS created, max(updated_at) AS updated FROM demo_workflow_state WHERE sandbox = 'early'"
+        story,
+        "SELECT max(created_at) AS created, max(updated_at) AS updated"
+        " FROM demo_workflow_state WHERE sandbox = 'early'",
     )
     assert stamps["created"] <= stamps["updated"] <= moment, (moment, stamps)
     # And a step saved now is not earlier than the session it is saved in

@@ -243,3 +243,21 @@ def test_saving_a_step_counts_as_activity(story: DictConnection, monkeypatch: py
     # Then the presenter's story stays as it is
     assert refresh()["skipped_busy"] == ["default"]
     assert session_ids(story, "default") == [session_id]
+
+
+@pytest.mark.parametrize("days_ahead", [311, 5])
+def test_a_story_dated_ahead_is_told_around_today_again(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch, days_ahead: int
+) -> None:
+    # Given a rehearsal with DEMO_ANCHOR_DATE pinned ahead of today, then a plain run again, the sandbox idle
+    use_environment(monkeypatch, DEMO_ANCHOR_DATE=(DEMO_DAY + timedelta(days=days_ahead)).isoformat())
+    created("rehearsal")
+    idle(story, "default", "rehearsal")
+    use_environment(monkeypatch, DEMO_ANCHOR_DATE=None)
+    assert sandbox_row(story, "rehearsal")["anchor_date"] == DEMO_DAY + timedelta(days=days_ahead)
+    # When the refresh runs
+    summary = refresh()
+    # Then the story dated ahead is told around today, as one dated behind would be; today's is left alone
+    assert summary["refreshed"] == ["rehearsal"]
+    profile = body_of(get("CustomerGetFunction", "rehearsal"))
+    assert (profile["days_to_renewal"], profile["story_age_days"]) == (143, 0)

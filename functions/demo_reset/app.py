@@ -20,6 +20,10 @@ app = create_api()
     summary="Reset (or create) the sandbox to a checkpoint of the story (demo group only).",
     tags=["demo"],
     security=[{"DemoJwt": []}],
+    responses={
+        200: {"description": "Reset (or created).", "content": {"application/json": {"model": ResetResponse}}},
+        409: {"description": "sandbox_limit_reached: creating one more sandbox than DemoMaxSandboxes allows."},
+    },
 )
 def reset_demo(request: Annotated[ResetRequest | None, Body()] = None) -> ResetResponse:
     caller = demo_user(app.current_event.raw_event)

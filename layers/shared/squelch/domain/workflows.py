@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 from squelch import clock, db
 from squelch.db import Connection, sandbox
 from squelch.db.connection import sandbox_not_found
-from squelch.domain.customers import customer_not_found
+from squelch.domain.customers import check_story_holds, customer_not_found
 from squelch.domain.health import risk_level
 from squelch.errors import Conflict, Invalid, NotFound
 from squelch.models.common import from_row
@@ -68,13 +68,14 @@ def _customer_context(customer: Customer) -> CustomerContext:
 
 def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]:
     """The open session of this customer and type, created if there is none. True when created."""
-    kind = _workflow_type(workflow_type)
+    kind, today = _workflow_type(workflow_type), clock.today()
 
     def unit(conn: Connection) -> tuple[Customer, queries.Session, bool]:
         demo_queries.lock_story_for_write(conn, sandbox.current())
         customer = customer_queries.resolve(conn, customer_ref)
         if customer is None:
             raise _gone(conn) or customer_not_found(customer_ref)
+        check_story_holds(customer, today)
         for _ in range(START_ATTEMPTS):
             # Each statement sees what committed before it: a concurrent start that won the
             # insert is found by the select; one that completed in between lets the next insert win.
@@ -145,6 +146,8 @@ def session_not_found(session_id: str) -> NotFound:
 
 
 def context(session_id: str) -> WorkflowContext:
+    today = clock.today()
+
     def unit(conn: Connection) -> tuple[queries.Session, Customer, queries.Plan | None]:
         session = queries.session(conn, session_id)
         if session is None:
@@ -152,6 +155,7 @@ def context(session_id: str) -> WorkflowContext:
         customer = customer_queries.resolve(conn, session.customer_id)
         if customer is None:  # the foreign key keeps a session's customer; only a broken database gets here
             raise customer_not_found(session.customer_id)
+        check_story_holds(customer, today)
         planning = session.workflow_type == "strategic_planning"
         return session, customer, queries.latest_plan(conn, session.customer_id) if planning else None
 

@@ -28,9 +28,10 @@ VARY = (SANDBOX_HEADER, "Origin", "Accept-Encoding")
 
 
 class Api(APIGatewayHttpResolver):
-    def __init__(self, *, revalidated: bool = False, **options: Any) -> None:
+    def __init__(self, *, revalidated: bool = False, tells_story: bool = False, **options: Any) -> None:
         super().__init__(**options)
         self.revalidated = revalidated
+        self.tells_story = tells_story
         self._fingerprint: bytes | None = None
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -102,11 +103,14 @@ class Api(APIGatewayHttpResolver):
         return self._fingerprint
 
 
-def create_api(*, revalidated: bool = False) -> Api:
+def create_api(*, revalidated: bool = False, tells_story: bool = False) -> Api:
     """The resolver of one route function. revalidated: its GET answers carry an ETag and answer
-    If-None-Match with 304 (routes whose answer is the sandbox's story, see squelch.http.conditional)."""
+    If-None-Match with 304 (routes whose answer is the sandbox's story, see squelch.http.conditional).
+    tells_story: it tells the demo story, so on a day the story does not hold it answers 409
+    story_out_of_range (squelch.domain.customers.check_story_holds; the OpenAPI document says so)."""
     app = Api(
         revalidated=revalidated,
+        tells_story=tells_story,
         enable_validation=True,
         response_validation_error_http_code=500,
         json_body_deserializer=_parse_json,

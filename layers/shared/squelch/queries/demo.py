@@ -36,12 +36,13 @@ SET checkpoint = excluded.checkpoint, anchor_date = excluded.anchor_date,
     last_activity_at = CASE WHEN %(activity)s THEN now() ELSE demo_sandboxes.last_activity_at END
 """
 
-STALE_SANDBOXES = "SELECT name FROM demo_sandboxes WHERE anchor_date < %(anchor)s ORDER BY name"
+# Stale: seeded around another day than the refresh's, before it or ahead of it (a rehearsal's pinned D).
+STALE_SANDBOXES = "SELECT name FROM demo_sandboxes WHERE anchor_date <> %(anchor)s ORDER BY name"
 
 # Read under the sandbox's reset lock: a presenter may have reset it, or been at work in it, since
 # the list of stale sandboxes was taken.
 REFRESH_STATE = """
-SELECT checkpoint, anchor_date < %(anchor)s AS stale, last_activity_at > now() - %(quiet)s AS busy
+SELECT checkpoint, anchor_date <> %(anchor)s AS stale, last_activity_at > now() - %(quiet)s AS busy
 FROM demo_sandboxes WHERE name = %(name)s
 """
 
@@ -82,7 +83,7 @@ RETURNING reset_id
 @dataclass(frozen=True)
 class RefreshState:
     checkpoint: str
-    stale: bool  # seeded around a day before the refresh's
+    stale: bool  # seeded around another day than the refresh's
     busy: bool  # reset or written to within the quiet period
 
 
@@ -127,7 +128,7 @@ def record_reset(conn: Connection, name: str, checkpoint: str, anchor: date, *, 
 
 
 def stale_sandboxes(conn: Connection, anchor: date) -> list[str]:
-    """The sandboxes whose story was seeded around a day before anchor."""
+    """The sandboxes whose story was seeded around another day than anchor, before or after it."""
     return conn.cursor(row_factory=scalar_row).execute(STALE_SANDBOXES, {"anchor": anchor}).fetchall()
 
 
