@@ -15,6 +15,7 @@ import secrets
 import sys
 from pathlib import Path
 
+import psycopg
 from psycopg.conninfo import make_conninfo
 
 from localdev import database
@@ -48,7 +49,7 @@ def use_runtime_login() -> None:
         url = make_conninfo(owner_url, user=RUNTIME_LOGIN, password=secret)
     try:
         roles.provision_login(db.connection(), RUNTIME_LOGIN, secret)
-    except Exception as error:  # noqa: BLE001 (said to the person who ran the command, then it stops)
+    except (psycopg.Error, roles.RoleError) as error:
         sys.exit(
             f"Could not create the API functions' login {RUNTIME_LOGIN!r} on the database DATABASE_URL names "
             f"({error}). Its role must be able to create roles (CREATEROLE), as the migrate function's does in "
