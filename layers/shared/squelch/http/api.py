@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from squelch import db
 from squelch.db import sandbox
@@ -33,6 +36,27 @@ class Api(APIGatewayHttpResolver):
         self.revalidated = revalidated
         self.tells_story = tells_story
         self._fingerprint: bytes | None = None
+        self._request = threading.local()
+
+    # Powertools keeps the request being resolved in a class attribute (BaseRouter.current_event) that
+    # every resolver of the process shares: where functions run on threads (the local server), a route
+    # read another request's event (its path, body and token). Each resolver reads it from its own
+    # thread's state instead; in Lambda, one request at a time, the two are the same.
+    @property
+    def current_event(self) -> APIGatewayProxyEventV2:  # type: ignore[override]
+        return cast(APIGatewayProxyEventV2, getattr(self._request, "event", None) or BaseRouter.current_event)
+
+    @property
+    def lambda_context(self) -> Any:  # type: ignore[override]
+        return getattr(self._request, "context", None) or BaseRouter.lambda_context
+
+    def _route(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """Powertools' routing, validation and route, with this thread's request as the current event."""
+        self._request.event, self._request.context = self._to_proxy_event(dict(event)), context
+        try:
+            return super().resolve(event, context)
+        finally:
+            self._request.event = self._request.context = None
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         # API Gateway's authorizer runs before anything else; only under `sam local` is it ours to do.
@@ -70,7 +94,7 @@ class Api(APIGatewayHttpResolver):
         with sandbox.using(name):
             if self.revalidated and _method(event) == "GET":
                 return self._revalidate(event, context, name)
-            return super().resolve(event, context)
+            return self._route(event, context)
 
     def _revalidate(self, event: Mapping[str, Any], context: Any, name: str) -> dict[str, Any]:
         """A GET answered with its ETag, or 304 when the client holds the current answer: then one
@@ -85,7 +109,7 @@ class Api(APIGatewayHttpResolver):
             if version is not None and (held := conditional.matching(tags, request.tag(version))):
                 return conditional.not_modified(held)
         with db.reporting_story_version(request.versions.add):
-            response = super().resolve(event, context)
+            response = self._route(event, context)
         response.setdefault("headers", {})["Cache-Control"] = conditional.CACHE_CONTROL
         current = request.current_tag() if response.get("statusCode") == 200 else None
         if current is None:
