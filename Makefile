@@ -44,7 +44,7 @@ test: $(VENV)/.test-deps  ## run the tests against a real PostgreSQL (embedded u
 migrate: $(VENV)/.run-deps  ## run the migrate function: pending migrations, then the seed if absent
 	exec $(BIN)/python -m localdev migrate
 
-refresh: $(VENV)/.run-deps  ## run the daily refresh now: re-seed every stale story (sandbox seeded before today) around today
+refresh: $(VENV)/.run-deps  ## run the daily refresh now: re-seed every stale story (sandbox seeded around another day) around today
 	exec $(BIN)/python -m localdev refresh
 
 invoke: $(VENV)/.run-deps  ## invoke one function: make invoke FN=CustomerGetFunction EVENT=events/customer_get.json

@@ -34,18 +34,11 @@ def _prepare_environment() -> None:
 
 
 def _serve_as_runtime_login() -> None:
-    """On the embedded database, the routes connect as the API functions' login, as in AWS (rows
-    only, no DDL); a DATABASE_URL of your own is used as it is."""
-    from localdev.database import RUNTIME_LOGIN, runtime_url
-    from squelch import db
-    from squelch.db import roles
-    from squelch.settings import get_settings
+    """The routes connect as the API functions' login, as in AWS (rows only, no DDL, bound by
+    row-level security), on the embedded database and on your own alike."""
+    from localdev.runtime_login import use_runtime_login
 
-    if url := runtime_url():
-        roles.provision_login(db.connection(), RUNTIME_LOGIN, None)
-        db.close()
-        os.environ["DATABASE_URL"] = url
-        get_settings.cache_clear()
+    use_runtime_login()
 
 
 def _invoke(function_id: str, event: dict) -> object:
@@ -55,6 +48,16 @@ def _invoke(function_id: str, event: dict) -> object:
     if function_id not in functions:
         sys.exit(f"unknown function {function_id!r}; template.yaml has: {', '.join(sorted(functions))}")
     return runtime.invoke(functions[function_id], event)
+
+
+def _invoke_as_in_aws(function_id: str, event: dict) -> object:
+    """`make invoke`: the migrate function as the owner, as in AWS; any other after it, as the API
+    functions' login (the migration also makes sure the login's group exists)."""
+    migrate = "DatabaseMigrateFunction"
+    if function_id != migrate:
+        _invoke(migrate, {})
+        _serve_as_runtime_login()
+    return _invoke(function_id, event)
 
 
 def serve(host: str, port: int) -> None:
@@ -194,7 +197,7 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "sam-db":
         sam_database(args.host, args.port, args.sign_in_port)
     else:
-        print(json.dumps(_invoke(args.function, json.loads(args.event.read_text())), indent=2))
+        print(json.dumps(_invoke_as_in_aws(args.function, json.loads(args.event.read_text())), indent=2))
 
 
 if __name__ == "__main__":

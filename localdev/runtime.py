@@ -1,9 +1,11 @@
 """Invokes a function's handler the way the Lambda runtime does, in this process.
 
-The layer's package is importable (localdev/__init__.py) as under /opt/python; each function's app.py
-is loaded as its own module (they all share the name app.py) and initialised once, like a
-container. A lock per function gives one invocation at a time per "container", as Lambda does:
-the module-level resolver keeps per-request state.
+The layer's package is importable (localdev/__init__.py) as under /opt/python. Each function has a
+small pool of instances, as Lambda starts an execution environment for each concurrent request: an
+instance is its own load of the function's app.py (they all share the name app.py), initialised once
+like a container, and handles one invocation at a time (its module-level resolver keeps per-request
+state). A request that finds every instance busy waits for one, so concurrent requests to one
+function run side by side, as in AWS, up to the pool's size.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from __future__ import annotations
 import importlib.util
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from localdev.template import Function
 
-_modules: dict[str, ModuleType] = {}
-_locks: dict[str, threading.Lock] = {}
-_registry_lock = threading.Lock()
+# Instances per function: enough for the requests a presenter's console, a front end and a test run
+# at once; each holds its own database connection while it works (one per worker thread).
+INSTANCES_PER_FUNCTION = 4
 
 
 @dataclass
@@ -42,28 +46,77 @@ class LambdaContext:
         return 10_000
 
 
-def load_module(function: Function) -> ModuleType:
+class _Instances:
+    """One function's instances: the idle ones, reused most recent first (as warm containers are),
+    and a new one loaded when all are busy and the pool is not full."""
+
+    def __init__(self, function: Function) -> None:
+        self.function = function
+        self.idle: list[ModuleType] = []
+        self.loaded = 0
+        self.changed = threading.Condition()
+
+    def first(self) -> ModuleType:
+        """The module of an instance, for what every instance has alike (the route's resolver, to describe it)."""
+        with self.instance() as module:
+            return module
+
+    @contextmanager
+    def instance(self) -> Iterator[ModuleType]:
+        with self.changed:
+            while not self.idle and self.loaded >= INSTANCES_PER_FUNCTION:
+                self.changed.wait()
+            module = self.idle.pop() if self.idle else None
+            if module is None:
+                self.loaded += 1
+        if module is None:
+            try:  # outside the pool's lock: a cold start does not hold up the warm instances
+                module = _load(self.function, self.loaded)
+            except BaseException:
+                with self.changed:
+                    self.loaded -= 1
+                    self.changed.notify()
+                raise
+        try:
+            yield module
+        finally:
+            with self.changed:
+                self.idle.append(module)
+                self.changed.notify()
+
+
+_pools: dict[str, _Instances] = {}
+_registry_lock = threading.Lock()
+
+
+def _load(function: Function, number: int) -> ModuleType:
+    path = function.code_dir / f"{function.module}.py"
+    spec = importlib.util.spec_from_file_location(f"functions.{function.logical_id}.instance{number}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _instances(function: Function) -> _Instances:
     with _registry_lock:
-        if function.logical_id not in _modules:
-            path = function.code_dir / f"{function.module}.py"
-            spec = importlib.util.spec_from_file_location(f"functions.{function.logical_id}", path)
-            if spec is None or spec.loader is None:
-                raise ImportError(f"cannot load {path}")
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            _modules[function.logical_id] = module
-            _locks[function.logical_id] = threading.Lock()
-        return _modules[function.logical_id]
+        if function.logical_id not in _pools:
+            _pools[function.logical_id] = _Instances(function)
+        return _pools[function.logical_id]
+
+
+def load_module(function: Function) -> ModuleType:
+    """The function's module as one of its instances loaded it (loading the first if none is)."""
+    return _instances(function).first()
 
 
 def unload_all() -> None:
-    """Forget every loaded function, as if each had a new container: the next invocation loads it again."""
+    """Forget every loaded function, as if each had new containers: the next invocation loads it again."""
     with _registry_lock:
-        _modules.clear()
-        _locks.clear()
+        _pools.clear()
 
 
 def invoke(function: Function, event: dict[str, Any]) -> Any:
-    handler = getattr(load_module(function), function.handler)
-    with _locks[function.logical_id]:
-        return handler(event, LambdaContext(function.logical_id))
+    with _instances(function).instance() as module:
+        return getattr(module, function.handler)(event, LambdaContext(function.logical_id))

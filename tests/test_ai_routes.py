@@ -181,9 +181,11 @@ def test_texts_follow_the_data(story: DictConnection, monkeypatch) -> None:
 
 
 def test_contract_year_counts_from_the_customers_start(story: DictConnection, monkeypatch) -> None:
-    # The relationship started at D+143 minus two years (2024-04-15 for D = 2025-11-23); 200 days after D
-    # (2026-06-11) it is in its third year, which began on the renewal day.
-    use_environment(monkeypatch, DEMO_TODAY=(DEMO_DAY + timedelta(days=200)).isoformat())
+    # Given a relationship a year older than the story's (since 2023-04-15 rather than 2024-04-15, for
+    # D = 2025-11-23), 130 days after D (2026-04-02) it is in its third year, which began on 2025-04-15.
+    # (Past the renewal the story is not told at all: test_story_range.py.)
+    story.execute("UPDATE demo_customers SET customer_since = customer_since - interval '1 year'")
+    use_environment(monkeypatch, DEMO_TODAY=(DEMO_DAY + timedelta(days=130)).isoformat())
     draft = ok(email("Marcus Castellan"))
     assert draft["subject"] == "Re: Obsidian Black Renewal Discussion - Year Four Expectations"
     assert "You're right: Year Three was disappointing." in draft["body"]

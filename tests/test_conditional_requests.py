@@ -209,6 +209,11 @@ def test_another_customer_reference_has_its_own_tag(story: DictConnection) -> No
         "W/{tag}",
         '"other", {tag}',
         '"other",{tag} ,  "more"',
+        # RFC 9110 5.6.1: empty list elements are ignored
+        "{tag}, ",
+        ", {tag}",
+        '"other",, {tag}',
+        " , ,{tag},,",
     ],
 )
 def test_if_none_match_is_a_list_compared_weakly(story: DictConnection, header: str) -> None:

@@ -766,6 +766,23 @@ def test_a_default_story_that_is_not_todays_is_flagged(page: Any, console: str, 
 
 
 @needs_chromium
+def test_a_default_story_out_of_range_says_it_is_not_told(page: Any, console: str, monkeypatch) -> None:
+    from playwright.sync_api import expect
+
+    # Given the default story seeded 150 days before today: its renewal (D+143) has passed
+    use_environment(monkeypatch, DEMO_TODAY=(DEMO_DAY + timedelta(days=150)).isoformat())
+    sign_in(page, console)
+    # Then the console says the story is out of range and is not told until it is reset
+    expect(page.locator("#freshness")).to_have_class(re.compile("stale"))
+    expect(page.locator("#default-age")).to_contain_text(
+        "Warning: the default story is out of range: it is 150 days old (seeded around "
+        f"{DEMO_DAY}), past the year its dates hold for, so the API does not tell it (409 story_out_of_range)."
+    )
+    expect(row(page, "default").locator(".badge")).to_have_text("150 days old: out of range")
+    shot(page, "11-out-of-range-default")
+
+
+@needs_chromium
 def test_without_a_configured_provider_the_console_says_so(page: Any, console: str, monkeypatch) -> None:
     from playwright.sync_api import expect
 

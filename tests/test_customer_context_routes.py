@@ -267,7 +267,7 @@ def test_opportunity_insight_takes_every_figure_from_the_data(story: DictConnect
     # Given a changed value and competitor list, on a day in the second quarter
     story.execute("UPDATE demo_opportunities SET value = 2250000, competitors = ARRAY['Chronos']")
     story.execute("UPDATE demo_contacts SET name = 'Prof. Ada Stone' WHERE contact_id = 'aco-elena'")
-    use_environment(monkeypatch, DEMO_TODAY="2026-05-02")
+    use_environment(monkeypatch, DEMO_TODAY="2026-04-02")
     insight = ok("OpportunitiesListFunction")["opportunities"][0]["ai_insight"]
     assert insight == (
         "Ada's evaluation is driven by ONE feature: timezone-intelligent scheduling. If Squelch commits to "

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -142,3 +143,32 @@ def test_the_runtime_login_cannot_be_the_owner_or_a_powerful_role(story: DictCon
     story.execute(sql.SQL("CREATE ROLE {} CREATEDB").format(sql.Identifier(login_name)))
     with pytest.raises(roles.RoleError, match="must not"):
         roles.provision_login(story, login_name, "pw")
+
+
+def test_logins_provisioned_at_the_same_time_all_succeed(
+    story: DictConnection, app_database: str, login_name: str
+) -> None:
+    # Given eight runners that provision the same login at once, over and over (two deploys against one
+    # database, make run beside make refresh, two test sessions on one server), each on its own connection
+    rounds, runners = 4, 8
+    failures: list[BaseException] = []
+    start = threading.Barrier(runners)
+
+    def runner(number: int) -> None:
+        with psycopg.connect(app_database, autocommit=True) as conn:
+            for round_ in range(rounds):
+                start.wait()
+                try:
+                    roles.provision_login(conn, login_name, f"password-{round_}-{number}")
+                except Exception as error:
+                    failures.append(error)
+
+    threads = [threading.Thread(target=runner, args=(n,)) for n in range(runners)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then none of them failed, and the login is a member of squelch_runtime
+    assert not failures, [f"{type(f).__name__}: {f}" for f in failures[:3]]
+    member = story.execute("SELECT pg_has_role(%s, 'squelch_runtime', 'MEMBER') AS m", [login_name]).fetchone()
+    assert member == {"m": True}

@@ -245,3 +245,41 @@ def test_json_the_parser_cannot_take_is_a_400_malformed_json(story: DictConnecti
     # When it is posted, Then it is malformed JSON (400), not a crash (500)
     response = invoke("WorkflowStartFunction", event)
     assert response["statusCode"] == 400 and json.loads(response["body"])["error"]["code"] == "malformed_json"
+
+
+def test_each_resolver_sees_its_own_request_while_others_resolve_on_other_threads(story: DictConnection) -> None:
+    # Given two route functions' resolvers (the local server runs functions on threads; Powertools keeps
+    # the current event in a class attribute every resolver shares), one of them paused inside its route
+    import threading
+
+    from squelch.http import create_api
+
+    reached, go_on = threading.Event(), threading.Event()
+    slow, quick = create_api(), create_api()
+
+    @slow.get("/api/slow")
+    def slow_route() -> dict:
+        reached.set()
+        assert go_on.wait(10)
+        return {"request": slow.current_event.request_context.request_id, "path": slow.current_event.path}
+
+    @quick.get("/api/quick")
+    def quick_route() -> dict:
+        return {"request": quick.current_event.request_context.request_id}
+
+    def event(path: str, request_id: str) -> dict:
+        base = load_event("customer_get.json")
+        base["rawPath"] = base["requestContext"]["http"]["path"] = path
+        base["requestContext"] = {**base["requestContext"], "requestId": request_id}
+        return base
+
+    answers: list[dict] = []
+    thread = threading.Thread(target=lambda: answers.append(slow.resolve(event("/api/slow", "slow-one"), None)))
+    thread.start()
+    assert reached.wait(10)
+    # When the other resolves a request meanwhile
+    assert json.loads(quick.resolve(event("/api/quick", "quick-one"), None)["body"]) == {"request": "quick-one"}
+    go_on.set()
+    thread.join()
+    # Then the paused route still sees its own request, not the other's
+    assert json.loads(answers[0]["body"]) == {"request": "slow-one", "path": "/api/slow"}

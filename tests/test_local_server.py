@@ -12,14 +12,17 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
-from conftest import ROOT, http_request
+from conftest import DEMO_DAY, ROOT, body_of, http_request, invoke, load_event, use_environment
+from psycopg.conninfo import conninfo_to_dict
 
 from localdev import template
 from localdev.auth import issue_token
 from localdev.server import free_port
+from squelch import db
 
 
 def test_serves_every_route_declared_in_the_template(server: str, caplog: pytest.LogCaptureFixture) -> None:
@@ -116,3 +119,49 @@ with psycopg.connect(start_embedded(__import__('pathlib').Path(sys.argv[1]), 'sq
         for _ in range(2)
     ]
     assert counts == ["1", "2"]
+
+
+def two_stories_of_tickets(story: Any) -> None:
+    """A presenter's sandbox beside the default story: ten spike tickets in all, five in each."""
+    from squelch.domain import demo
+
+    demo.reset(story, DEMO_DAY, "act1-mid-planning", "acme")
+    assert story.execute("SELECT count(*) AS n FROM demo_support_tickets WHERE ticket_id = 'aco-4891'").fetchone() == {
+        "n": 2
+    }
+
+
+def test_on_your_own_database_the_routes_run_as_the_runtime_login(
+    story: Any, app_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given `DATABASE_URL=<your own PostgreSQL, as its owner> make run`, with two sandboxes in it
+    from localdev import __main__ as cli
+
+    use_environment(monkeypatch, DATABASE_URL=app_database)
+    two_stories_of_tickets(story)
+    # When it readies the functions' connection, as it does after migrating
+    cli._serve_as_runtime_login()
+    # Then the routes connect as the API functions' login, whom row-level security binds
+    assert conninfo_to_dict(os.environ["DATABASE_URL"])["user"] == "squelch_app"
+    tickets = body_of(invoke("TicketsListFunction", load_event("tickets_list.json")))
+    assert tickets["summary"]["total_tickets_2_weeks"] == 5
+    assert db.connection().info.user == "squelch_app"
+
+
+def test_make_invoke_runs_a_route_as_the_runtime_login(story: Any, app_database: str) -> None:
+    # Given your own database with two sandboxes
+    two_stories_of_tickets(story)
+    # When `make invoke` runs a route function on it
+    env = {**os.environ, "DATABASE_URL": app_database, "DEMO_TODAY": DEMO_DAY.isoformat()}
+    done = subprocess.run(
+        [sys.executable, "-m", "localdev", "invoke", "TicketsListFunction", "events/tickets_list.json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    # Then it answers from the default sandbox alone, as the API functions' login
+    answer = json.loads(json.loads(done.stdout)["body"])
+    assert answer["summary"]["total_tickets_2_weeks"] == 5

@@ -4,6 +4,7 @@ request's id as correlation id, cold-start, reset and AI-fallback metrics, and n
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from conftest import DictConnection, body_of, invoke, load_event, use_environment
@@ -147,3 +148,36 @@ def test_a_failed_reset_counts_one_failure(story: DictConnection, metrics_on, ca
     assert [(unit, values) for unit, values, _ in counted(emitted(capsys.readouterr().out), "DemoResetFailures")] == [
         ("Count", [1.0])
     ]
+
+
+def test_each_request_logs_under_its_own_function_and_correlation_id_while_others_run(
+    story: DictConnection, log_output, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a profile request that fails after another function's request has run on another thread
+    # in the meantime (the local server runs functions on a pool of threads)
+    from squelch.domain import customers
+
+    reached, go_on = threading.Event(), threading.Event()
+
+    def failing_profile(ref: str) -> None:
+        reached.set()
+        assert go_on.wait(10)
+        raise RuntimeError("the profile broke")
+
+    monkeypatch.setattr(customers, "profile", failing_profile)
+    failing = load_event("customer_get.json")
+    failing["requestContext"] = {**failing["requestContext"], "requestId": "request-that-fails"}
+    other = load_event("health_get.json")
+    other["requestContext"] = {**other["requestContext"], "requestId": "request-meanwhile"}
+    answers: list[dict] = []
+    thread = threading.Thread(target=lambda: answers.append(invoke("CustomerGetFunction", failing)))
+    thread.start()
+    assert reached.wait(10)
+    assert invoke("HealthGetFunction", other)["statusCode"] == 200
+    go_on.set()
+    thread.join()
+    # When its traceback is logged, Then it is under its own function and its own request's id
+    assert answers[0]["statusCode"] == 500
+    [line] = [json.loads(text) for text in log_output.getvalue().splitlines() if '"unhandled error"' in text]
+    assert (line["function_name"], line["correlation_id"]) == ("CustomerGetFunction", "request-that-fails")
+    assert "the profile broke" in line["exception"]

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -173,6 +175,36 @@ def test_planned_has_the_workflow_done_and_the_plan_completed(story: DictConnect
     assert start_in("rehearsal")["statusCode"] == 201
 
 
+@pytest.mark.parametrize("days_ahead", [0, 1])
+@pytest.mark.parametrize("checkpoint", ["act1-mid-planning", "act1-planned"])
+def test_a_checkpoint_stamps_nothing_later_than_its_reset(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch, checkpoint: str, days_ahead: int
+) -> None:
+    # Given a demo day D of today, or of tomorrow, which is today before 09:00 as far as its sessions'
+    # hours (09:00, 09:25 and 10:05 on D) are concerned, whatever the hour the test runs at
+    day = datetime.now(UTC).date() + timedelta(days=days_ahead)
+    use_environment(monkeypatch, DEMO_ANCHOR_DATE=day.isoformat(), DEMO_TODAY=None)
+    # When a sandbox is reset to the checkpoint
+    reset_id = created("early", checkpoint)["reset_id"]
+    moment = one(story, "SELECT requested_at FROM demo_reset_log WHERE reset_id = %s", reset_id)["requested_at"]
+    # Then the checkpoint's session (the only rows the story stamps on D itself) is not stamped after
+    # the moment of the reset
+    stamps = one(
+        story,
+        "SELECT max(created_at) AS created, max(updated_at) AS updated"
+        " FROM demo_workflow_state WHERE sandbox = 'early'",
+    )
+    assert stamps["created"] <= stamps["updated"] <= moment, (moment, stamps)
+    # And a step saved now is not earlier than the session it is saved in
+    if checkpoint == "act1-mid-planning":
+        session_id = body_of(start_in("early"))["session_id"]
+        event = in_sandbox(with_session("workflow_step_save.json", session_id), "early")
+        event["body"] = json.dumps({"step": 3, "data": {}})
+        assert invoke("WorkflowStepSaveFunction", event)["statusCode"] == 200
+        saved = one(story, "SELECT created_at, updated_at FROM demo_workflow_state WHERE session_id = %s", session_id)
+        assert saved["created_at"] <= saved["updated_at"]
+
+
 # ---- isolation
 
 
@@ -226,16 +258,34 @@ def test_resets_deletes_and_workflow_writes_leave_other_sandboxes_untouched(stor
         assert {name: rows_of(story, name) for name in before} == before, touched
 
 
-def test_two_presenters_reset_while_a_third_reads_the_default_story(story: DictConnection) -> None:
+def test_two_presenters_reset_while_a_third_reads_the_default_story(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     created("alice")
     created("bob")
+    # The time each reset spends inside its function, re-seeding (waiting for an instance is not in it)
+    from squelch.domain import demo
+
+    spans: dict[str, list[tuple[float, float]]] = {"alice": [], "bob": []}
+    seed = demo.reset
+
+    def timed_reset(*args: Any, **kwargs: Any) -> Any:
+        began = time.monotonic()
+        try:
+            return seed(*args, **kwargs)
+        finally:
+            spans[args[3]].append((began, time.monotonic()))
+
+    monkeypatch.setattr(demo, "reset", timed_reset)
     failures: list[str] = []
     statuses: Counter[int] = Counter()
     stop = threading.Event()
+    together = threading.Barrier(2)
 
     def presenter(name: str) -> None:
         try:
             for checkpoint in ["act1-start", "act1-mid-planning", "act1-planned"] * 3 + ["act1-start"]:
+                together.wait()
                 response = reset(name, checkpoint)
                 statuses[response["statusCode"]] += 1
                 if response["statusCode"] != 200:
@@ -272,6 +322,9 @@ def test_two_presenters_reset_while_a_third_reads_the_default_story(story: DictC
     assert not failures, failures[:3]
     assert statuses[200] == 20
     assert one(story, "SELECT count(*) AS n FROM demo_workflow_state WHERE sandbox = 'default'")["n"] == 0
+    # And the two presenters' resets did run at the same time (each has its own function instance)
+    overlapping = [(a, b) for a in spans["alice"] for b in spans["bob"] if a[0] < b[1] and b[0] < a[1]]
+    assert len(overlapping) >= 5, f"only {len(overlapping)} of 10 rounds overlapped"
 
 
 # ---- listing, deleting, limits
@@ -299,6 +352,17 @@ def test_presenters_list_the_sandboxes(story: DictConnection) -> None:
         0,
     )
     assert alpha["created_at"] and alpha["last_activity_at"] >= alpha["created_at"]
+
+
+def test_the_listing_does_not_depend_on_the_header(story: DictConnection) -> None:
+    # Given a front end that sends its sandbox's header on every call, as the contract says, and whose
+    # sandbox was deleted
+    created("alpha")
+    assert invoke("SandboxDeleteFunction", delete_event("alpha"))["statusCode"] == 204
+    # When it lists the sandboxes with that header, Then it gets the list (which spans every sandbox)
+    response = invoke("SandboxesListFunction", in_sandbox(load_event("sandboxes_list.json"), "alpha"))
+    assert response["statusCode"] == 200, response["body"]
+    assert [s["name"] for s in body_of(response)["sandboxes"]] == ["default"]
 
 
 def test_deleting_a_sandbox_removes_everything_in_it(story: DictConnection) -> None:
@@ -435,17 +499,35 @@ def test_resets_of_different_sandboxes_do_not_wait_for_each_other(story: DictCon
                 db.close()
                 done.set()
 
+        # And another reset of alpha waits for it in a DemoResetFunction instance (as in Lambda, where
+        # each concurrent request has an instance of its own)
+        waited = threading.Event()
+        second = threading.Thread(target=then, args=(lambda: reset("alpha"), waited))
+        second.start()
+        wait_for_lock_waiters(alpha_reset, 1)
         worker = threading.Thread(target=then, args=(lambda: reset("beta"), finished))
         worker.start()
         assert finished.wait(10), "beta's reset waited for alpha's"
+        assert not waited.is_set()
         # While a write in alpha does wait for alpha's reset
         writer = threading.Thread(target=then, args=(lambda: start_in("alpha"), blocked))
         writer.start()
         assert not blocked.wait(1)
         alpha_reset.rollback()
-    assert blocked.wait(10)
+    assert blocked.wait(10) and waited.wait(10)
     worker.join()
     writer.join()
+    second.join()
+
+
+def wait_for_lock_waiters(conn: psycopg.Connection[Any], count: int, timeout: float = 10) -> None:
+    """Until `count` sessions of the database wait for a lock (a row, a transaction, an advisory lock)."""
+    deadline = time.monotonic() + timeout
+    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    with psycopg.connect(conn.info.dsn, password=conn.info.password, autocommit=True) as watcher:
+        while (waiting := watcher.execute(query).fetchone()[0]) < count:  # type: ignore[index]
+            assert time.monotonic() < deadline, f"{waiting} sessions wait for a lock, not {count}"
+            time.sleep(0.01)
 
 
 @pytest.mark.parametrize("checkpoint", ["act1-mid-planning", "act1-planned"])

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import DEMO_DAY, DictConnection, body_of, invoke, load_event, one, use_environment
-from test_sandboxes import created, get, rows_of, session_ids
+from test_sandboxes import created, delete_event, get, rows_of, session_ids
 
 from squelch.domain import refresh as refresh_module
 from squelch.observability import metrics
@@ -209,12 +209,22 @@ def test_a_story_reset_since_the_survey_is_left_as_its_presenter_made_it(
     assert rows_of(story, "default") == rows and reset_log_size(story) == logged
 
 
-def test_a_sandbox_deleted_since_the_survey_is_nothing_to_do(story: DictConnection) -> None:
-    # Given a sandbox the survey found stale, which a presenter then deleted before its turn came
-    sandboxes = one(story, "SELECT count(*) AS n FROM demo_sandboxes")["n"]
-    # When the refresh reaches it, Then it is current (nothing to refresh), not an error, and creates nothing
-    assert refresh_module._refresh("deleted-meanwhile", TEN_DAYS_LATER) == "current"
-    assert one(story, "SELECT count(*) AS n FROM demo_sandboxes")["n"] == sandboxes
+def test_a_sandbox_deleted_since_the_survey_is_nothing_to_do(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a stale, idle sandbox the survey found, which a presenter then deleted before its turn came
+    # (a delete while the refresh is at work on it: test_sandbox_races.py)
+    created("gone")
+    idle(story, "gone")
+    ten_days_on(monkeypatch)
+    assert sandbox_row(story, "gone")["anchor_date"] < TEN_DAYS_LATER  # stale: the survey lists it
+    assert invoke("SandboxDeleteFunction", delete_event("gone"))["statusCode"] == 204
+    logged = reset_log_size(story)
+    # When the refresh reaches it, Then it is current (nothing to refresh), not an error, and brings nothing back
+    assert refresh_module._refresh("gone", TEN_DAYS_LATER) == "current"
+    assert one(story, "SELECT count(*) AS n FROM demo_sandboxes WHERE name = 'gone'")["n"] == 0
+    assert rows_of(story, "gone") == {table: [] for table in rows_of(story, "gone")}
+    assert reset_log_size(story) == logged
 
 
 def test_saving_a_step_counts_as_activity(story: DictConnection, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -233,3 +243,21 @@ def test_saving_a_step_counts_as_activity(story: DictConnection, monkeypatch: py
     # Then the presenter's story stays as it is
     assert refresh()["skipped_busy"] == ["default"]
     assert session_ids(story, "default") == [session_id]
+
+
+@pytest.mark.parametrize("days_ahead", [311, 5])
+def test_a_story_dated_ahead_is_told_around_today_again(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch, days_ahead: int
+) -> None:
+    # Given a rehearsal with DEMO_ANCHOR_DATE pinned ahead of today, then a plain run again, the sandbox idle
+    use_environment(monkeypatch, DEMO_ANCHOR_DATE=(DEMO_DAY + timedelta(days=days_ahead)).isoformat())
+    created("rehearsal")
+    idle(story, "default", "rehearsal")
+    use_environment(monkeypatch, DEMO_ANCHOR_DATE=None)
+    assert sandbox_row(story, "rehearsal")["anchor_date"] == DEMO_DAY + timedelta(days=days_ahead)
+    # When the refresh runs
+    summary = refresh()
+    # Then the story dated ahead is told around today, as one dated behind would be; today's is left alone
+    assert summary["refreshed"] == ["rehearsal"]
+    profile = body_of(get("CustomerGetFunction", "rehearsal"))
+    assert (profile["days_to_renewal"], profile["story_age_days"]) == (143, 0)

@@ -97,13 +97,17 @@ ERROR_DESCRIPTIONS = {
     "415": "A body was sent that is not declared as JSON (Content-Type must be application/json).",
     "422": "A field is missing or invalid; details lists each problem.",
     "500": "Unexpected server error; it is logged with the request id.",
-    "503": "The database cannot be reached (database_unavailable) or has no free connection (database_busy); "
-    "retry shortly.",
+    "503": "The database cannot be reached (database_unavailable), has no free connection (database_busy), or "
+    "rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly.",
 }
+STORY_OUT_OF_RANGE = (
+    "story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told "
+    "until its sandbox is reset (POST /api/demo/reset) or refreshed."
+)
 ERROR_HEADERS = {
     "503": {
         "Retry-After": {
-            "description": "Seconds to wait before retrying; sent with database_busy.",
+            "description": "Seconds to wait before retrying; sent with database_busy and database_conflict.",
             "required": False,
             "schema": {"type": "integer", "minimum": 1},
         }
@@ -134,6 +138,7 @@ def build() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     revalidated: list[dict[str, Any]] = []
+    telling: list[dict[str, Any]] = []  # operations that may answer 409 story_out_of_range
     for function in template.load().values():
         if not function.routes:
             continue
@@ -145,6 +150,8 @@ def build() -> dict[str, Any]:
             paths.setdefault(path, {}).update(item)
             if app.revalidated and "get" in item:
                 revalidated.append(item["get"])
+            if app.tells_story:
+                telling.extend(item.values())
         schemas.update(part.get("components", {}).get("schemas", {}))
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(name, None)
@@ -155,6 +162,9 @@ def build() -> dict[str, Any]:
             operation["operationId"] = operation["operationId"].split("_api_")[0]
             operation["parameters"] = [*operation.get("parameters", []), SANDBOX_REF]
             responses = operation.setdefault("responses", {})
+            if any(operation is t for t in telling):
+                own = responses.get("409", {}).get("description")
+                responses["409"] = {"description": f"{own} Or {STORY_OUT_OF_RANGE}" if own else STORY_OUT_OF_RANGE}
             for status in _error_statuses(operation):
                 # A route's own words for an error win over ours; Powertools' generic ones do not.
                 described = responses.get(status, {}).get("description")

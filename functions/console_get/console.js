@@ -211,10 +211,10 @@
     return `${days} day${days === 1 ? "" : "s"} old`;
   }
 
-  function ageBadge(days) {
+  function ageBadge(days, state) {
     const badge = document.createElement("span");
     badge.className = `badge ${days === 0 ? "fresh" : "stale"}`;
-    badge.textContent = ageText(days);
+    badge.textContent = state === "out_of_range" ? `${ageText(days)}: out of range` : ageText(days);
     return badge;
   }
 
@@ -281,7 +281,7 @@
       row.append(
         cell(null, span("name", sandbox.name), span("sub", isDefault ? "what front ends without the header show" : `X-Demo-Sandbox: ${sandbox.name}`)),
         cell("Checkpoint", span("checkpoint", sandbox.checkpoint)),
-        cell("Story", ageBadge(sandbox.story_age_days), span("sub", `seeded around ${sandbox.anchor_date}`)),
+        cell("Story", ageBadge(sandbox.story_age_days, sandbox.story_state), span("sub", `seeded around ${sandbox.anchor_date}`)),
         cell("Last activity", span("activity", since(sandbox.last_activity_at)), span("sub", new Date(sandbox.last_activity_at).toLocaleString("en-GB"))),
         actions,
       );
@@ -294,7 +294,9 @@
       freshness.className = `card ${fresh ? "fresh" : "stale"}`;
       $("default-age").textContent = fresh
         ? `The default story is today's: it was seeded around ${fallback.anchor_date}.`
-        : `Warning: the default story is not today's. It is ${ageText(fallback.story_age_days)} (seeded around ${fallback.anchor_date}): its dates have drifted from the demo's. Reset it before you present, or wait for the daily refresh.`;
+        : fallback.story_state === "out_of_range"
+          ? `Warning: the default story is out of range: it is ${ageText(fallback.story_age_days)} (seeded around ${fallback.anchor_date}), past the year its dates hold for, so the API does not tell it (409 story_out_of_range). Reset it, or wait for the daily refresh.`
+          : `Warning: the default story is not today's. It is ${ageText(fallback.story_age_days)} (seeded around ${fallback.anchor_date}): its dates have drifted from the demo's. Reset it before you present, or wait for the daily refresh.`;
     }
   }
 

@@ -10,7 +10,7 @@ from squelch.models.common import CustomerRef
 from squelch.models.customers import CustomerProfile
 from squelch.observability import observed
 
-app = create_api(revalidated=True)
+app = create_api(revalidated=True, tells_story=True)
 
 
 @app.get("/api/customers/<customer_ref>", summary="The customer's profile and current contract.", tags=["customers"])

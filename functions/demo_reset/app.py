@@ -21,8 +21,8 @@ app = create_api()
     tags=["demo"],
     security=[{"DemoJwt": []}],
     responses={
-        200: {"description": "Reset.", "content": {"application/json": {"model": ResetResponse}}},
-        409: {"description": "A new sandbox would exceed the limit (sandbox_limit_reached); delete one first."},
+        200: {"description": "Reset (or created).", "content": {"application/json": {"model": ResetResponse}}},
+        409: {"description": "sandbox_limit_reached: creating one more sandbox than DemoMaxSandboxes allows."},
     },
 )
 def reset_demo(request: Annotated[ResetRequest | None, Body()] = None) -> ResetResponse:

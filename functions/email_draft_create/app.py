@@ -9,7 +9,7 @@ from squelch.http import create_api
 from squelch.models.ai import EmailDraft, EmailDraftRequest
 from squelch.observability import observed
 
-app = create_api()
+app = create_api(tells_story=True)
 
 
 @app.post(

@@ -11,7 +11,7 @@ from squelch.models.common import CustomerRef
 from squelch.models.opportunities import OpportunityList
 from squelch.observability import observed
 
-app = create_api(revalidated=True)
+app = create_api(revalidated=True, tells_story=True)
 
 
 @app.get(

@@ -9,7 +9,7 @@ from squelch.http import create_api
 from squelch.models.ai import CustomerRequest, RiskAnalysis
 from squelch.observability import observed
 
-app = create_api()
+app = create_api(tells_story=True)
 
 
 @app.post("/api/ai/risk-analysis", summary="Risk analysis of a customer account.", tags=["ai"])

@@ -1,4 +1,4 @@
-"""The daily refresh: re-seeds every stale story (each sandbox seeded before today) around today.
+"""The daily refresh: re-seeds every stale story (each sandbox seeded around another day than today) around today.
 
 Run by the StoryRefreshSchedule rule early each morning (UTC), by hand with
 `sam remote invoke StoryRefreshFunction`, and locally with `make refresh`.

@@ -10,7 +10,7 @@ from squelch.models.common import SessionId
 from squelch.models.workflows import WorkflowContext
 from squelch.observability import observed
 
-app = create_api(revalidated=True)
+app = create_api(revalidated=True, tells_story=True)
 
 
 @app.get(

@@ -11,7 +11,7 @@ from squelch.http import create_api
 from squelch.models.workflows import StartedWorkflow, StartWorkflowRequest
 from squelch.observability import observed
 
-app = create_api()
+app = create_api(tells_story=True)
 
 
 @app.post(

@@ -827,6 +827,12 @@ export interface components {
              */
             story_age_days: number;
             /**
+             * Story State
+             * @description current: seeded around today; stale: around an earlier day, still told as of today; ahead: around a later day, still told as of today (what has not happened yet is not shown); out_of_range: today is not in the year before its renewal, so its routes answer 409 story_out_of_range until it is reset (or refreshed).
+             * @enum {string}
+             */
+            story_state: "current" | "stale" | "ahead" | "out_of_range";
+            /**
              * Created At
              * Format: date-time
              */
@@ -1175,7 +1181,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The recipient names several contacts; resend with one of their contact_ids. */
+            /** @description The recipient names several contacts; resend with one of their contact_ids. Or story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told until its sandbox is reset (POST /api/demo/reset) or refreshed. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1220,10 +1226,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1287,6 +1293,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told until its sandbox is reset (POST /api/demo/reset) or refreshed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
@@ -1323,10 +1338,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1390,6 +1405,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told until its sandbox is reset (POST /api/demo/reset) or refreshed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
@@ -1426,10 +1450,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1506,6 +1530,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told until its sandbox is reset (POST /api/demo/reset) or refreshed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
@@ -1542,10 +1575,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1622,6 +1655,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told until its sandbox is reset (POST /api/demo/reset) or refreshed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
@@ -1658,10 +1700,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1738,6 +1780,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told until its sandbox is reset (POST /api/demo/reset) or refreshed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
@@ -1774,10 +1825,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1854,6 +1905,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told until its sandbox is reset (POST /api/demo/reset) or refreshed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
@@ -1890,10 +1950,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1970,6 +2030,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told until its sandbox is reset (POST /api/demo/reset) or refreshed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
@@ -2006,10 +2075,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2086,6 +2155,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told until its sandbox is reset (POST /api/demo/reset) or refreshed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
@@ -2122,10 +2200,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2151,7 +2229,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Reset. */
+            /** @description Reset (or created). */
             200: {
                 headers: {
                     Vary: components["headers"]["Vary"];
@@ -2198,7 +2276,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A new sandbox would exceed the limit (sandbox_limit_reached); delete one first. */
+            /** @description sandbox_limit_reached: creating one more sandbox than DemoMaxSandboxes allows. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2243,10 +2321,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2351,10 +2429,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2470,10 +2548,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2548,6 +2626,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told until its sandbox is reset (POST /api/demo/reset) or refreshed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
@@ -2584,10 +2671,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2664,6 +2751,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told until its sandbox is reset (POST /api/demo/reset) or refreshed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The request body (any method's) is over 256 KiB. */
             413: {
                 headers: {
@@ -2700,10 +2796,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2815,10 +2911,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached (database_unavailable) or has no free connection (database_busy); retry shortly. */
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying; sent with database_busy. */
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };

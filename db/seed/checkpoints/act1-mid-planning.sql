@@ -2,6 +2,9 @@
 -- workflow: the session is open, steps 1 (contract) and 2 (stakeholders) saved, step 3 next.
 -- Run after obsidian_black.sql, in the same transaction (squelch.demo_anchor and squelch.sandbox set).
 -- Every lookup names the sandbox: the owner, who may run this too, sees every sandbox's rows.
+-- The session's hours on D are never later than the reset itself (now(): a reset before them, or
+-- with D ahead of today, stamps the reset's moment), so no timestamp lies in the future and a step
+-- saved later is never dated before its session.
 
 INSERT INTO demo_workflow_state (
     session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
@@ -21,5 +24,5 @@ INSERT INTO demo_workflow_state (
                 jsonb_build_object('contact_id', 'aco-marcus', 'role', 'decision maker', 'stance', 'frustrated'),
                 jsonb_build_object('contact_id', 'aco-elena', 'role', 'expansion sponsor', 'stance', 'evaluating')),
             'priority_contact_id', 'aco-elena')),
-    demo_time(0, '09:00'), demo_time(0, '09:25')
+    least(demo_time(0, '09:00'), now()), least(demo_time(0, '09:25'), now())
 );

@@ -2,6 +2,9 @@
 -- saved, the session completed, and the plan it produced agreed (demo_complete_plan).
 -- Run after obsidian_black.sql, in the same transaction (squelch.demo_anchor and squelch.sandbox set).
 -- Every lookup names the sandbox: the owner, who may run this too, sees every sandbox's rows.
+-- The session's hours on D are never later than the reset itself (now(): a reset before them, or
+-- with D ahead of today, stamps the reset's moment), so no timestamp lies in the future and a step
+-- saved later is never dated before its session.
 
 INSERT INTO demo_workflow_state (
     session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
@@ -29,7 +32,7 @@ INSERT INTO demo_workflow_state (
             'plan_id', (SELECT plan_id FROM demo_strategic_plans
                         WHERE sandbox = current_setting('squelch.sandbox') AND customer_id = 'aco-001')),
         'step_5', jsonb_build_object('artifact', 'review', 'approved', true)),
-    demo_time(0, '09:00'), demo_time(0, '10:05')
+    least(demo_time(0, '09:00'), now()), least(demo_time(0, '10:05'), now())
 );
 
 SELECT demo_complete_plan('aco-001');

@@ -8,13 +8,16 @@ The Tracer is built only when tracing is on: its X-Ray SDK pulls in botocore and
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.utilities import jmespath_utils
 
 logger = Logger(service="squelch")
 metrics = Metrics(namespace="Squelch", service="squelch")
@@ -34,5 +37,21 @@ def observed(handler: Handler) -> Handler:
         from aws_lambda_powertools import Tracer
 
         wrapped = Tracer(service="squelch").capture_lambda_handler(wrapped)
-    logged = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-    return cast(Handler, logged(wrapped))  # Powertools' decorators keep the signature but do not type it
+    cold_start = True  # observed() runs once per loaded module: once per container
+
+    @functools.wraps(handler)
+    def logged(event: dict[str, Any], context: Any) -> Any:
+        nonlocal cold_start
+        first, cold_start = cold_start, False
+        # What Powertools' inject_lambda_context(clear_state=True) adds, but into this thread's own keys:
+        # inject_lambda_context writes into the formatter every thread shares, so where handlers run
+        # on threads (the local server) a traceback was logged under another request's function and id.
+        logger.thread_safe_clear_keys()
+        logger.thread_safe_append_keys(
+            cold_start=first,
+            **build_lambda_context_model(context).__dict__,
+            correlation_id=jmespath_utils.query(envelope=correlation_paths.API_GATEWAY_HTTP, data=event),
+        )
+        return wrapped(event, context)
+
+    return cast(Handler, logged)

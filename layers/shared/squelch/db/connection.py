@@ -6,6 +6,7 @@ handlers at once on a thread pool, gives each worker its own connection as Lambd
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
@@ -133,9 +134,46 @@ LOST_DURING_WRITE = (
     "The database connection was lost while saving; the change may have been applied. "
     "Read the current state before trying again."
 )
+REFUSED = "The database refused the change and rolled it back; nothing was applied. Try again."
+CONFLICT = (
+    "The change met another one at the same moment and the database rolled it back; nothing was applied. Try again."
+)
+# A transaction the server rolls back to break a deadlock or a serialization failure did nothing:
+# it runs again (this many times in all), after a short random pause that keeps two rivals apart.
+ROLLED_BACK = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+ROLLED_BACK_ATTEMPTS = 3
+
+
+class _RolledBack(Exception):
+    """The server rolled the whole transaction back to break a deadlock or a serialization failure."""
+
+    def __init__(self, error: psycopg.Error) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def run(work: Callable[[Connection], T], *, read_only: bool = False, creates_sandbox: bool = False) -> T:
+    """Run work(conn) in one transaction, in the request's sandbox, and return its result (see
+    _run_once). A transaction the server rolled back to break a deadlock or a serialization failure
+    runs again, up to ROLLED_BACK_ATTEMPTS times in all; then the caller gets a 503 saying nothing
+    was applied."""
+    attempt = 1
+    while True:
+        try:
+            return _run_once(work, read_only, creates_sandbox)
+        except _RolledBack as rolled_back:
+            error = rolled_back.error
+            if attempt == ROLLED_BACK_ATTEMPTS:
+                raise Unavailable("database_conflict", CONFLICT, retry_after=1) from error
+            logger.warning(
+                "transaction rolled back by the database; running it again",
+                extra={"sqlstate": error.sqlstate, "attempt": attempt},
+            )
+            time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311 (a pause, not a secret)
+            attempt += 1
+
+
+def _run_once(work: Callable[[Connection], T], read_only: bool, creates_sandbox: bool) -> T:
     """Run work(conn) in one transaction, in the request's sandbox, and return its result.
 
     The transaction names the sandbox to PostgreSQL, whose row-level security then shows the API
@@ -147,19 +185,26 @@ def run(work: Callable[[Connection], T], *, read_only: bool = False, creates_san
     use, at BEGIN, before any of the work is sent: then the work runs again on a fresh connection.
     A failure after BEGIN may come after the server committed (the answer to COMMIT lost), so
     writes are not run again: the caller gets a 503 saying the change may have been applied. Reads
-    may run again whenever the connection broke.
+    may run again whenever the connection broke. An error the server answered over a connection that
+    still works (a deadlock, a timeout) rolled the transaction back: nothing was applied.
     """
     try:
         return _in_transaction(connection(), work, read_only, creates_sandbox)
     except _BrokenBeforeWork:
         pass
     except psycopg.OperationalError as error:
-        if not (read_only and _broken()):
-            raise Unavailable("database_unavailable", LOST if read_only else LOST_DURING_WRITE) from error
+        if not _broken():
+            if error.sqlstate in ROLLED_BACK:
+                raise _RolledBack(error) from error  # run() runs it again
+            raise Unavailable("database_unavailable", LOST if read_only else REFUSED) from error
+        if not read_only:
+            raise Unavailable("database_unavailable", LOST_DURING_WRITE) from error
     close()
     try:
         return _in_transaction(connection(), work, read_only, creates_sandbox)
     except (_BrokenBeforeWork, psycopg.OperationalError) as error:
+        if isinstance(error, psycopg.Error) and error.sqlstate in ROLLED_BACK and not _broken():
+            raise _RolledBack(error) from error  # run() runs it again
         raise Unavailable("database_unavailable", LOST) from error
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 
@@ -13,10 +13,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from squelch import clock, db
 from squelch.db import Connection, credentials, migrations, roles, sandbox
 from squelch.db.connection import sandbox_not_found
-from squelch.domain.customers import DEMO_CUSTOMER_ID
+from squelch.domain.customers import DEMO_CUSTOMER_ID, story_holds
 from squelch.errors import BadRequest, Conflict, DomainError, Invalid, Unavailable
 from squelch.models.common import from_row
-from squelch.models.demo import ResetResponse, SandboxInfo, SandboxList
+from squelch.models.demo import ResetResponse, SandboxInfo, SandboxList, StoryState
 from squelch.observability import logger, metrics
 from squelch.queries import demo as queries
 from squelch.settings import get_settings
@@ -25,6 +25,8 @@ START = "act1-start"
 # The points of the story a sandbox can start from: the story alone, or the story with the
 # presenter's work up to a point of the demo (db/seed/checkpoints/<name>.sql).
 CHECKPOINTS = (START, "act1-mid-planning", "act1-planned")
+# The story's renewal is D+143 (db/seed/obsidian_black.sql; a test holds the two equal).
+RENEWAL_DAYS = 143
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,9 @@ def reset_demo(confirm: object, checkpoint: str | None, requested_by: str, sourc
     anchor, name, settings = clock.demo_anchor(), sandbox.current(), get_settings()
 
     def unit(conn: Connection) -> tuple[ResetResult, int, list[str]]:
+        # The story lock first: a reset or delete of this sandbox under way finishes before this one
+        # asks whether the sandbox exists, so a sandbox this reset creates is always counted.
+        queries.lock_story_for_reset(conn, name)
         removed: list[str] = []
         if not queries.sandbox_exists(conn, name):
             queries.lock_sandbox_creation(conn)
@@ -164,12 +169,29 @@ def reset_demo(confirm: object, checkpoint: str | None, requested_by: str, sourc
 
 
 def sandboxes() -> SandboxList:
-    """Every sandbox, the default first, then the most recently active."""
-    rows = db.run(queries.list_sandboxes, read_only=True)
+    """Every sandbox, the default first, then the most recently active, whichever sandbox the
+    request names (a front end whose own sandbox was deleted can still list the others)."""
+    with sandbox.using(sandbox.DEFAULT):  # the directory of sandboxes is not inside one
+        rows = db.run(queries.list_sandboxes, read_only=True)
     today = clock.today()
     return SandboxList(
-        sandboxes=[from_row(SandboxInfo, row, story_age_days=(today - row.anchor_date).days) for row in rows]
+        sandboxes=[
+            from_row(
+                SandboxInfo,
+                row,
+                story_age_days=(today - row.anchor_date).days,
+                story_state=story_state(row.anchor_date, today),
+            )
+            for row in rows
+        ]
     )
+
+
+def story_state(anchor: date, today: date) -> StoryState:
+    """How a story seeded around anchor reads today (SandboxInfo.story_state)."""
+    if not story_holds(anchor + timedelta(days=RENEWAL_DAYS), today):
+        return "out_of_range"
+    return "current" if anchor == today else "stale" if anchor < today else "ahead"
 
 
 def delete_sandbox(name: str) -> None:

@@ -1,8 +1,10 @@
 """The daily refresh: a demo that is always today's.
 
-A story is told around the day D it was seeded on; days later its renewal is further away and its
-ticket spike has aged out of the two-week window. Once a day the refresh re-seeds every sandbox
-whose D is before today from the checkpoint it was at, unless a presenter is at work in it.
+A story is told around the day D it was seeded on; days later its renewal is closer and its ticket
+spike has aged out of the two-week window, and once its renewal has come it is no longer told at all
+(squelch.domain.customers.story_holds). Once a day the refresh re-seeds every sandbox whose D is not
+today (before it, or ahead of it after a rehearsal with a pinned DEMO_ANCHOR_DATE) from the
+checkpoint it was at, unless a presenter is at work in it.
 """
 
 from __future__ import annotations

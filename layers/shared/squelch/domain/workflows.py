@@ -13,7 +13,8 @@ from typing import Any, NoReturn
 
 from squelch import clock, db
 from squelch.db import Connection, sandbox
-from squelch.domain.customers import customer_not_found
+from squelch.db.connection import sandbox_not_found
+from squelch.domain.customers import check_story_holds, customer_not_found
 from squelch.domain.health import risk_level
 from squelch.errors import Conflict, Invalid, NotFound
 from squelch.models.common import from_row
@@ -67,13 +68,14 @@ def _customer_context(customer: Customer) -> CustomerContext:
 
 def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]:
     """The open session of this customer and type, created if there is none. True when created."""
-    kind = _workflow_type(workflow_type)
+    kind, today = _workflow_type(workflow_type), clock.today()
 
     def unit(conn: Connection) -> tuple[Customer, queries.Session, bool]:
         demo_queries.lock_story_for_write(conn, sandbox.current())
         customer = customer_queries.resolve(conn, customer_ref)
         if customer is None:
-            raise customer_not_found(customer_ref)
+            raise _gone(conn) or customer_not_found(customer_ref)
+        check_story_holds(customer, today)
         for _ in range(START_ATTEMPTS):
             # Each statement sees what committed before it: a concurrent start that won the
             # insert is found by the select; one that completed in between lets the next insert win.
@@ -107,7 +109,7 @@ def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
         # A step no session can have never reaches the database (it would not fit its integer column).
         saved = queries.save_step(conn, session_id, step, data) if 1 <= step <= MAX_STEPS else None
         if saved is None:
-            _explain_refusal(queries.session(conn, session_id), session_id, step)
+            _explain_refusal(conn, queries.session(conn, session_id), session_id, step)
         demo_queries.touch(conn, sandbox.current())
         if saved.completed and saved.workflow_type == "strategic_planning":
             queries.complete_latest_plan(conn, saved.customer_id)
@@ -116,10 +118,18 @@ def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
     return db.run(unit)
 
 
-def _explain_refusal(session: queries.Session | None, session_id: str, step: int) -> NoReturn:
+def _gone(conn: Connection) -> NotFound | None:
+    """sandbox_not_found when the request's sandbox was deleted before this write got its story lock
+    (a delete holds it exclusively): then the write found nothing to write to. Asked only after a
+    refusal, so a write that succeeds costs no statement more."""
+    name = sandbox.current()
+    return None if demo_queries.sandbox_exists(conn, name) else sandbox_not_found(name)
+
+
+def _explain_refusal(conn: Connection, session: queries.Session | None, session_id: str, step: int) -> NoReturn:
     """Why the conditional UPDATE matched no row: 404, 409, or 422 invalid_step with the steps allowed."""
     if session is None:
-        raise session_not_found(session_id)
+        raise _gone(conn) or session_not_found(session_id)
     if session.completed:
         raise Conflict("session_completed", f"Session {session_id} is completed; start a new one.")
     total, current = session.total_steps, session.current_step
@@ -136,6 +146,8 @@ def session_not_found(session_id: str) -> NotFound:
 
 
 def context(session_id: str) -> WorkflowContext:
+    today = clock.today()
+
     def unit(conn: Connection) -> tuple[queries.Session, Customer, queries.Plan | None]:
         session = queries.session(conn, session_id)
         if session is None:
@@ -143,6 +155,7 @@ def context(session_id: str) -> WorkflowContext:
         customer = customer_queries.resolve(conn, session.customer_id)
         if customer is None:  # the foreign key keeps a session's customer; only a broken database gets here
             raise customer_not_found(session.customer_id)
+        check_story_holds(customer, today)
         planning = session.workflow_type == "strategic_planning"
         return session, customer, queries.latest_plan(conn, session.customer_id) if planning else None
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from squelch import db
 from squelch.db import sandbox
@@ -28,10 +31,32 @@ VARY = (SANDBOX_HEADER, "Origin", "Accept-Encoding")
 
 
 class Api(APIGatewayHttpResolver):
-    def __init__(self, *, revalidated: bool = False, **options: Any) -> None:
+    def __init__(self, *, revalidated: bool = False, tells_story: bool = False, **options: Any) -> None:
         super().__init__(**options)
         self.revalidated = revalidated
+        self.tells_story = tells_story
         self._fingerprint: bytes | None = None
+        self._request = threading.local()
+
+    # Powertools keeps the request being resolved in a class attribute (BaseRouter.current_event) that
+    # every resolver of the process shares: where functions run on threads (the local server), a route
+    # read another request's event (its path, body and token). Each resolver reads it from its own
+    # thread's state instead; in Lambda, one request at a time, the two are the same.
+    @property
+    def current_event(self) -> APIGatewayProxyEventV2:  # type: ignore[override]
+        return cast(APIGatewayProxyEventV2, getattr(self._request, "event", None) or BaseRouter.current_event)
+
+    @property
+    def lambda_context(self) -> Any:  # type: ignore[override]
+        return getattr(self._request, "context", None) or BaseRouter.lambda_context
+
+    def _route(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """Powertools' routing, validation and route, with this thread's request as the current event."""
+        self._request.event, self._request.context = self._to_proxy_event(dict(event)), context
+        try:
+            return super().resolve(event, context)
+        finally:
+            self._request.event = self._request.context = None
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         # API Gateway's authorizer runs before anything else; only under `sam local` is it ours to do.
@@ -69,7 +94,7 @@ class Api(APIGatewayHttpResolver):
         with sandbox.using(name):
             if self.revalidated and _method(event) == "GET":
                 return self._revalidate(event, context, name)
-            return super().resolve(event, context)
+            return self._route(event, context)
 
     def _revalidate(self, event: Mapping[str, Any], context: Any, name: str) -> dict[str, Any]:
         """A GET answered with its ETag, or 304 when the client holds the current answer: then one
@@ -84,7 +109,7 @@ class Api(APIGatewayHttpResolver):
             if version is not None and (held := conditional.matching(tags, request.tag(version))):
                 return conditional.not_modified(held)
         with db.reporting_story_version(request.versions.add):
-            response = super().resolve(event, context)
+            response = self._route(event, context)
         response.setdefault("headers", {})["Cache-Control"] = conditional.CACHE_CONTROL
         current = request.current_tag() if response.get("statusCode") == 200 else None
         if current is None:
@@ -102,11 +127,14 @@ class Api(APIGatewayHttpResolver):
         return self._fingerprint
 
 
-def create_api(*, revalidated: bool = False) -> Api:
+def create_api(*, revalidated: bool = False, tells_story: bool = False) -> Api:
     """The resolver of one route function. revalidated: its GET answers carry an ETag and answer
-    If-None-Match with 304 (routes whose answer is the sandbox's story, see squelch.http.conditional)."""
+    If-None-Match with 304 (routes whose answer is the sandbox's story, see squelch.http.conditional).
+    tells_story: it tells the demo story, so on a day the story does not hold it answers 409
+    story_out_of_range (squelch.domain.customers.check_story_holds; the OpenAPI document says so)."""
     app = Api(
         revalidated=revalidated,
+        tells_story=tells_story,
         enable_validation=True,
         response_validation_error_http_code=500,
         json_body_deserializer=_parse_json,

@@ -32,8 +32,11 @@ from squelch import clock
 CACHE_CONTROL = "private, no-cache"
 GZIP_SUFFIX = "-gzip"
 ANY = frozenset({"*"})  # If-None-Match: * (any current answer)
-# An entity-tag of an If-None-Match list: optionally weak (W/), the opaque part between quotes.
-ENTITY_TAG = re.compile(r'\s*(?:W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
+# An entity-tag of an If-None-Match list: optionally weak (W/), the opaque part between quotes, then
+# the end of its list element.
+ENTITY_TAG = re.compile(r'(?:W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
+# What comes before an element: whitespace, and empty elements, which RFC 9110 (5.6.1) says to ignore.
+EMPTY_ELEMENTS = re.compile(r"[\s,]*")
 
 
 def client_tags(value: str | None) -> frozenset[str] | None:
@@ -44,13 +47,18 @@ def client_tags(value: str | None) -> frozenset[str] | None:
     if value.strip() == "*":
         return ANY
     tags, position = set(), 0
-    while position < len(value):
+    while (position := _past_empty_elements(value, position)) < len(value):
         found = ENTITY_TAG.match(value, position)
         if found is None:
             return None
         tags.add(found.group(1))
         position = found.end()
-    return frozenset(tags)
+    return frozenset(tags) or None
+
+
+def _past_empty_elements(value: str, position: int) -> int:
+    found = EMPTY_ELEMENTS.match(value, position)
+    return found.end() if found else position  # the pattern matches the empty string: always found
 
 
 @cache

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, Field
@@ -45,11 +45,20 @@ class ResetResponse(BaseModel):
     requested_by: str
 
 
+StoryState = Literal["current", "stale", "ahead", "out_of_range"]
+
+
 class SandboxInfo(BaseModel):
     name: str
     checkpoint: str = Field(description="The point of the story its last reset started from.")
     anchor_date: date = Field(description="The demo day D its story was last seeded around.")
     story_age_days: int = Field(description="Days from anchor_date to today: 0 when the story is today's.")
+    story_state: StoryState = Field(
+        description="current: seeded around today; stale: around an earlier day, still told as of today; ahead: "
+        "around a later day, still told as of today (what has not happened yet is not shown); out_of_range: "
+        "today is not in the year before its renewal, so its routes answer 409 story_out_of_range until it "
+        "is reset (or refreshed)."
+    )
     created_at: datetime
     last_activity_at: datetime = Field(description="Its last reset or workflow write.")
 

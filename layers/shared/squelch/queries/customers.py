@@ -12,15 +12,15 @@ from squelch.db import Connection
 
 # A reference is an id (aco-001) or a slug (aco); migration 0004 makes sure it names one customer.
 RESOLVE = """
-SELECT c.customer_id, c.name, c.health_score, c.arr, c.renewal_date
+SELECT c.customer_id, c.name, c.health_score, c.arr, c.renewal_date, c.is_demo
 FROM demo_customers c
 WHERE c.customer_id = %(ref)s OR c.slug = %(ref)s
 """
 
 PROFILE = """
-SELECT c.customer_id, c.name, c.health_score, c.arr, c.renewal_date,
+SELECT c.customer_id, c.name, c.health_score, c.arr, c.renewal_date, c.is_demo,
        c.slug, c.industry, c.operatives, c.facilities, c.opportunity_score, c.csm_name, c.csm_assigned_on,
-       c.is_demo, c.customer_since, c.created_at,
+       c.customer_since, c.created_at,
        (SELECT anchor_date FROM demo_sandboxes WHERE name = current_setting('squelch.sandbox')) AS story_anchor_date,
        p.name AS primary_contact, p.contact_id AS primary_contact_id,
        k.contract_id, k.start_date AS contract_start_date, k.end_date AS contract_end_date,
@@ -48,6 +48,7 @@ class Customer:
     health_score: Decimal | None
     arr: Decimal
     renewal_date: date | None
+    is_demo: bool  # part of the demo story, told around its sandbox's day D
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,6 @@ class CustomerProfile(Customer):
     opportunity_score: Decimal | None
     csm_name: str | None
     csm_assigned_on: date | None
-    is_demo: bool
     customer_since: date
     created_at: datetime
     story_anchor_date: date | None  # the demo day D the sandbox's story was last seeded around

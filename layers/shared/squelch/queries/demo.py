@@ -10,13 +10,17 @@ from psycopg.rows import class_row, scalar_row
 
 from squelch.db import Connection
 
-# Resets take their sandbox's story lock exclusively; every other write holds it shared, so it
-# starts after a running reset has committed (and sees the new story) instead of writing into the
-# one being deleted. Sandboxes have locks of their own: their resets never wait for each other.
+# Resets and deletes take their sandbox's story lock exclusively, before anything else; every other
+# write holds it shared, so it starts after a running reset or delete has committed (and sees the
+# new story, or no sandbox) instead of writing into the one being deleted. Sandboxes have locks of
+# their own: their resets never wait for each other.
 LOCK_STORY_FOR_RESET = "SELECT pg_advisory_xact_lock(hashtext('squelch.story'), hashtext(%(sandbox)s))"
 LOCK_STORY_FOR_WRITE = "SELECT pg_advisory_xact_lock_shared(hashtext('squelch.story'), hashtext(%(sandbox)s))"
-# Creating a sandbox counts them first: creations take turns.
+# Creating a sandbox counts them first: creations take turns. The lock order is a sandbox's story
+# lock, then this one; whoever holds this one only ever tries other story locks (never waits for
+# them), so no two transactions can wait for each other.
 LOCK_SANDBOX_CREATION = "SELECT pg_advisory_xact_lock(hashtext('squelch.sandboxes'), 0)"
+TRY_LOCK_STORY_FOR_RESET = "SELECT pg_try_advisory_xact_lock(hashtext('squelch.story'), hashtext(%(sandbox)s))"
 
 ENTER = "SELECT set_config('squelch.sandbox', %(sandbox)s, true), set_config('squelch.demo_anchor', %(anchor)s, true)"
 
@@ -32,21 +36,28 @@ SET checkpoint = excluded.checkpoint, anchor_date = excluded.anchor_date,
     last_activity_at = CASE WHEN %(activity)s THEN now() ELSE demo_sandboxes.last_activity_at END
 """
 
-STALE_SANDBOXES = "SELECT name FROM demo_sandboxes WHERE anchor_date < %(anchor)s ORDER BY name"
+# Stale: seeded around another day than the refresh's, before it or ahead of it (a rehearsal's pinned D).
+STALE_SANDBOXES = "SELECT name FROM demo_sandboxes WHERE anchor_date <> %(anchor)s ORDER BY name"
 
 # Read under the sandbox's reset lock: a presenter may have reset it, or been at work in it, since
 # the list of stale sandboxes was taken.
 REFRESH_STATE = """
-SELECT checkpoint, anchor_date < %(anchor)s AS stale, last_activity_at > now() - %(quiet)s AS busy
+SELECT checkpoint, anchor_date <> %(anchor)s AS stale, last_activity_at > now() - %(quiet)s AS busy
 FROM demo_sandboxes WHERE name = %(name)s
 """
 
 TOUCH = "UPDATE demo_sandboxes SET last_activity_at = now() WHERE name = %(name)s"
 
 # The default sandbox is what clients without the header see: never removed for being idle.
+IDLE_SANDBOXES = """
+SELECT name FROM demo_sandboxes
+WHERE name <> 'default' AND last_activity_at < now() - make_interval(days => %(ttl_days)s)
+ORDER BY name
+"""
+# Asked again once their story locks are held: a presenter may have reset one since the list was read.
 DELETE_IDLE = """
 DELETE FROM demo_sandboxes
-WHERE name <> 'default' AND last_activity_at < now() - make_interval(days => %(ttl_days)s)
+WHERE name = ANY(%(names)s) AND name <> 'default' AND last_activity_at < now() - make_interval(days => %(ttl_days)s)
 RETURNING name
 """
 
@@ -72,7 +83,7 @@ RETURNING reset_id
 @dataclass(frozen=True)
 class RefreshState:
     checkpoint: str
-    stale: bool  # seeded around a day before the refresh's
+    stale: bool  # seeded around another day than the refresh's
     busy: bool  # reset or written to within the quiet period
 
 
@@ -117,7 +128,7 @@ def record_reset(conn: Connection, name: str, checkpoint: str, anchor: date, *, 
 
 
 def stale_sandboxes(conn: Connection, anchor: date) -> list[str]:
-    """The sandboxes whose story was seeded around a day before anchor."""
+    """The sandboxes whose story was seeded around another day than anchor, before or after it."""
     return conn.cursor(row_factory=scalar_row).execute(STALE_SANDBOXES, {"anchor": anchor}).fetchall()
 
 
@@ -132,10 +143,21 @@ def touch(conn: Connection, name: str) -> None:
 
 
 def delete_idle(conn: Connection, ttl_days: int) -> list[str]:
-    return conn.cursor(row_factory=scalar_row).execute(DELETE_IDLE, {"ttl_days": ttl_days}).fetchall()
+    """Remove the sandboxes idle for ttl_days, each under its story lock as any delete; one whose lock
+    another transaction holds is in use right now (a write or a reset), so it stays. Call it holding
+    the creation lock: it only tries the story locks, and never waits for one."""
+    cursor = conn.cursor(row_factory=scalar_row)
+    idle: list[str] = cursor.execute(IDLE_SANDBOXES, {"ttl_days": ttl_days}).fetchall()
+    free = [name for name in idle if cursor.execute(TRY_LOCK_STORY_FOR_RESET, {"sandbox": name}).fetchone()]
+    if not free:
+        return []
+    return cursor.execute(DELETE_IDLE, {"names": free, "ttl_days": ttl_days}).fetchall()
 
 
 def delete_sandbox(conn: Connection, name: str) -> bool:
+    """Remove the sandbox with everything in it, under its story lock (taken first, as a reset takes
+    it): its writers and resets finish before, or start after and find no sandbox."""
+    lock_story_for_reset(conn, name)
     return conn.cursor(row_factory=scalar_row).execute(DELETE_SANDBOX, {"name": name}).fetchone() is not None
 
 
