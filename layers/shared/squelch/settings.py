@@ -18,10 +18,12 @@ class Settings(BaseModel):
     )
     db_proxy_endpoint: str | None = Field(None, description="RDS Proxy host; replaces the secret's host")
     db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = Field(
-        None, description="libpq sslmode when the URL names none; default require, verify-full with db_sslrootcert"
+        None,
+        description="libpq sslmode when the URL names none; default verify-full for RDS and RDS Proxy hosts "
+        "(squelch.db.tls), verify-full with db_sslrootcert, else require",
     )
     db_sslrootcert: str | None = Field(
-        None, description="CA bundle (PEM file) to verify the server with; sslmode verify-full when set"
+        None, description="CA bundle (PEM file) to verify every server with, in place of the defaults; verify-full"
     )
     db_connect_timeout: int = Field(5, ge=1, le=60, description="seconds; psycopg waits 130 s by default")
     parameters_secrets_extension_http_port: int | None = Field(
