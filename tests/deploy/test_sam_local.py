@@ -175,6 +175,8 @@ def test_every_function_receives_the_local_database_and_key(env_file: Path) -> N
         assert environment["DB_SECRET_ARN"] == "", function
         assert environment["SAM_LOCAL_AUTH_KEY"] == KEY, function
         assert environment["AWS_SAM_LOCAL"] == "true", function
+        # the local tokens' client, whatever sam local makes of the stack's Cognito clients
+        assert environment["JWT_AUDIENCES"] == "squelch-local-demo", function
     # And the database is one a container reaches, as the API functions' login, without TLS (a local server)
     assert "@host.docker.internal:" in local["DATABASE_URL"] and local["DATABASE_URL"].endswith("sslmode=disable")
     assert local["DATABASE_URL"].startswith("postgresql://squelch_app@")

@@ -220,6 +220,22 @@ def audience(stack) -> list[object]:
     return scheme["x-amazon-apigateway-authorizer"]["jwtConfiguration"]["audience"]
 
 
+EXTERNAL = {"JwtIssuer": "https://login.example.com/", "JwtAudience": "squelch-demo"}
+
+
+@pytest.mark.parametrize(
+    "case", [{}, EXTERNAL, EXTERNAL | {"ConsoleClientId": "console-client-id"}], ids=["cognito", "external", "console"]
+)
+def test_the_functions_accept_the_clients_the_authorizer_accepts(case: dict[str, str]) -> None:
+    # Given the audience the HttpApi's JWT authorizer checks (the stack's own clients)
+    stack = deploy(**case)
+    accepted = audience(stack)
+    # Then every function checks a token's audience against the same list (squelch.http.auth)
+    for function in layer_functions(stack):
+        value = stack.environment(function)["JWT_AUDIENCES"]
+        assert value in ({"Fn::Join": [",", accepted]}, ",".join(map(str, accepted))), function
+
+
 def test_the_console_signs_in_at_the_user_pools_hosted_domain_with_its_own_client() -> None:
     stack = deploy()
     domain = stack.resources["ConsoleSignInDomain"]["Properties"]

@@ -36,6 +36,12 @@ class Settings(BaseModel):
     ai_timeout_seconds: float = Field(4.0, gt=0, le=30, description="Bedrock read timeout before falling back")
     demo_max_sandboxes: int = Field(50, ge=1, description="sandboxes a deployment keeps at most")
     demo_sandbox_ttl_days: int = Field(14, ge=1, description="idle sandboxes older than this go when one is created")
+    jwt_audiences: str = Field(
+        # The local servers' one client (`make demo-token`, the console's local sign-in, the sample
+        # events); the stack sets its own clients (the HttpApi authorizer's audience).
+        "squelch-local-demo",
+        description="comma-separated audiences (client ids) whose access tokens the signed-in routes accept",
+    )
     demo_group: str = Field("demo", description="token group whose members may reset the demo")
     demo_groups_claim: str = Field("cognito:groups", description="token claim that lists the caller's groups")
     aws_sam_local: str | None = Field(None, description="'true' in SAM CLI's containers (sam local), never in AWS")
@@ -54,6 +60,10 @@ class Settings(BaseModel):
     console_logout_url: str | None = Field(
         None, description="presenter console: where signing out ends the provider's session (Cognito's /logout)"
     )
+
+    @property
+    def jwt_audience_list(self) -> list[str]:
+        return [audience.strip() for audience in self.jwt_audiences.split(",") if audience.strip()]
 
     @classmethod
     def from_env(cls) -> Settings:
