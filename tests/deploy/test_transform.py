@@ -281,6 +281,29 @@ def test_the_client_settings_function_may_only_update_the_pools_clients_and_runs
     assert stack.statements("ConsoleGetFunction") == [], "the console's page needs no permission"
 
 
+@pytest.mark.parametrize(
+    "case", [{}, {"ConsoleScopes": "openid", "PresenterRefreshHours": "8"}], ids=["defaults", "own"]
+)
+def test_the_client_settings_function_knows_the_values_its_resource_names(case: dict[str, str]) -> None:
+    # Given the function that sets the console's client, which takes every value from its environment and
+    # refuses a request naming another (tests/test_console.py)
+    stack = deploy(**case)
+    properties = stack.resources["ConsoleClientSettings"]["Properties"]
+    environment = stack.environment("ConsoleClientSettingsFunction")
+    # Then CloudFormation's own request names exactly the values it is told, so a deploy is never refused
+    variables = {
+        "UserPoolId": "USER_POOL_ID",
+        "ClientId": "CLIENT_ID",
+        "ClientName": "CLIENT_NAME",
+        "ConsoleUrl": "CONSOLE_URL",
+        "Scopes": "SCOPES",
+        "RefreshTokenHours": "REFRESH_TOKEN_HOURS",
+    }
+    assert set(properties) - {"ServiceToken"} == set(variables)
+    for name, variable in variables.items():
+        assert environment[variable] == properties[name], name
+
+
 def test_the_console_domain_prefix_can_be_chosen() -> None:
     stack = deploy(ConsoleDomainPrefix="squelch-demo-eu")
     assert stack.resources["ConsoleSignInDomain"]["Properties"]["Domain"] == "squelch-demo-eu"

@@ -44,6 +44,7 @@ class Settings(BaseModel):
     )
     demo_group: str = Field("demo", description="token group whose members may reset the demo")
     demo_groups_claim: str = Field("cognito:groups", description="token claim that lists the caller's groups")
+    aws_region: str | None = Field(None, description="the function's region (Lambda sets AWS_REGION)")
     aws_sam_local: str | None = Field(None, description="'true' in SAM CLI's containers (sam local), never in AWS")
     route_authorizer: str | None = Field(
         None, description="the authorizer of this function's route (DemoJwt, or NONE: open); read under sam local only"
