@@ -114,15 +114,37 @@ def test_cognito_user_pool_is_kept_hardened_and_sessions_are_short() -> None:
     pool = stack.resources["UserPool"]
     assert pool["DeletionPolicy"] == "Retain" and pool["UpdateReplacePolicy"] == "Retain"
     assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
-    assert pool["Properties"]["MfaConfiguration"] == "OFF"
+    # Presenters may add a TOTP authenticator by default
+    assert pool["Properties"]["MfaConfiguration"] == "OPTIONAL"
+    assert pool["Properties"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
     client = stack.resources["UserPoolClient"]["Properties"]
     assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert (str(client["RefreshTokenValidity"]), client["TokenValidityUnits"]["RefreshToken"]) == ("24", "hours")
 
 
-def test_presenter_mfa_can_be_turned_on() -> None:
-    pool = deploy(PresenterMfa="OPTIONAL").resources["UserPool"]["Properties"]
-    assert pool["MfaConfiguration"] == "OPTIONAL" and pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+def test_the_general_client_signs_in_with_srp_only_never_a_password_sent_as_it_is() -> None:
+    # The console signs in through its own client's hosted pages (code + PKCE), AddDemoUser is an admin
+    # call: nothing needs the password flow, which sends the password itself to Cognito
+    client = deploy().resources["UserPoolClient"]["Properties"]
+    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    assert client["GenerateSecret"] is False
+
+
+def test_presenter_mfa_can_be_turned_off() -> None:
+    pool = deploy(PresenterMfa="OFF").resources["UserPool"]["Properties"]
+    assert pool["MfaConfiguration"] == "OFF" and "EnabledMfas" not in pool
+
+
+@pytest.mark.parametrize("mode", ["OFF", "AUDIT", "ENFORCED"])
+def test_threat_protection_is_a_choice_and_moves_the_pool_to_the_plus_plan(mode: str) -> None:
+    pool = deploy(PresenterThreatProtection=mode).resources["UserPool"]["Properties"]
+    if mode == "OFF":
+        # Essentials, Cognito's default plan for a new pool: its first 10,000 monthly users are free
+        assert "UserPoolAddOns" not in pool and pool.get("UserPoolTier", "ESSENTIALS") == "ESSENTIALS"
+    else:
+        # Threat protection is a feature of the Plus plan only
+        assert pool["UserPoolAddOns"] == {"AdvancedSecurityMode": mode} and pool["UserPoolTier"] == "PLUS"
+    assert deploy().parameters["PresenterThreatProtection"] == "OFF"
 
 
 def layer_functions(stack) -> list[str]:
