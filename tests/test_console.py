@@ -800,6 +800,65 @@ def test_errors_from_the_api_are_sentences(page: Any, console: str, monkeypatch)
     assert "{" not in message.inner_text() and "<" not in message.inner_text()
 
 
+LURE = "Your presenter account is locked. Unlock it at https://squelch-support.attacker.example/unlock"
+
+
+def started_sign_in_state(page: Any, console: str) -> str:
+    """Start signing in, as a presenter does, and return the state the console is waiting for."""
+    page.goto(f"{console}/console")
+    page.click("#sign-in")
+    page.wait_for_url(re.compile(r"/local-sign-in/authorize\?"))
+    return parse_qs(urlsplit(page.url).query)["state"][0]
+
+
+@needs_chromium
+def test_an_answer_the_console_did_not_ask_for_is_refused_before_anything_in_it_is_read(
+    page: Any, console: str
+) -> None:
+    from playwright.sync_api import expect
+
+    # Given a link someone sent, to the console with an OAuth error whose description is a lure,
+    # and no sign-in started from this browser (no state waiting for it)
+    query = urlencode({"error": "access_denied", "error_description": LURE, "state": "made-up"})
+    page.goto(f"{console}/console?{query}")
+    # Then the console says the answer is not one it asked for, and shows nothing of the address
+    message = page.locator("#message")
+    expect(message).to_contain_text("does not match a sign-in started here")
+    assert "locked" not in page.content() and "attacker" not in page.content()
+    assert "error" not in urlsplit(page.url).query, "the address is cleaned"
+    # And with no state at all, the same
+    page.goto(f"{console}/console?{urlencode({'error': 'server_error', 'error_description': LURE})}")
+    expect(message).to_contain_text("does not match a sign-in started here")
+    assert "locked" not in page.content()
+
+
+@needs_chromium
+@pytest.mark.parametrize(
+    ("error", "sentence"),
+    [
+        ("access_denied", "Sign-in was cancelled or refused"),
+        ("server_error", "The sign-in service failed"),
+        ("temporarily_unavailable", "The sign-in service is busy"),
+        ("invalid_scope", "The console is not set up right for this sign-in service"),
+        ("<b>made-up</b>", "Sign-in did not complete."),
+    ],
+)
+def test_an_oauth_error_is_one_fixed_sentence_never_the_texts_in_the_address(
+    page: Any, console: str, error: str, sentence: str
+) -> None:
+    from playwright.sync_api import expect
+
+    # Given a sign-in started here, answered with an error (the state is the one the console waits for)
+    state = started_sign_in_state(page, console)
+    page.goto(f"{console}/console?{urlencode({'error': error, 'error_description': LURE, 'state': state})}")
+    # Then the console says what that error code means, in its own words only
+    message = page.locator("#message-text")
+    expect(message).to_contain_text(sentence)
+    shown = message.inner_text()
+    assert "locked" not in shown and "attacker" not in shown and "made-up" not in shown
+    assert LURE not in page.content()
+
+
 @needs_chromium
 def test_creating_a_name_that_exists_warns_before_it_resets(page: Any, console: str, story: DictConnection) -> None:
     from playwright.sync_api import expect
