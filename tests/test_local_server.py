@@ -141,6 +141,7 @@ def test_a_page_of_another_host_that_resolves_to_this_machine_is_not_answered(se
     # Given a page on rebind.attacker.example:3000 whose name the attacker pointed at 127.0.0.1 (DNS rebinding):
     # the browser sends the attacker's name in Host, and treats the answer as that page's own
     token = issue_token()
+    resets = story.execute("SELECT count(*) AS n FROM demo_reset_log").fetchone()["n"]
     for method, path, body in [
         ("GET", "/api/customers/aco", b""),
         ("GET", "/local-sign-in/authorize?client_id=squelch-local-console", b""),
@@ -157,7 +158,7 @@ def test_a_page_of_another_host_that_resolves_to_this_machine_is_not_answered(se
         assert answer["error"]["code"] == "host_not_allowed"
         assert "rebind.attacker.example" in answer["error"]["message"]
     # And no reset happened
-    assert story.execute("SELECT count(*) AS n FROM demo_reset_log").fetchone()["n"] == 0
+    assert story.execute("SELECT count(*) AS n FROM demo_reset_log").fetchone()["n"] == resets
 
 
 @pytest.mark.parametrize(
