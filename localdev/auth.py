@@ -37,11 +37,16 @@ def issue_token(
     ttl_seconds: int = 12 * 3600,
     **claims: Any,
 ) -> str:
+    """An access token of the local client, shaped as Cognito's (token_use, client_id, username), with
+    the aud the local authorizer requires (as PyJWT does) naming the same client."""
     now = int(time.time())
     payload = {
         "iss": ISSUER,
         "aud": AUDIENCE,
+        "client_id": AUDIENCE,
+        "token_use": "access",
         "sub": username,
+        "username": username,
         "cognito:username": username,
         "cognito:groups": list(groups),
         "iat": now,

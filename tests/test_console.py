@@ -411,10 +411,24 @@ def cfn_event(request_type: str, url: str = RESPONSE_URL) -> dict[str, Any]:
     }
 
 
+# What the template sets in the function's environment: this stack's own pool, client and console.
+ENVIRONMENT = {
+    "AWS_REGION": "eu-west-1",
+    "USER_POOL_ID": PROPERTIES["UserPoolId"],
+    "CLIENT_ID": PROPERTIES["ClientId"],
+    "CLIENT_NAME": PROPERTIES["ClientName"],
+    "CONSOLE_URL": PROPERTIES["ConsoleUrl"],
+    "SCOPES": PROPERTIES["Scopes"],
+    "REFRESH_TOKEN_HOURS": PROPERTIES["RefreshTokenHours"],
+}
+
+
 @pytest.fixture
 def cognito(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, Any], Stubber, _Sent]]:
     """The custom resource's code with Cognito stubbed (botocore checks each request against the
     service's model) and the answers it PUTs to CloudFormation recorded."""
+    for name, value in ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
     function = settings_function()
     client = boto3.client("cognito-idp", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
     sent = _Sent()
@@ -485,12 +499,76 @@ def test_delete_leaves_the_client_to_cloudformation(cognito) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["https://evil.example/x", "http://bucket.s3.amazonaws.com/x", "https://s3.amazonaws.com.evil.example/x"]
+    "url",
+    [
+        "https://evil.example/x",
+        "http://bucket.s3.amazonaws.com/x",
+        "https://s3.amazonaws.com.evil.example/x",
+        # any S3 bucket but CloudFormation's response bucket of this region
+        "https://attackers-bucket.s3.eu-west-1.amazonaws.com/x?X-Amz-Signature=abc",
+        "https://s3.eu-west-1.amazonaws.com/attackers-bucket/x",
+        "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x",
+        "https://cloudformation-custom-resource-response-euwest1-x.s3.eu-west-1.amazonaws.com/x",
+    ],
 )
 def test_a_request_that_cloudformation_did_not_make_is_ignored(cognito, url: str) -> None:
     function, _, sent = cognito
     assert function["handler"](cfn_event("Create", url), None) is None
     assert sent.requests == []  # and no Cognito call: the stubber has none queued and would fail
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("UserPoolId", "eu-west-1_SOMEONEELSE"),
+        ("ClientId", "another0client0of0the0pool"),
+        ("ConsoleUrl", "https://attacker.example/console"),
+        ("ClientName", "renamed"),
+        ("Scopes", "openid aws.cognito.signin.user.admin"),
+        ("RefreshTokenHours", "720"),
+    ],
+)
+def test_only_this_stacks_pool_client_and_console_are_set(cognito, name: str, value: str) -> None:
+    # Given a request (from someone allowed to invoke the function) naming another pool, client or callback
+    function, _, sent = cognito
+    event = cfn_event("Update") | {"ResourceProperties": PROPERTIES | {name: value}}
+    # When it is handled
+    function["handler"](event, None)
+    # Then no client is updated (the stubber has no call queued and would fail) and the request fails, saying why
+    answer = answered(sent)
+    assert answer["Status"] == "FAILED"
+    assert name in answer["Reason"] and value not in answer["Reason"]
+
+
+def test_the_settings_applied_are_the_environments(cognito, monkeypatch) -> None:
+    # Given a request whose properties agree with the function's environment except where none is given
+    function, stubber, sent = cognito
+    stubber.add_response(
+        "update_user_pool_client",
+        {},
+        {
+            "UserPoolId": ENVIRONMENT["USER_POOL_ID"],
+            "ClientId": ENVIRONMENT["CLIENT_ID"],
+            "ClientName": ENVIRONMENT["CLIENT_NAME"],
+            "CallbackURLs": [ENVIRONMENT["CONSOLE_URL"]],
+            "LogoutURLs": [ENVIRONMENT["CONSOLE_URL"]],
+            "AllowedOAuthFlows": ["code"],
+            "AllowedOAuthScopes": ["openid", "email"],
+            "AllowedOAuthFlowsUserPoolClient": True,
+            "SupportedIdentityProviders": ["COGNITO"],
+            "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+            "PreventUserExistenceErrors": "ENABLED",
+            "EnableTokenRevocation": True,
+            "AccessTokenValidity": 60,
+            "IdTokenValidity": 60,
+            "RefreshTokenValidity": 24,
+            "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "minutes", "RefreshToken": "hours"},
+        },
+    )
+    event = cfn_event("Create") | {"ResourceProperties": {"ServiceToken": PROPERTIES["ServiceToken"]}}
+    # When it is handled, then the client gets the environment's settings
+    function["handler"](event, None)
+    assert answered(sent)["Status"] == "SUCCESS"
 
 
 # ---- the console in a real browser
@@ -720,6 +798,65 @@ def test_errors_from_the_api_are_sentences(page: Any, console: str, monkeypatch)
     page.click("#refresh")
     expect(message).to_contain_text("The API could not do that (HTTP 502).")
     assert "{" not in message.inner_text() and "<" not in message.inner_text()
+
+
+LURE = "Your presenter account is locked. Unlock it at https://squelch-support.attacker.example/unlock"
+
+
+def started_sign_in_state(page: Any, console: str) -> str:
+    """Start signing in, as a presenter does, and return the state the console is waiting for."""
+    page.goto(f"{console}/console")
+    page.click("#sign-in")
+    page.wait_for_url(re.compile(r"/local-sign-in/authorize\?"))
+    return parse_qs(urlsplit(page.url).query)["state"][0]
+
+
+@needs_chromium
+def test_an_answer_the_console_did_not_ask_for_is_refused_before_anything_in_it_is_read(
+    page: Any, console: str
+) -> None:
+    from playwright.sync_api import expect
+
+    # Given a link someone sent, to the console with an OAuth error whose description is a lure,
+    # and no sign-in started from this browser (no state waiting for it)
+    query = urlencode({"error": "access_denied", "error_description": LURE, "state": "made-up"})
+    page.goto(f"{console}/console?{query}")
+    # Then the console says the answer is not one it asked for, and shows nothing of the address
+    message = page.locator("#message")
+    expect(message).to_contain_text("does not match a sign-in started here")
+    assert "locked" not in page.content() and "attacker" not in page.content()
+    assert "error" not in urlsplit(page.url).query, "the address is cleaned"
+    # And with no state at all, the same
+    page.goto(f"{console}/console?{urlencode({'error': 'server_error', 'error_description': LURE})}")
+    expect(message).to_contain_text("does not match a sign-in started here")
+    assert "locked" not in page.content()
+
+
+@needs_chromium
+@pytest.mark.parametrize(
+    ("error", "sentence"),
+    [
+        ("access_denied", "Sign-in was cancelled or refused"),
+        ("server_error", "The sign-in service failed"),
+        ("temporarily_unavailable", "The sign-in service is busy"),
+        ("invalid_scope", "The console is not set up right for this sign-in service"),
+        ("<b>made-up</b>", "Sign-in did not complete."),
+    ],
+)
+def test_an_oauth_error_is_one_fixed_sentence_never_the_texts_in_the_address(
+    page: Any, console: str, error: str, sentence: str
+) -> None:
+    from playwright.sync_api import expect
+
+    # Given a sign-in started here, answered with an error (the state is the one the console waits for)
+    state = started_sign_in_state(page, console)
+    page.goto(f"{console}/console?{urlencode({'error': error, 'error_description': LURE, 'state': state})}")
+    # Then the console says what that error code means, in its own words only
+    message = page.locator("#message-text")
+    expect(message).to_contain_text(sentence)
+    shown = message.inner_text()
+    assert "locked" not in shown and "attacker" not in shown and "made-up" not in shown
+    assert LURE not in page.content()
 
 
 @needs_chromium

@@ -32,7 +32,9 @@ def reset_event(body: object = {"confirm": True}, claims: dict[str, Any] | str |
     if claims is None:
         event["requestContext"].pop("authorizer")
     elif isinstance(claims, dict):
-        payload = {"sub": "u", "iat": 1795683600, "exp": 1795690800} | claims
+        # An access token of the stack's client (tests/test_tokens.py: what else is refused)
+        access = {"token_use": "access", "client_id": auth.AUDIENCE}
+        payload = {"sub": "u", "iat": 1795683600, "exp": 1795690800} | access | claims
         event["headers"]["authorization"] = "Bearer " + jwt.encode(payload, "verified-by-the-gateway-32-bytes!")
         event["requestContext"]["authorizer"]["jwt"]["claims"] = auth.as_gateway_claims(payload)
     return event

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -165,3 +167,120 @@ def test_make_invoke_runs_a_route_as_the_runtime_login(story: Any, app_database:
     # Then it answers from the default sandbox alone, as the API functions' login
     answer = json.loads(json.loads(done.stdout)["body"])
     assert answer["summary"]["total_tickets_2_weeks"] == 5
+
+
+# ---- who the server answers: loopback names only (DNS rebinding), and bodies it can bound
+
+
+def raw_request(server: str, head: str, body: bytes = b"", timeout: float = 5) -> tuple[int, dict[str, Any]]:
+    """Send head (request line and headers, as written) and body on a new connection; (status, JSON body)."""
+    port = int(server.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        connection.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
+        answer = http.client.HTTPResponse(connection)
+        answer.begin()
+        return answer.status, json.loads(answer.read() or b"null")
+
+
+REBIND = "rebind.attacker.example:3000"
+
+
+def test_a_page_of_another_host_that_resolves_to_this_machine_is_not_answered(server: str, story) -> None:
+    # Given a page on rebind.attacker.example:3000 whose name the attacker pointed at 127.0.0.1 (DNS rebinding):
+    # the browser sends the attacker's name in Host, and treats the answer as that page's own
+    token = issue_token()
+    resets = story.execute("SELECT count(*) AS n FROM demo_reset_log").fetchone()["n"]
+    for method, path, body in [
+        ("GET", "/api/customers/aco", b""),
+        ("GET", "/local-sign-in/authorize?client_id=squelch-local-console", b""),
+        ("GET", "/api/demo/sandboxes", b""),
+        ("POST", "/api/demo/reset", b'{"confirm": true}'),
+    ]:
+        head = (
+            f"{method} {path} HTTP/1.1\nHost: {REBIND}\nAuthorization: Bearer {token}\n"
+            f"Content-Type: application/json\nContent-Length: {len(body)}\n"
+        )
+        status, answer = raw_request(server, head, body)
+        # Then nothing is served, with a JSON error that says why
+        assert status == 421, (path, status)
+        assert answer["error"]["code"] == "host_not_allowed"
+        assert "rebind.attacker.example" in answer["error"]["message"]
+    # And no reset happened
+    assert story.execute("SELECT count(*) AS n FROM demo_reset_log").fetchone()["n"] == resets
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost",
+        "localhost:3000",
+        "LocalHost:1",
+        "localhost.",
+        "127.0.0.1",
+        "127.0.0.1:8080",
+        "127.1.2.3:3000",
+        "[::1]",
+        "[::1]:3000",
+    ],
+)
+def test_loopback_names_and_addresses_are_answered_on_any_port(server: str, host: str) -> None:
+    status, answer = raw_request(server, f"GET /api/customers/aco HTTP/1.1\nHost: {host}\n")
+    assert status == 200 and answer["customer_id"] == "aco-001"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        REBIND,
+        "",
+        "localhost.attacker.example",
+        "127.0.0.1.nip.io",
+        "attacker.example:3000@localhost",
+        "0.0.0.0",  # noqa: S104 - a Host value refused, not an address bound
+        "[::ffff:7f00:1]:80",
+        "192.168.1.20:3000",
+        "localhost:3000:1",
+        "[::1",
+    ],
+)
+def test_other_hosts_and_a_missing_host_are_refused(server: str, host: str) -> None:
+    head = f"GET /api/customers/aco HTTP/1.1\nHost: {host}\n" if host else "GET /api/customers/aco HTTP/1.1\n"
+    status, answer = raw_request(server, head)
+    assert (status, answer["error"]["code"]) == (421, "host_not_allowed")
+
+
+def test_more_hosts_can_be_allowed_by_name(server: str, monkeypatch) -> None:
+    # Given the server told to answer a name of its own too (a laptop reached by a phone on the LAN, say)
+    monkeypatch.setenv("LOCAL_ALLOWED_HOSTS", "squelch.test, 192.168.1.20")
+    # Then those names are answered on any port, and others still are not
+    for host in ("squelch.test:3000", "SQUELCH.TEST", "192.168.1.20:3000", "localhost"):
+        assert raw_request(server, f"GET /api/customers/aco HTTP/1.1\nHost: {host}\n")[0] == 200, host
+    assert raw_request(server, f"GET /api/customers/aco HTTP/1.1\nHost: {REBIND}\n")[0] == 421
+
+
+@pytest.mark.parametrize("length", ["-1", "-12582912", "abc", "1e3", "+5", "0x10", "5, 5", "١٢"])
+def test_a_malformed_or_negative_content_length_is_refused_before_any_body_is_read(server: str, length: str) -> None:
+    # Given a request whose Content-Length is not a count of bytes, and a connection kept open (a server
+    # that read "until the end" would wait here for ever, or read whatever came, past its 10 MB cap)
+    head = f"POST /api/demo/reset HTTP/1.1\nHost: localhost\nContent-Type: application/json\nContent-Length: {length}\n"
+    status, answer = raw_request(server, head, b'{"confirm": true}', timeout=5)
+    # Then it is refused at once
+    assert (status, answer["error"]["code"]) == (400, "malformed_content_length")
+
+
+def test_two_different_lengths_are_refused(server: str) -> None:
+    head = "POST /api/demo/reset HTTP/1.1\nHost: localhost\nContent-Length: 2\nContent-Length: 17\n"
+    status, answer = raw_request(server, head, b'{"confirm": true}')
+    assert (status, answer["error"]["code"]) == (400, "malformed_content_length")
+
+
+def test_a_body_over_ten_megabytes_is_refused_unread(server: str) -> None:
+    head = f"POST /api/demo/reset HTTP/1.1\nHost: localhost\nContent-Length: {10 * 1024 * 1024 + 1}\n"
+    status, answer = raw_request(server, head)
+    assert (status, answer["error"]["code"]) == (413, "payload_too_large")
+
+
+def test_a_chunked_body_is_refused_rather_than_left_in_the_stream(server: str) -> None:
+    head = "POST /api/demo/reset HTTP/1.1\nHost: localhost\nTransfer-Encoding: chunked\n"
+    status, answer = raw_request(server, head, b'11\r\n{"confirm": true}\r\n0\r\n\r\n')
+    assert (status, answer["error"]["code"]) == (411, "length_required")

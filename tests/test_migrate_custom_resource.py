@@ -110,18 +110,33 @@ def test_failure_is_reported_with_its_reason(story: DictConnection, cloudformati
     assert "0003" not in json.dumps(body)
 
 
+@pytest.fixture(autouse=True)
+def in_a_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lambda sets AWS_REGION in every function's environment; the stack here is in eu-west-1."""
+    use_environment(monkeypatch, AWS_REGION="eu-west-1")
+
+
 @pytest.mark.parametrize(
-    "url",
+    ("region", "url"),
     [
-        "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=a",
-        "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x",
-        "https://s3.eu-central-1.amazonaws.com/bucket/x",
-        "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/x",
-        "https://bucket.s3.dualstack.us-west-2.amazonaws.com/x",
-        "https://bucket.s3-fips.us-gov-west-1.amazonaws.com/x",
+        ("eu-west-1", PRESIGNED),
+        ("eu-west-1", "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x?a=b"),
+        ("eu-west-1", "https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/x"),
+        ("eu-west-1", "https://s3.eu-west-1.amazonaws.com/cloudformation-custom-resource-response-euwest1/x"),
+        ("eu-west-1", "https://s3-eu-west-1.amazonaws.com/cloudformation-custom-resource-response-euwest1/x"),
+        ("us-east-1", "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?X-Amz-Signature=a"),
+        ("us-east-1", "https://s3.amazonaws.com/cloudformation-custom-resource-response-useast1/arn%3Aaws/x"),
+        ("cn-north-1", "https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/x"),
+        (
+            "us-gov-west-1",
+            "https://cloudformation-custom-resource-response-usgovwest1.s3-fips.us-gov-west-1.amazonaws.com/x",
+        ),
+        ("us-west-2", "https://cloudformation-custom-resource-response-uswest2.s3.dualstack.us-west-2.amazonaws.com/x"),
     ],
 )
-def test_cloudformation_response_urls_are_accepted(url: str) -> None:
+def test_cloudformation_response_urls_are_accepted(monkeypatch, region: str, url: str) -> None:
+    # Given a function in region, then CloudFormation's response bucket of that region is where it answers
+    use_environment(monkeypatch, AWS_REGION=region)
     assert cfn.is_response_url(url)
 
 
@@ -137,6 +152,17 @@ def test_cloudformation_response_urls_are_accepted(url: str) -> None:
         "https://bucket.s3.amazonaws.com.evil/x",
         "file:///etc/passwd",
         "https://sqs.eu-west-1.amazonaws.com/123456789012/q",
+        # S3, but not CloudFormation's response bucket of this region (eu-west-1)
+        "https://attackers-bucket.s3.eu-west-1.amazonaws.com/x?X-Amz-Signature=abc",
+        "https://s3.eu-west-1.amazonaws.com/attackers-bucket/x",
+        "https://s3.eu-west-1.amazonaws.com/attackers-bucket/cloudformation-custom-resource-response-euwest1/x",
+        "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x",
+        "https://cloudformation-custom-resource-response-euwest1.s3.eu-central-1.amazonaws.com/x",
+        "https://cloudformation-custom-resource-response-euwest1x.s3.eu-west-1.amazonaws.com/x",
+        "https://x.cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x",
+        "https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com.cn/x",
+        "https://s3.eu-west-1.amazonaws.com/cloudformation-custom-resource-response-euwest1",
+        "https://:443@cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x",
     ],
 )
 def test_any_other_response_url_gets_no_answer(story: DictConnection, monkeypatch, url: str) -> None:

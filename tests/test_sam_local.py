@@ -71,6 +71,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
     return {
         "iss": auth.ISSUER,
         "aud": auth.AUDIENCE,
+        "token_use": "access",
         "sub": "presenter@squelch.local",
         "cognito:username": "presenter@squelch.local",
         "cognito:groups": ["demo"],

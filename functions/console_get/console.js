@@ -152,16 +152,31 @@
     }
   }
 
+  // What each OAuth 2 error code (RFC 6749, 4.1.2.1) means to a presenter. Only these sentences are shown:
+  // the address can be written by anyone who sends a link, so no text of it (error_description, even an
+  // unknown code) ever reaches the page.
+  const SIGN_IN_ERRORS = {
+    access_denied: "Sign-in was cancelled or refused. Sign in again when you are ready.",
+    server_error: "The sign-in service failed. Try again in a moment.",
+    temporarily_unavailable: "The sign-in service is busy. Try again in a moment.",
+    invalid_request: "The console is not set up right for this sign-in service. Tell the deployment's administrator.",
+    unauthorized_client: "The console is not set up right for this sign-in service. Tell the deployment's administrator.",
+    unsupported_response_type: "The console is not set up right for this sign-in service. Tell the deployment's administrator.",
+    invalid_scope: "The console is not set up right for this sign-in service. Tell the deployment's administrator.",
+  };
+
   async function finishSignIn(answer) {
     // The code and state leave the address bar (and the history) at once.
     history.replaceState(null, "", pageUrl);
     const pending = JSON.parse(sessionStorage.getItem(PENDING) || "null");
     sessionStorage.removeItem(PENDING);
-    if (answer.get("error")) {
-      throw new Problem(`Sign-in did not complete: ${answer.get("error_description") || answer.get("error")}.`);
-    }
-    if (!pending || pending.state !== answer.get("state")) {
+    // Nothing in an answer is looked at before its state proves this browser asked for it.
+    if (!pending || typeof pending.state !== "string" || pending.state !== answer.get("state")) {
       throw new Problem("This sign-in answer does not match a sign-in started here. Sign in again.", { signIn: true });
+    }
+    if (answer.has("error")) {
+      const known = Object.prototype.hasOwnProperty.call(SIGN_IN_ERRORS, answer.get("error"));
+      throw new Problem(known ? SIGN_IN_ERRORS[answer.get("error")] : "Sign-in did not complete. Sign in again.", { signIn: true });
     }
     let response;
     try {

@@ -272,3 +272,43 @@ def test_existing_mode_refuses_to_deploy_without_its_coordinates() -> None:
     asserted = json.dumps(rule["Assertions"])
     for parameter in ("DbSecretArn", "SubnetIds", "SecurityGroupIds"):
         assert json.dumps(ref(parameter)) in asserted
+
+
+GIB = 1024**3
+
+
+@pytest.mark.parametrize(
+    "case",
+    [{}, {"DatabaseStorageGiB": "50", "DatabaseMaxStorageGiB": "400", "AlarmEmail": "ops@example.com"}],
+    ids=["defaults", "given"],
+)
+def test_storage_grows_by_itself_to_a_ceiling_and_an_alarm_says_when_free_space_runs_low(case: dict[str, str]) -> None:
+    # Given a created database
+    stack = deploy(**case)
+    database = stack.resources["Database"]["Properties"]
+    # Then RDS storage autoscaling may grow its volume up to the ceiling, which is above the volume it starts
+    # with by more than the 10% RDS asks of a ceiling
+    allocated, ceiling = int(database["AllocatedStorage"]), int(database["MaxAllocatedStorage"])
+    assert ceiling == int(stack.parameters["DatabaseMaxStorageGiB"]) and ceiling >= allocated * 1.1
+    # And an alarm tells the alarm topic when free space runs low: before autoscaling could fall behind a
+    # flood (it grows a volume at most once every six hours), and once the ceiling is reached
+    [alarm] = [
+        a["Properties"]
+        for a in stack.of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == "FreeStorageSpace"
+    ]
+    assert (alarm["Namespace"], alarm["Statistic"], alarm["ComparisonOperator"]) == (
+        "AWS/RDS",
+        "Minimum",
+        "LessThanThreshold",
+    )
+    assert alarm["Dimensions"] == [{"Name": "DBInstanceIdentifier", "Value": ref("Database")}]
+    assert 1 * GIB <= float(alarm["Threshold"]) <= 0.25 * allocated * GIB
+    assert alarm["TreatMissingData"] == "notBreaching", "no data while the instance is created is no alarm"
+    assert alarm.get("AlarmActions") == ([ref("AlarmTopic")] if case.get("AlarmEmail") else None)
+
+
+def test_an_existing_database_gets_no_storage_settings_or_alarm() -> None:
+    stack = deploy(**EXISTING)
+    alarms = stack.of_type("AWS::CloudWatch::Alarm").values()
+    assert not [a for a in alarms if a["Properties"]["MetricName"] == "FreeStorageSpace"]

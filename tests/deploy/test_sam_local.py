@@ -233,6 +233,8 @@ def test_every_function_receives_the_local_database_and_key(env_file: Path) -> N
         assert environment["DB_SECRET_ARN"] == "", function
         assert environment["SAM_LOCAL_AUTH_KEY"] == KEY, function
         assert environment["AWS_SAM_LOCAL"] == "true", function
+        # the local tokens' client, whatever sam local makes of the stack's Cognito clients
+        assert environment["JWT_AUDIENCES"] == "squelch-local-demo", function
     # And the database is one a container reaches, as the API functions' login, without TLS (a local server)
     runtime = local["Parameters"]["DATABASE_URL"]
     assert "@host.docker.internal:" in runtime and runtime.endswith("sslmode=disable")
@@ -455,8 +457,15 @@ def test_a_deployed_function_never_emulates(case: dict[str, str]) -> None:
         environment = stack.environment(function)
         # Then no function is told it runs under SAM CLI, holds a key, or points at a local database
         assert "AWS_SAM_LOCAL" not in environment, function
-        if function not in stack.sam_functions():  # the console's inline settings function: no environment
-            assert environment == {}, function
+        if function not in stack.sam_functions():  # the console's inline settings function: its stack's client only
+            assert set(environment) == {
+                "USER_POOL_ID",
+                "CLIENT_ID",
+                "CLIENT_NAME",
+                "CONSOLE_URL",
+                "SCOPES",
+                "REFRESH_TOKEN_HOURS",
+            }, function
             continue
         assert environment["SAM_LOCAL_AUTH_KEY"] == "" and environment["DATABASE_URL"] == "", function
     # And ROUTE_AUTHORIZER, read only under sam local, tells each function its route's authorizer in AWS

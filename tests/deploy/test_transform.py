@@ -114,15 +114,37 @@ def test_cognito_user_pool_is_kept_hardened_and_sessions_are_short() -> None:
     pool = stack.resources["UserPool"]
     assert pool["DeletionPolicy"] == "Retain" and pool["UpdateReplacePolicy"] == "Retain"
     assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
-    assert pool["Properties"]["MfaConfiguration"] == "OFF"
+    # Presenters may add a TOTP authenticator by default
+    assert pool["Properties"]["MfaConfiguration"] == "OPTIONAL"
+    assert pool["Properties"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
     client = stack.resources["UserPoolClient"]["Properties"]
     assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert (str(client["RefreshTokenValidity"]), client["TokenValidityUnits"]["RefreshToken"]) == ("24", "hours")
 
 
-def test_presenter_mfa_can_be_turned_on() -> None:
-    pool = deploy(PresenterMfa="OPTIONAL").resources["UserPool"]["Properties"]
-    assert pool["MfaConfiguration"] == "OPTIONAL" and pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+def test_the_general_client_signs_in_with_srp_only_never_a_password_sent_as_it_is() -> None:
+    # The console signs in through its own client's hosted pages (code + PKCE), AddDemoUser is an admin
+    # call: nothing needs the password flow, which sends the password itself to Cognito
+    client = deploy().resources["UserPoolClient"]["Properties"]
+    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    assert client["GenerateSecret"] is False
+
+
+def test_presenter_mfa_can_be_turned_off() -> None:
+    pool = deploy(PresenterMfa="OFF").resources["UserPool"]["Properties"]
+    assert pool["MfaConfiguration"] == "OFF" and "EnabledMfas" not in pool
+
+
+@pytest.mark.parametrize("mode", ["OFF", "AUDIT", "ENFORCED"])
+def test_threat_protection_is_a_choice_and_moves_the_pool_to_the_plus_plan(mode: str) -> None:
+    pool = deploy(PresenterThreatProtection=mode).resources["UserPool"]["Properties"]
+    if mode == "OFF":
+        # Essentials, Cognito's default plan for a new pool: its first 10,000 monthly users are free
+        assert "UserPoolAddOns" not in pool and pool.get("UserPoolTier", "ESSENTIALS") == "ESSENTIALS"
+    else:
+        # Threat protection is a feature of the Plus plan only
+        assert pool["UserPoolAddOns"] == {"AdvancedSecurityMode": mode} and pool["UserPoolTier"] == "PLUS"
+    assert deploy().parameters["PresenterThreatProtection"] == "OFF"
 
 
 def layer_functions(stack) -> list[str]:
@@ -220,6 +242,22 @@ def audience(stack) -> list[object]:
     return scheme["x-amazon-apigateway-authorizer"]["jwtConfiguration"]["audience"]
 
 
+EXTERNAL = {"JwtIssuer": "https://login.example.com/", "JwtAudience": "squelch-demo"}
+
+
+@pytest.mark.parametrize(
+    "case", [{}, EXTERNAL, EXTERNAL | {"ConsoleClientId": "console-client-id"}], ids=["cognito", "external", "console"]
+)
+def test_the_functions_accept_the_clients_the_authorizer_accepts(case: dict[str, str]) -> None:
+    # Given the audience the HttpApi's JWT authorizer checks (the stack's own clients)
+    stack = deploy(**case)
+    accepted = audience(stack)
+    # Then every function checks a token's audience against the same list (squelch.http.auth)
+    for function in layer_functions(stack):
+        value = stack.environment(function)["JWT_AUDIENCES"]
+        assert value in ({"Fn::Join": [",", accepted]}, ",".join(map(str, accepted))), function
+
+
 def test_the_console_signs_in_at_the_user_pools_hosted_domain_with_its_own_client() -> None:
     stack = deploy()
     domain = stack.resources["ConsoleSignInDomain"]["Properties"]
@@ -263,6 +301,29 @@ def test_the_client_settings_function_may_only_update_the_pools_clients_and_runs
         }
     ]
     assert stack.statements("ConsoleGetFunction") == [], "the console's page needs no permission"
+
+
+@pytest.mark.parametrize(
+    "case", [{}, {"ConsoleScopes": "openid", "PresenterRefreshHours": "8"}], ids=["defaults", "own"]
+)
+def test_the_client_settings_function_knows_the_values_its_resource_names(case: dict[str, str]) -> None:
+    # Given the function that sets the console's client, which takes every value from its environment and
+    # refuses a request naming another (tests/test_console.py)
+    stack = deploy(**case)
+    properties = stack.resources["ConsoleClientSettings"]["Properties"]
+    environment = stack.environment("ConsoleClientSettingsFunction")
+    # Then CloudFormation's own request names exactly the values it is told, so a deploy is never refused
+    variables = {
+        "UserPoolId": "USER_POOL_ID",
+        "ClientId": "CLIENT_ID",
+        "ClientName": "CLIENT_NAME",
+        "ConsoleUrl": "CONSOLE_URL",
+        "Scopes": "SCOPES",
+        "RefreshTokenHours": "REFRESH_TOKEN_HOURS",
+    }
+    assert set(properties) - {"ServiceToken"} == set(variables)
+    for name, variable in variables.items():
+        assert environment[variable] == properties[name], name
 
 
 def test_the_console_domain_prefix_can_be_chosen() -> None:

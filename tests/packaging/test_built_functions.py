@@ -25,6 +25,7 @@ from conftest import DEMO_DAY, EVENTS, RECORD_COMPILED, ROOT, ZIP_TIMESTAMP
 
 from localdev.template import _CloudFormationLoader
 from squelch.domain import demo
+from tools import rds_ca_bundle
 
 BUILD_DIR = os.environ.get("SQUELCH_BUILD_DIR")
 PYTHON = os.environ.get("SQUELCH_LAMBDA_PYTHON", "python3.12")
@@ -132,3 +133,26 @@ def test_every_function_was_built_and_has_an_event() -> None:
     }
     assert {logical_id for logical_id, _ in functions} == declared
     assert all((EVENTS / f"{folder}.json").exists() for _, folder in functions)
+
+
+def test_the_layer_carries_the_rds_ca_bundle_the_code_finds() -> None:
+    # Given the built layer, as Lambda unpacks it under /opt/python
+    python = ROOT / str(BUILD_DIR) / "SharedLayer" / "python"
+    # When its TLS module is asked where the RDS bundle is, in the build's own Python
+    found = subprocess.run(
+        [
+            PYTHON,
+            "-I",
+            "-S",
+            "-B",
+            "-c",
+            "import sys; sys.path[:0] = [sys.argv[1]]; from squelch.db import tls; print(tls.RDS_CA_BUNDLE)",
+            str(python),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    # Then it is inside the layer, and it is the pinned bundle
+    assert Path(found) == python / "squelch" / "db" / "certs" / "global-bundle.pem"
+    assert rds_ca_bundle.sha256(Path(found).read_bytes()) == rds_ca_bundle.BUNDLE_SHA256

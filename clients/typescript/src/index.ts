@@ -28,7 +28,7 @@ export interface SquelchClientOptions {
   baseUrl: string;
   /**
    * Sent as `Authorization: Bearer …` on every request when present: the reset route needs a token of the
-   * demo group (a Cognito ID token in AWS, `make -s demo-token` locally); with `RequireSignIn=true` every route does.
+   * demo group (a Cognito access token in AWS, `make -s demo-token` locally); with `RequireSignIn=true` every route does.
    */
   token?: TokenSource;
   /**

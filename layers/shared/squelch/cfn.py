@@ -3,10 +3,12 @@
 CloudFormation waits for a PUT to the request's presigned ResponseURL: SUCCESS with data, or
 FAILED with a reason it shows in the stack events. Delete does nothing: the database outlives the stack.
 
-The function answers only a ResponseURL that CloudFormation could have made: an HTTPS URL on an
-Amazon S3 host. A request naming any other host is logged and left unanswered, so an invocation
-by someone else cannot make the function send data elsewhere. Stack events show a generic reason;
-the error itself is in the function's log.
+The function answers only a ResponseURL that CloudFormation could have made: an HTTPS URL of
+CloudFormation's own response bucket in the function's region (`cloudformation-custom-resource-response-`
+and the region without its dashes, as AWS's guide to VPC endpoints for CloudFormation names it),
+virtual-hosted or path style. A request naming any other bucket or host is logged and left
+unanswered, so an invocation by someone else cannot make the function send data elsewhere. Stack
+events show a generic reason; the error itself is in the function's log.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from squelch.observability import logger
+from squelch.settings import get_settings
 
 PHYSICAL_RESOURCE_ID = "squelch-database-migrations"
-# Virtual-hosted and path-style S3 endpoints, regional, legacy, dual-stack and FIPS, in every partition.
-S3_HOST = re.compile(r"^(?:[a-z0-9.-]+\.)?s3(?:-fips)?(?:[.-]dualstack)?(?:[.-][a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?$")
+RESPONSE_BUCKET = "cloudformation-custom-resource-response-{region}"
 
 
 def is_request(event: dict[str, Any]) -> bool:
@@ -29,20 +31,29 @@ def is_request(event: dict[str, Any]) -> bool:
 
 
 def is_response_url(url: str) -> bool:
-    """Whether url is a place CloudFormation collects answers: HTTPS on an S3 host, default port."""
+    """Whether url is where CloudFormation collects answers in this function's region: HTTPS on the
+    default port, no user info, its response bucket on an S3 endpoint of the region (or the global one),
+    regional, legacy (s3-region), dual-stack or FIPS, in the region's partition."""
+    region = get_settings().aws_region
     parts = urlsplit(url)
-    return (
-        parts.scheme == "https"
-        and parts.port in (None, 443)
-        and not parts.username
-        and bool(parts.hostname and S3_HOST.fullmatch(parts.hostname))
+    if not region or parts.scheme != "https" or parts.port not in (None, 443):
+        return False
+    if parts.username is not None or parts.password is not None:
+        return False
+    bucket = re.escape(RESPONSE_BUCKET.format(region=region.replace("-", "")))
+    domain = r"amazonaws\.com\.cn" if region.startswith("cn-") else r"amazonaws\.com"
+    endpoint = rf"s3(?:-fips)?(?:\.dualstack)?(?:[.-]{re.escape(region)})?\.{domain}"
+    host = parts.hostname or ""
+    return bool(
+        re.fullmatch(rf"{bucket}\.{endpoint}", host)
+        or (re.fullmatch(endpoint, host) and re.match(rf"/{bucket}/", parts.path))
     )
 
 
 def handle(event: dict[str, Any], context: Any, work: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
     if not is_response_url(str(event.get("ResponseURL"))):
         logger.error(
-            "custom resource request refused: its ResponseURL is not an S3 presigned URL",
+            "custom resource request refused: its ResponseURL is not CloudFormation's response bucket",
             extra={"response_host": urlsplit(str(event.get("ResponseURL"))).hostname},
         )
         return None
@@ -86,7 +97,7 @@ def send(url: str, payload: bytes) -> int:
     """PUT payload to the presigned URL; the HTTP status."""
     import urllib.request  # only CloudFormation requests need it; keep it off the cold-start path
 
-    request = urllib.request.Request(  # noqa: S310 - handle() accepts only an HTTPS S3 presigned URL
+    request = urllib.request.Request(  # noqa: S310 - handle() accepts only CloudFormation's HTTPS response URL
         url, data=payload, method="PUT", headers={"Content-Type": "", "Content-Length": str(len(payload))}
     )
     with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310 - as above

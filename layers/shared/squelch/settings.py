@@ -18,10 +18,12 @@ class Settings(BaseModel):
     )
     db_proxy_endpoint: str | None = Field(None, description="RDS Proxy host; replaces the secret's host")
     db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None = Field(
-        None, description="libpq sslmode when the URL names none; default require, verify-full with db_sslrootcert"
+        None,
+        description="libpq sslmode when the URL names none; default verify-full for RDS and RDS Proxy hosts "
+        "(squelch.db.tls), verify-full with db_sslrootcert, else require",
     )
     db_sslrootcert: str | None = Field(
-        None, description="CA bundle (PEM file) to verify the server with; sslmode verify-full when set"
+        None, description="CA bundle (PEM file) to verify every server with, in place of the defaults; verify-full"
     )
     db_connect_timeout: int = Field(5, ge=1, le=60, description="seconds; psycopg waits 130 s by default")
     parameters_secrets_extension_http_port: int | None = Field(
@@ -34,8 +36,15 @@ class Settings(BaseModel):
     ai_timeout_seconds: float = Field(4.0, gt=0, le=30, description="Bedrock read timeout before falling back")
     demo_max_sandboxes: int = Field(50, ge=1, description="sandboxes a deployment keeps at most")
     demo_sandbox_ttl_days: int = Field(14, ge=1, description="idle sandboxes older than this go when one is created")
+    jwt_audiences: str = Field(
+        # The local servers' one client (`make demo-token`, the console's local sign-in, the sample
+        # events); the stack sets its own clients (the HttpApi authorizer's audience).
+        "squelch-local-demo",
+        description="comma-separated audiences (client ids) whose access tokens the signed-in routes accept",
+    )
     demo_group: str = Field("demo", description="token group whose members may reset the demo")
     demo_groups_claim: str = Field("cognito:groups", description="token claim that lists the caller's groups")
+    aws_region: str | None = Field(None, description="the function's region (Lambda sets AWS_REGION)")
     aws_sam_local: str | None = Field(None, description="'true' in SAM CLI's containers (sam local), never in AWS")
     route_authorizer: str | None = Field(
         None, description="the authorizer of this function's route (DemoJwt, or NONE: open); read under sam local only"
@@ -52,6 +61,10 @@ class Settings(BaseModel):
     console_logout_url: str | None = Field(
         None, description="presenter console: where signing out ends the provider's session (Cognito's /logout)"
     )
+
+    @property
+    def jwt_audience_list(self) -> list[str]:
+        return [audience.strip() for audience in self.jwt_audiences.split(",") if audience.strip()]
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from squelch import snapstart
+from squelch.db import tls
 from squelch.errors import Unavailable
 from squelch.observability import logger
 from squelch.settings import Settings, get_settings
@@ -36,10 +37,9 @@ def conninfo(settings: Settings) -> str:
     """A libpq connection string with the settings' timeout and TLS; secrets are read on every
     (re)connect, so a rotated password is picked up the next time a connection is opened.
 
-    TLS is required unless the URL or DB_SSLMODE says otherwise (a local server without TLS says
-    sslmode=disable): libpq's own default, prefer, would fall back to plaintext and check no
-    certificate. With a CA bundle configured the server's certificate and name are verified. The
-    session's time zone is UTC."""
+    TLS as squelch.db.tls decides unless the URL or DB_SSLMODE says otherwise (a local server
+    without TLS says sslmode=disable): verified against RDS and RDS Proxy, or against the CA bundle
+    configured, else required. The session's time zone is UTC."""
     if settings.database_url:
         base = settings.database_url
     elif settings.db_secret_arn:
@@ -47,11 +47,7 @@ def conninfo(settings: Settings) -> str:
     else:
         raise Unavailable("database_not_configured", "Set DATABASE_URL or DB_SECRET_ARN.")
     given = conninfo_to_dict(base)
-    extra: dict[str, str] = {}
-    if "sslmode" not in given:
-        extra["sslmode"] = settings.db_sslmode or ("verify-full" if settings.db_sslrootcert else "require")
-    if settings.db_sslrootcert:
-        extra["sslrootcert"] = settings.db_sslrootcert
+    extra = tls.parameters({key: str(value) for key, value in given.items() if value is not None}, settings)
     if not settings.db_proxy_endpoint:  # RDS Proxy refuses startup options: connection.py sets the zone instead
         extra["options"] = f"{given.get('options', '')} {UTC_SESSION}".strip()
     return make_conninfo(base, connect_timeout=settings.db_connect_timeout, application_name="squelch", **extra)
@@ -88,10 +84,13 @@ def tls_problem(error: BaseException, url_setting: str | None) -> str | None:
             "The database server's certificate is not signed by the CA the connection trusts (sslrootcert, "
             f"DB_SSLROOTCERT): {ca}, the bundle of the CA that signed it (for RDS, AWS's global-bundle.pem)."
         )
-    if match := re.search(r'server certificate for "([^"]+)" does not match host name "([^"]+)"', text):
+    # libpq names the certificate's first name and counts the others: 'for "a" (and 2 other names)'.
+    names = r'server certificate for "([^"]+)"( \(and \d+ other names?\))? does not match host name "([^"]+)"'
+    if match := re.search(names, text):
         return (
-            f'The database server\'s certificate is for "{match[1]}", not "{match[2]}", the host connected to: '
-            f"connect to {match[1]} (sslmode=verify-full checks the name; verify-ca checks the CA only)."
+            f'The database server\'s certificate is for "{match[1]}"{match[2] or ""}, not "{match[3]}", the host '
+            f"connected to: connect to a name it carries (sslmode=verify-full checks the name; verify-ca checks "
+            "the CA only)."
         )
     return None
 

@@ -18,8 +18,8 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from squelch import db
 from squelch.db import sandbox
 from squelch.errors import DomainError
-from squelch.http import compression, conditional, local_authorizer
-from squelch.http.errors import error_response, register_error_handlers
+from squelch.http import auth, compression, conditional, local_authorizer
+from squelch.http.errors import domain_error, error_response, register_error_handlers
 
 MAX_BODY_BYTES = 256 * 1024
 JSON_TYPE = re.compile(r"^application/(?:[\w.+-]+\+)?json\s*(?:;.*)?$", re.IGNORECASE)
@@ -69,7 +69,7 @@ class Api(APIGatewayHttpResolver):
         return response
 
     def _answer(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-        refusal = _refusal(event)
+        refusal = _refusal(event) or _token_refusal(event)
         if refusal:
             return _as_event_response(refusal)
         name = _header(event, SANDBOX_HEADER.lower())
@@ -156,6 +156,15 @@ def _refusal(event: Mapping[str, Any]) -> Response[str] | None:
         return error_response(
             415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json."
         )
+    return None
+
+
+def _token_refusal(event: Mapping[str, Any]) -> Response[str] | None:
+    """On a route the authorizer guards: the 401 for a token that is not an access token of the stack."""
+    try:
+        auth.verified_token(dict(event))
+    except DomainError as error:
+        return domain_error(error)
     return None
 
 

@@ -16,10 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from squelch.errors import Forbidden, Unauthenticated
+from squelch.http.local_authorizer import ISSUER as LOCAL_ISSUER
 from squelch.settings import get_settings
 
 # Claims that every JWT the authorizer accepts carries, so the header's token can be recognised.
 IDENTIFYING_CLAIMS = ("sub", "iat", "exp")
+# Issuers whose every token says what it is for (token_use): Cognito's user pools, and the local one.
+ISSUERS_WITH_TOKEN_USE = ("https://cognito-idp.", LOCAL_ISSUER)
+ACCESS = "access"  # the token_use of an access token
 
 
 @dataclass(frozen=True)
@@ -59,15 +63,53 @@ def groups_of(payload: dict[str, Any], claim: str) -> list[str]:
     return []
 
 
-def demo_user(event: dict[str, Any]) -> Caller:
-    """The caller, when a signed-in member of the demo group; else 401 or 403."""
-    context = event.get("requestContext") or {}
-    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims")
+def verified_token(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The payload of the token the route's authorizer verified, once it is known to be an access token
+    of one of the stack's clients (401 otherwise); None on a route no authorizer guards."""
+    claims = _claims(event)
     if not claims:
-        raise Unauthenticated("unauthenticated", "Sign in first: send Authorization: Bearer <token>.")
+        return None
     payload = token_payload(_header(event, "authorization"))
     if payload is None or not _same_token(payload, claims):
         raise Unauthenticated("unauthenticated", "The bearer token is not the one the authorizer verified.")
+    require_access_token_of_the_stack(payload)
+    return payload
+
+
+def require_access_token_of_the_stack(payload: dict[str, Any]) -> None:
+    """The authorizer accepts every token of the issuer for the stack's clients, ID tokens included
+    (their aud is the client). Only access tokens are API tokens: their token_use says "access" (every
+    Cognito token says what it is for; another provider's may say nothing), and their audience, aud or
+    else client_id as API Gateway reads them, is one of JWT_AUDIENCES."""
+    token_use = payload.get("token_use")
+    says_what_it_is = str(payload.get("iss", "")).startswith(ISSUERS_WITH_TOKEN_USE)
+    if token_use != ACCESS and (token_use is not None or says_what_it_is):
+        raise Unauthenticated(
+            "access_token_required",
+            "This is not an access token (an ID token, perhaps): send the access token the sign-in returned.",
+        )
+    audience = payload.get("aud") if "aud" in payload else payload.get("client_id")
+    audiences = audience if isinstance(audience, list) else [audience]
+    accepted = get_settings().jwt_audience_list
+    if not any(isinstance(a, str) and a in accepted for a in audiences):
+        raise Unauthenticated(
+            "token_for_another_client", "The token was issued to another application: sign in through this one."
+        )
+
+
+def _claims(event: dict[str, Any]) -> dict[str, Any] | None:
+    context = event.get("requestContext") or {}
+    claims = ((context.get("authorizer") or {}).get("jwt") or {}).get("claims")
+    return claims if isinstance(claims, dict) and claims else None
+
+
+def demo_user(event: dict[str, Any]) -> Caller:
+    """The caller, when a signed-in member of the demo group; else 401 or 403."""
+    payload = verified_token(event)
+    if payload is None:
+        raise Unauthenticated("unauthenticated", "Sign in first: send Authorization: Bearer <token>.")
+    claims = _claims(event) or {}
+    context = event.get("requestContext") or {}
     settings = get_settings()
     if settings.demo_group not in groups_of(payload, settings.demo_groups_claim):
         raise Forbidden("not_a_demo_user", f"Only members of the {settings.demo_group!r} group may do this.")
