@@ -48,3 +48,11 @@ def test_every_relative_link_leads_to_a_file_and_a_heading_that_exist(document: 
         elif fragment and linked.suffix == ".md" and fragment not in anchors(linked.read_text("utf-8")):
             broken.append(target)  # the file is there, the heading is not
     assert not broken, broken
+
+
+def test_every_setting_is_in_the_configuration_table() -> None:
+    from squelch.settings import Settings
+
+    table = (ROOT / "docs" / "CONFIGURATION.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", table))
+    assert {name.upper() for name in Settings.model_fields} - listed == set()
