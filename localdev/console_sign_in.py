@@ -79,8 +79,13 @@ Consoles = Callable[["HttpRequest", str], str | None]
 
 
 def this_servers_console(request: HttpRequest, redirect_uri: str) -> str | None:
-    """`make run`: the console of the server this sign-in is part of, and no other."""
+    """`make run`: the console of the server this sign-in is part of, and no other, on a loopback origin.
+    The server also answers names LOCAL_ALLOWED_HOSTS lists (a laptop reached from the LAN), but their
+    console cannot sign in there: a browser gives the console's PKCE (crypto.subtle) to secure contexts
+    only, which plain http is on loopback alone, and a name may be anyone's to point elsewhere."""
     console = _console_url(request)
+    if console_on_this_machine(request, console) is not None:
+        return f"The console signs in on this machine only: open it at http://127.0.0.1:PORT{CONSOLE_PATH}."
     return None if redirect_uri == console else f"The console signs in for {console} only."
 
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import io
 import json
 import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import time
 import urllib.error
@@ -332,6 +334,25 @@ def test_an_authorization_request_out_of_the_rules_is_refused_on_a_page_of_its_o
     assert status == 400 and "location" not in headers and b"Sign-in refused" in body
     status, headers = approve(server, "c" * 43, **changes)
     assert status == 400 and "location" not in headers
+
+
+def test_a_sign_in_through_a_name_outside_this_machine_is_refused(server: str, monkeypatch) -> None:
+    # Given the server told to answer a name of its own (LOCAL_ALLOWED_HOSTS: a laptop reached from the LAN),
+    # and a sign-in started through that name for the console at that name: the very console of that Host
+    monkeypatch.setenv("LOCAL_ALLOWED_HOSTS", "squelch.test,192.168.1.20")
+    port = int(server.rsplit(":", 1)[1])
+    for host in (f"squelch.test:{port}", f"192.168.1.20:{port}"):
+        query = urlencode(authorize_query(f"http://{host}"))
+        head = f"GET {console_sign_in.AUTHORIZE_PATH}?{query} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(head.encode())
+            answer = http.client.HTTPResponse(connection)
+            answer.begin()
+            body = answer.read()
+        # Then no sign-in is offered there: only a console on a loopback origin gets a code (a browser gives
+        # the console's PKCE its crypto.subtle on loopback only, and a name may be anyone's to re-point)
+        assert answer.status == 400 and answer.getheader("location") is None, host
+        assert b"Sign-in refused" in body and b"on this machine only" in body, host
 
 
 def test_cancelling_goes_back_with_access_denied(server: str) -> None:
