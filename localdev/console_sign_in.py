@@ -42,6 +42,7 @@ ENVIRONMENT = {
     "CONSOLE_SCOPES": "openid",
 }
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+ADMIN_GROUP = "demo-admin"  # the DemoAdminGroup parameter's default, as "demo" is DemoGroup's
 # Token lifetimes a presenter may pick; the short one shows what an expired sign-in looks like.
 LIFETIMES = {43200: "12 hours", 3600: "1 hour", 5: "5 seconds (to rehearse an expired sign-in)"}
 CODE_SECONDS = 60
@@ -178,6 +179,8 @@ def _sign_in_page(request: HttpRequest, consoles: Consoles) -> Answer:
   <p><label for="username">Presenter</label>
      <input id="username" name="username" value="presenter@squelch.local" maxlength="128" required></p>
   <p><label><input type="checkbox" name="demo_group" value="yes" checked> member of the demo group</label></p>
+  <p><label><input type="checkbox" name="admin_group" value="yes"> administrator (the {ADMIN_GROUP} group: may reset
+     or delete any presenter's sandbox)</label></p>
   <p><label for="lifetime">Signed in for</label> <select id="lifetime" name="lifetime">{lifetimes}</select></p>
   <p><button type="submit" name="decision" value="allow" class="primary">Sign in as a local presenter</button>
      <button type="submit" name="decision" value="deny" class="quiet">Cancel</button></p>
@@ -204,7 +207,8 @@ def _approve(request: HttpRequest, consoles: Consoles) -> Answer:
     if lifetime not in LIFETIMES:
         raise _Refused("invalid_request", "Pick one of the offered sign-in lifetimes.")
     code = secrets.token_urlsafe(32)
-    groups = ("demo",) if fields.get("demo_group") == "yes" else ()
+    chosen = {"demo": fields.get("demo_group") == "yes", ADMIN_GROUP: fields.get("admin_group") == "yes"}
+    groups = tuple(group for group, member in chosen.items() if member)
     grant = _Grant(
         fields["code_challenge"], fields["redirect_uri"], username, groups, lifetime, time.monotonic() + CODE_SECONDS
     )

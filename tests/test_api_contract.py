@@ -16,8 +16,10 @@ from localdev import auth, gateway
 CONTRACT = (ROOT / "docs" / "API-CONTRACT.md").read_text()
 # An example: the request line with any request headers (`Name: value`, no spaces in the value), its
 # body, the response headers it must carry (an `http` block), then its body or "(no body)".
+# A presenter's route is called with `make demo-token`'s token, or another presenter's after "as <username>".
 EXAMPLE = re.compile(
-    r"<!-- example (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3})(?P<headers>(?: [A-Za-z-]+: \S+)*) -->\n"
+    r"<!-- example (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\d{3})(?P<headers>(?: [A-Za-z-]+: \S+)*)"
+    r"(?: as (?P<user>\S+))? -->\n"
     r"(?:```json request\n(?P<request>.*?)```\n+)?(?:```http\n(?P<answer_headers>.*?)```\n+)?"
     r"(?:```json\n(?P<response>.*?)```|\(no body\))",
     re.S,
@@ -28,9 +30,11 @@ REQUEST_HEADER = re.compile(r" ([A-Za-z-]+): (\S+)")
 # and sandbox (as a browser's cache sends it); in a response header, {etag} must be that same tag
 # and {new etag} a strong tag other than it.
 LAST_TAG, NEW_TAG = "{etag}", "{new etag}"
+# In a request header, {sandbox_key} is the sandbox_key of the last answer that had one (a private sandbox's).
+LAST_KEY = "{sandbox_key}"
 STRONG_TAG = re.compile(r'^"[A-Za-z0-9_-]+"$')
 # Values that differ on every run; the replay checks they are there, not what they are.
-VOLATILE = {"session_id", "created_at", "updated_at", "last_activity_at", "duration_ms", "reset_id"}
+VOLATILE = {"session_id", "created_at", "updated_at", "last_activity_at", "duration_ms", "reset_id", "sandbox_key"}
 RECORDED_SESSION = re.compile(r"wf-[A-Za-z0-9_-]{24}")
 
 
@@ -59,6 +63,7 @@ def test_recorded_examples_match_real_answers(story: DictConnection) -> None:
 def replay(examples: Iterable[re.Match[str]]) -> None:
     session_id = None
     tags: dict[tuple[str, str], str] = {}  # the last ETag of each path and sandbox
+    sandbox_key = None
     for example in examples:
         label = f"{example['method']} {example['path'][:70]} {example['status']}"
         path = example["path"]
@@ -66,8 +71,11 @@ def replay(examples: Iterable[re.Match[str]]) -> None:
             path = RECORDED_SESSION.sub(session_id, path)
         headers = {"host": "localhost:3000", "content-type": "application/json"}
         if path.startswith("/api/demo/") and example["status"] != "401":
-            headers["authorization"] = f"Bearer {auth.issue_token()}"
+            headers["authorization"] = f"Bearer {auth.issue_token(*filter(None, [example['user']]))}"
         for name, value in REQUEST_HEADER.findall(example["headers"]):
+            if LAST_KEY in value:
+                assert sandbox_key is not None, f"{label}: {LAST_KEY} before any answer had a sandbox_key"
+                value = value.replace(LAST_KEY, sandbox_key)
             headers[name.lower()] = value
         key = (path, headers.get("x-demo-sandbox", "default"))
         held = tags.get(key)
@@ -100,6 +108,8 @@ def replay(examples: Iterable[re.Match[str]]) -> None:
         assert normalized(got) == normalized(json.loads(example["response"])), label
         if answer.status == 201:
             session_id = got["session_id"]
+        if isinstance(got, dict) and got.get("sandbox_key"):
+            sandbox_key = got["sandbox_key"]
 
 
 def examples_of(text: str) -> list[re.Match[str]]:

@@ -371,6 +371,26 @@ def test_a_local_presenter_outside_the_demo_group_is_refused_by_the_api(server: 
     assert status == 403 and json.loads(body)["error"]["code"] == "not_a_demo_user"
 
 
+def test_a_local_presenter_may_sign_in_as_an_administrator(server: str) -> None:
+    # Given another presenter's sandbox
+    create_by_api(server, "bob-demo", "bob@squelch.example")
+    # When a local presenter signs in ticking the administrator box (and not the demo group's)
+    verifier, challenge = verifier_and_challenge()
+    _, headers = approve(server, challenge, demo_group="", admin_group="yes")
+    _, tokens = exchange(server, code_from(headers, server), verifier)
+    # Then they may reset it, as a member of the admin group
+    status, _, body = http_request(
+        f"{server}/api/demo/reset",
+        "POST",
+        b'{"confirm": true}',
+        Authorization=f"Bearer {tokens['access_token']}",
+        Content_Type="application/json",
+        X_Demo_Sandbox="bob-demo",
+    )
+    assert status == 200, body
+    assert json.loads(body)["owner"] == "bob@squelch.example"
+
+
 # ---- the custom resource that gives the console's Cognito client its settings
 
 
@@ -881,6 +901,90 @@ def test_an_oauth_error_is_one_fixed_sentence_never_the_texts_in_the_address(
 
 
 @needs_chromium
+def test_a_presenter_is_shown_whose_each_sandbox_is_and_the_key_of_their_own(
+    page: Any, console: str, story: DictConnection
+) -> None:
+    from playwright.sync_api import expect
+
+    # Given another presenter's private sandbox
+    create_by_api(console, "bob-demo", "bob@squelch.example", private=True)
+    # When this presenter signs in and creates one (private unless they untick it)
+    sign_in(page, console)
+    expect(page.locator("#new-private")).to_be_checked()
+    page.fill("#new-name", "acme")
+    page.click("#create-form button[type=submit]")
+    expect(page.locator("#message")).to_contain_text("It is private: the front end sends its key too")
+    # Then theirs is marked as theirs, with its key to copy beside its header line
+    expect(row(page, "acme").locator(".owner")).to_have_text("yours · private: workflow writes need its key")
+    key = one_value(story, "SELECT sandbox_key FROM demo_sandboxes WHERE name = 'acme'")
+    expect(page.locator("#key-line")).to_have_text(f"X-Demo-Sandbox-Key: {key}")
+    page.locator("button[data-copy=key-line]").click()
+    assert page.evaluate("() => navigator.clipboard.readText()") == f"X-Demo-Sandbox-Key: {key}"
+    shot(page, "11-private-sandbox")
+    # And the other presenter's names its owner, its key is not shown, and it cannot be reset or deleted here
+    expect(row(page, "bob-demo").locator(".owner")).to_have_text(
+        "owner: bob@squelch.example · private: workflow writes need its key"
+    )
+    row(page, "bob-demo").get_by_role("button", name="Use").click()
+    expect(page.locator("#key-line-box")).to_be_hidden()
+    expect(page.locator("#key-hidden")).to_be_visible()
+    assert bob_key(story) not in page.content()
+    expect(row(page, "bob-demo").get_by_role("button", name="Reset…")).to_be_disabled()
+    expect(row(page, "bob-demo").get_by_role("button", name="Delete…")).to_be_disabled()
+    # And the default one is everyone's to reset
+    expect(row(page, "default").locator(".owner")).to_have_text("shared: every presenter may reset it")
+    expect(row(page, "default").get_by_role("button", name="Reset…")).to_be_enabled()
+    # When they try to take the other's name from the create form, the console says whose it is, and asks nothing
+    page.fill("#new-name", "bob-demo")
+    page.click("#create-form button[type=submit]")
+    expect(page.locator("#message")).to_contain_text("That sandbox belongs to another presenter")
+    expect(page.locator("#confirm")).to_be_hidden()
+    # And when the API refuses a reset for that reason (the list was out of date), it says so in the same words
+    page.route(
+        "**/api/demo/reset",
+        lambda route: route.fulfill(
+            status=403,
+            content_type="application/json",
+            body=json.dumps(
+                {
+                    "error": {
+                        "code": "sandbox_owned_by_another",
+                        "message": "Sandbox 'acme' belongs to x.",
+                        "details": [],
+                    }
+                }
+            ),
+        ),
+    )
+    row(page, "acme").get_by_role("button", name="Reset…").click()
+    page.click("#confirm-ok")
+    expect(page.locator("#message")).to_contain_text(
+        "That sandbox belongs to another presenter: only they, or an administrator, may reset or delete it."
+    )
+    page.unroute("**/api/demo/reset")
+    # When they make theirs public in the reset dialog, its key goes
+    row(page, "acme").get_by_role("button", name="Reset…").click()
+    expect(page.locator("#confirm-private")).to_be_checked()
+    page.uncheck("#confirm-private")
+    page.click("#confirm-ok")
+    expect(row(page, "acme").locator(".owner")).to_have_text("yours · public")
+    expect(page.locator("#key-line-box")).to_be_hidden()
+    assert one_value(story, "SELECT sandbox_key FROM demo_sandboxes WHERE name = 'acme'") is None
+    # (the browser reports the 403 the test made up; nothing else went wrong)
+    assert [problem for problem in page.problems if "status of 403" not in problem] == []
+
+
+def one_value(conn: DictConnection, query: str) -> Any:
+    found = conn.execute(query).fetchone()
+    assert found is not None, query
+    return next(iter(found.values()))
+
+
+def bob_key(conn: DictConnection) -> str:
+    return str(one_value(conn, "SELECT sandbox_key FROM demo_sandboxes WHERE name = 'bob-demo'"))
+
+
+@needs_chromium
 def test_creating_a_name_that_exists_warns_before_it_resets(page: Any, console: str, story: DictConnection) -> None:
     from playwright.sync_api import expect
 
@@ -1216,14 +1320,14 @@ def visit(request: pytest.FixtureRequest, browser: Any, console: str) -> Iterato
     assert errors == []
 
 
-def create_by_api(server: str, name: str) -> None:
+def create_by_api(server: str, name: str, presenter: str = "presenter@squelch.local", private: bool = False) -> None:
     from localdev import auth
 
     status, _, body = http_request(
         f"{server}/api/demo/reset",
         "POST",
-        b'{"confirm": true}',
-        Authorization=f"Bearer {auth.issue_token()}",
+        json.dumps({"confirm": True, "private": private}).encode(),
+        Authorization=f"Bearer {auth.issue_token(presenter)}",
         Content_Type="application/json",
         X_Demo_Sandbox=name,
     )
@@ -1256,7 +1360,7 @@ def test_every_state_of_the_console_fits_and_answers_taps(
     # Given sandboxes with the longest names there may be, and a default story three days old (its warning)
     assert all(len(name) == 40 for name in LONG_NAMES)
     for name in LONG_NAMES:
-        create_by_api(console, name)
+        create_by_api(console, name, LONG_PRESENTER, private=True)
     use_environment(monkeypatch, DEMO_TODAY=(DEMO_DAY + timedelta(days=3)).isoformat())
 
     # A deployment without sign-in settings says so

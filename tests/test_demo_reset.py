@@ -73,6 +73,9 @@ def test_reset_restores_the_story_and_removes_sessions(story: DictConnection) ->
         "duration_ms": 0,
         "reset_id": 0,
         "requested_by": "presenter@squelch.example",
+        "owner": None,
+        "private": False,
+        "sandbox_key": None,
     }
     assert 0 < body["duration_ms"] < 2000
     # And the story is back, with no sessions

@@ -401,7 +401,8 @@ def as_member_of(function: str, groups: object) -> dict[str, Any]:
         "SandboxesListFunction": lambda: load_event("sandboxes_list.json"),
         "SandboxDeleteFunction": lambda: delete_event("alpha"),
     }[function]()
-    signed = reset_event(claims={"cognito:groups": groups})
+    # the sample events' presenter, who created the sandbox the delete removes
+    signed = reset_event(claims={"cognito:groups": groups, "username": "presenter@squelch.example"})
     event["headers"]["authorization"] = signed["headers"]["authorization"]
     event["requestContext"]["authorizer"] = signed["requestContext"]["authorizer"]
     return event

@@ -64,7 +64,7 @@
       return;
     }
     say(error instanceof Problem ? error.message : `Something went wrong in the console: ${error.message || error}`);
-    if (error instanceof Problem && error.code === "sandbox_not_found") load().catch(() => {});
+    if (error instanceof Problem && ["sandbox_not_found", "sandbox_owned_by_another"].includes(error.code)) load().catch(() => {});
   }
 
   const EXPLAINED = {
@@ -74,6 +74,8 @@
     sandbox_limit_reached: "This deployment already keeps as many sandboxes as it may. Delete a sandbox you no longer need, or reset an existing one.",
     default_sandbox: "The default sandbox cannot be deleted: it is what front ends without the X-Demo-Sandbox header show. Reset it instead.",
     sandbox_not_found: "That sandbox no longer exists: it was deleted, or removed after being idle. The list is refreshed.",
+    sandbox_owned_by_another: "That sandbox belongs to another presenter: only they, or an administrator, may reset or delete it. Create a sandbox of your own.",
+    default_sandbox_is_public: "The default sandbox cannot be private: it is what front ends without the X-Demo-Sandbox header show.",
     unknown_checkpoint: "That checkpoint is not one this deployment knows. Reload the console to get its current list.",
     invalid_sandbox: "Sandbox names are 1–40 characters: lower-case letters, digits and dashes, starting with a letter or digit.",
     database_unavailable: "The database is busy or out of reach right now. Wait a moment and try again.",
@@ -275,6 +277,15 @@
     return element;
   }
 
+  // Whose a sandbox is, and whether front ends need its key: one line under its name.
+  function ownership(sandbox) {
+    const privacy = sandbox.private ? "private: workflow writes need its key" : "public";
+    if (sandbox.name === "default") return "shared: every presenter may reset it";
+    if (sandbox.owner === null) return `no owner yet: its next reset makes it the presenter's · ${privacy}`;
+    const whose = session && sandbox.owner === session.username ? "yours" : `owner: ${sandbox.owner}`;
+    return `${whose} · ${privacy}`;
+  }
+
   function renderSandboxes() {
     const rows = $("sandbox-rows");
     rows.replaceChildren();
@@ -283,18 +294,27 @@
       row.dataset.sandbox = sandbox.name;
       if (sandbox.name === selected) row.className = "selected";
       const isDefault = sandbox.name === "default";
+      const othersOnly = "Another presenter's sandbox: only they, or an administrator, may reset or delete it";
       const actions = document.createElement("td");
       actions.className = "actions";
       actions.append(
-        button("Use", () => use(sandbox.name), { title: "Put its header line above, to paste into the front end" }),
+        button("Use", () => use(sandbox.name), { title: "Put its header lines above, to paste into the front end" }),
         button("Check story", () => act(() => checkStory(sandbox.name))),
-        button("Reset…", () => act(() => resetSandbox(sandbox))),
+        button("Reset…", () => act(() => resetSandbox(sandbox)), {
+          disabled: !sandbox.can_manage, title: sandbox.can_manage ? "" : othersOnly,
+        }),
         button("Delete…", () => act(() => deleteSandbox(sandbox)), {
-          disabled: isDefault, title: isDefault ? "The default sandbox cannot be deleted; reset it instead" : "",
+          disabled: isDefault || !sandbox.can_manage,
+          title: isDefault ? "The default sandbox cannot be deleted; reset it instead" : sandbox.can_manage ? "" : othersOnly,
         }),
       );
       row.append(
-        cell(null, span("name", sandbox.name), span("sub", isDefault ? "what front ends without the header show" : `X-Demo-Sandbox: ${sandbox.name}`)),
+        cell(
+          null,
+          span("name", sandbox.name),
+          span("sub", isDefault ? "what front ends without the header show" : `X-Demo-Sandbox: ${sandbox.name}`),
+          span("sub owner", ownership(sandbox)),
+        ),
         cell("Checkpoint", span("checkpoint", sandbox.checkpoint)),
         cell("Story", ageBadge(sandbox.story_age_days, sandbox.story_state), span("sub", `seeded around ${sandbox.anchor_date}`)),
         cell("Last activity", span("activity", since(sandbox.last_activity_at)), span("sub", new Date(sandbox.last_activity_at).toLocaleString("en-GB"))),
@@ -318,6 +338,12 @@
   function use(name) {
     selected = name;
     $("header-line").value = `X-Demo-Sandbox: ${name}`;
+    // A private sandbox's front end sends its key too; only its owner (or an administrator) is shown it.
+    const chosen = sandboxes.find((s) => s.name === name);
+    const key = chosen && chosen.private ? chosen.sandbox_key : null;
+    show($("key-line-box"), Boolean(key));
+    $("key-line").value = key ? `X-Demo-Sandbox-Key: ${key}` : "";
+    show($("key-hidden"), Boolean(chosen && chosen.private && !key));
     renderSandboxes();
   }
 
@@ -338,8 +364,7 @@
 
   async function load() {
     sandboxes = (await api("GET", "api/demo/sandboxes")).sandboxes;
-    if (!sandboxes.some((s) => s.name === selected)) use("default");
-    renderSandboxes();
+    use(sandboxes.some((s) => s.name === selected) ? selected : "default");
   }
 
   async function act(work) {
@@ -353,13 +378,15 @@
 
   // ---- confirmations
 
-  function confirmWith({ title, text, ok, checkpoint = null }) {
+  function confirmWith({ title, text, ok, checkpoint = null, privately = null }) {
     const dialog = $("confirm");
     $("confirm-title").textContent = title;
     $("confirm-text").textContent = text;
     $("confirm-ok").textContent = ok;
     show($("confirm-choice"), checkpoint !== null);
     if (checkpoint !== null) $("confirm-checkpoint").value = checkpoint;
+    show($("confirm-privacy"), privately !== null);
+    if (privately !== null) $("confirm-private").checked = privately;
     return new Promise((resolve) => {
       const finish = (answer) => {
         $("confirm-ok").onclick = null;
@@ -368,7 +395,9 @@
         if (dialog.open) dialog.close();
         resolve(answer);
       };
-      $("confirm-ok").onclick = () => finish({ ok: true, checkpoint: $("confirm-checkpoint").value });
+      $("confirm-ok").onclick = () => finish({
+        ok: true, checkpoint: $("confirm-checkpoint").value, private: $("confirm-private").checked,
+      });
       $("confirm-cancel").onclick = () => finish({ ok: false });
       dialog.onclose = () => finish({ ok: false });
       dialog.showModal();
@@ -377,16 +406,25 @@
 
   // ---- what a presenter does
 
-  async function reset(name, checkpoint) {
-    return api("POST", "api/demo/reset", { sandbox: name, body: { confirm: true, checkpoint } });
+  // private: true or false sets it; null leaves the sandbox as it is (and the default one is always public).
+  async function reset(name, checkpoint, privately = null) {
+    const body = { confirm: true, checkpoint };
+    if (privately !== null) body.private = privately;
+    return api("POST", "api/demo/reset", { sandbox: name, body });
+  }
+
+  function privacyText(done) {
+    return done.private ? " It is private: the front end sends its key too (X-Demo-Sandbox-Key, above)." : "";
   }
 
   async function createSandbox(event) {
     event.preventDefault();
     const name = $("new-name").value.trim();
     const checkpoint = $("new-checkpoint").value;
+    const privately = name === "default" ? null : $("new-private").checked;
     if (!SANDBOX_NAME.test(name)) throw new Problem(EXPLAINED.invalid_sandbox);
     const existing = sandboxes.find((s) => s.name === name);
+    if (existing && !existing.can_manage) throw new Problem(EXPLAINED.sandbox_owned_by_another);
     if (existing) {
       // The API resets a sandbox that exists; the presenter who owns it would lose their demo.
       const answer = await confirmWith({
@@ -396,13 +434,13 @@
       });
       if (!answer.ok) return;
     }
-    const done = await reset(name, checkpoint);
+    const done = await reset(name, checkpoint, privately);
     $("new-name").value = "";
     selected = name;
     await load();
     use(name);
     const what = done.created ? "created" : existing ? "reset" : "already existed (someone created it moments ago) and was reset";
-    say(`Sandbox ${name} ${what} from ${done.checkpoint}; its story is seeded around ${done.anchor_date}.`, { kind: "info" });
+    say(`Sandbox ${name} ${what} from ${done.checkpoint}; its story is seeded around ${done.anchor_date}.${privacyText(done)}`, { kind: "info" });
   }
 
   async function resetSandbox(sandbox) {
@@ -411,11 +449,12 @@
       text: `Its story is seeded again around today from the checkpoint you choose. Whatever was presented in it since its last reset is lost.`,
       ok: `Reset ${sandbox.name}`,
       checkpoint: sandbox.checkpoint,
+      privately: sandbox.name === "default" ? null : sandbox.private,
     });
     if (!answer.ok) return;
-    const done = await reset(sandbox.name, answer.checkpoint);
+    const done = await reset(sandbox.name, answer.checkpoint, sandbox.name === "default" ? null : answer.private);
     await load();
-    say(`Sandbox ${sandbox.name} reset to ${done.checkpoint}; its story is seeded around ${done.anchor_date}.`, { kind: "info" });
+    say(`Sandbox ${sandbox.name} reset to ${done.checkpoint}; its story is seeded around ${done.anchor_date}.${privacyText(done)}`, { kind: "info" });
   }
 
   async function deleteSandbox(sandbox) {

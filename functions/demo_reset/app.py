@@ -17,18 +17,23 @@ app = create_api()
 
 @app.post(
     "/api/demo/reset",
-    summary="Reset (or create) the sandbox to a checkpoint of the story (demo group only).",
+    summary="Reset (or create) the sandbox to a checkpoint of the story (demo group; its owner or the admin group).",
     tags=["demo"],
     security=[{"DemoJwt": []}],
     responses={
         200: {"description": "Reset (or created).", "content": {"application/json": {"model": ResetResponse}}},
+        403: {
+            "description": "sandbox_owned_by_another: another presenter's sandbox (its owner or the admin group only)."
+        },
         409: {"description": "sandbox_limit_reached: creating one more sandbox than DemoMaxSandboxes allows."},
     },
 )
 def reset_demo(request: Annotated[ResetRequest | None, Body()] = None) -> ResetResponse:
     caller = demo_user(app.current_event.raw_event)
     asked = request or ResetRequest()
-    return demo.reset_demo(asked.confirm, asked.checkpoint, caller.username, caller.source_ip)
+    return demo.reset_demo(
+        asked.confirm, asked.checkpoint, caller.username, caller.source_ip, admin=caller.admin, private=asked.private
+    )
 
 
 @observed

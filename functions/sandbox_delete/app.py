@@ -16,14 +16,20 @@ app = create_api()
 
 @app.delete(
     "/api/demo/sandboxes/<name>",
-    summary="Delete a sandbox with everything in it (demo group only; not the default one).",
+    summary="Delete a sandbox with everything in it (its owner or the admin group; not the default one).",
     tags=["demo"],
     security=[{"DemoJwt": []}],
-    responses={204: {"description": "Deleted."}, 409: {"description": "The default sandbox cannot be deleted."}},
+    responses={
+        204: {"description": "Deleted."},
+        403: {
+            "description": "sandbox_owned_by_another: another presenter's sandbox (its owner or the admin group only)."
+        },
+        409: {"description": "The default sandbox cannot be deleted."},
+    },
 )
 def delete_sandbox(name: SandboxName) -> Response[None]:
-    demo_user(app.current_event.raw_event)
-    demo.delete_sandbox(name)
+    caller = demo_user(app.current_event.raw_event)
+    demo.delete_sandbox(name, demo.Presenter(caller.username, caller.admin))
     return Response(status_code=204, body=None)
 
 

@@ -1,4 +1,4 @@
-"""GET /api/demo/sandboxes: every sandbox with its checkpoint, anchor day and last activity, for demo users."""
+"""GET /api/demo/sandboxes: every sandbox with its checkpoint, anchor day, last activity and owner, for demo users."""
 
 from typing import Any
 
@@ -20,8 +20,8 @@ app = create_api()
     security=[{"DemoJwt": []}],
 )
 def list_sandboxes() -> SandboxList:
-    demo_user(app.current_event.raw_event)
-    return demo.sandboxes()
+    caller = demo_user(app.current_event.raw_event)
+    return demo.sandboxes(demo.Presenter(caller.username, caller.admin))
 
 
 @observed

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from squelch.domain import workflows
 from squelch.http import create_api
-from squelch.models.workflows import StartedWorkflow, StartWorkflowRequest
+from squelch.models.workflows import SandboxKey, StartedWorkflow, StartWorkflowRequest
 from squelch.observability import observed
 
 app = create_api(tells_story=True)
@@ -25,10 +25,11 @@ app = create_api(tells_story=True)
             "description": "An open session of this customer and type existed; here it is.",
             "content": {"application/json": {"model": StartedWorkflow}},
         },
+        403: {"description": "sandbox_key_required: a private sandbox, and no X-Demo-Sandbox-Key or another key."},
     },
 )
-def start_workflow(request: StartWorkflowRequest) -> Response[StartedWorkflow]:
-    session, created = workflows.start(request.customer_id, request.workflow_type)
+def start_workflow(request: StartWorkflowRequest, sandbox_key: SandboxKey = None) -> Response[StartedWorkflow]:
+    session, created = workflows.start(request.customer_id, request.workflow_type, sandbox_key)
     return Response(status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=session)
 
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from squelch.domain import workflows
 from squelch.http import create_api
 from squelch.models.common import SessionId
-from squelch.models.workflows import SavedStep, SaveStepRequest
+from squelch.models.workflows import SandboxKey, SavedStep, SaveStepRequest
 from squelch.observability import observed
 
 app = create_api()
@@ -19,11 +19,12 @@ app = create_api()
     tags=["workflows"],
     responses={
         200: {"description": "Saved.", "content": {"application/json": {"model": SavedStep}}},
+        403: {"description": "sandbox_key_required: a private sandbox, and no X-Demo-Sandbox-Key or another key."},
         409: {"description": "The session is completed."},
     },
 )
-def save_step(session_id: SessionId, request: SaveStepRequest) -> SavedStep:
-    return workflows.save_step(session_id, request.step, request.data)
+def save_step(session_id: SessionId, request: SaveStepRequest, sandbox_key: SandboxKey = None) -> SavedStep:
+    return workflows.save_step(session_id, request.step, request.data, sandbox_key)
 
 
 @observed

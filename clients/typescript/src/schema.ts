@@ -166,7 +166,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reset (or create) the sandbox to a checkpoint of the story (demo group only). */
+        /** Reset (or create) the sandbox to a checkpoint of the story (demo group; its owner or the admin group). */
         post: operations["reset_demo"];
         delete?: never;
         options?: never;
@@ -201,7 +201,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a sandbox with everything in it (demo group only; not the default one). */
+        /** Delete a sandbox with everything in it (its owner or the admin group; not the default one). */
         delete: operations["delete_sandbox"];
         options?: never;
         head?: never;
@@ -735,6 +735,12 @@ export interface components {
              * @example act1-start
              */
             checkpoint?: string | null;
+            /**
+             * Private
+             * @description true: the sandbox becomes private (it keeps its key, or gets one): starting or saving a workflow in it then needs its key in X-Demo-Sandbox-Key. false: public, anyone who knows its name may. Absent: as it was (a new sandbox is public). The default sandbox is always public.
+             * @example true
+             */
+            private?: boolean | null;
         };
         /** ResetResponse */
         ResetResponse: {
@@ -774,6 +780,21 @@ export interface components {
             reset_id: number;
             /** Requested By */
             requested_by: string;
+            /**
+             * Owner
+             * @description Who may reset or delete it besides the admin group: its creator. null for the default sandbox, which every presenter may reset.
+             */
+            owner: string | null;
+            /**
+             * Private
+             * @description Whether its workflow writes need its key.
+             */
+            private: boolean;
+            /**
+             * Sandbox Key
+             * @description A private sandbox's key: the front end sends it in X-Demo-Sandbox-Key. null when public.
+             */
+            sandbox_key: string | null;
         };
         /** RiskAnalysis */
         RiskAnalysis: {
@@ -843,6 +864,26 @@ export interface components {
              * @description Its last reset or workflow write.
              */
             last_activity_at: string;
+            /**
+             * Owner
+             * @description The presenter who created it, who may reset and delete it (as may the admin group). null: the default sandbox, everyone's to reset; or one made before owners were recorded, whose next reset claims it.
+             */
+            owner: string | null;
+            /**
+             * Private
+             * @description Whether starting or saving a workflow in it needs its key (X-Demo-Sandbox-Key).
+             */
+            private: boolean;
+            /**
+             * Can Manage
+             * @description Whether the caller may reset it (and, but for the default one, delete it): its owner, a member of the admin group, anyone for the default sandbox or one without an owner.
+             */
+            can_manage: boolean;
+            /**
+             * Sandbox Key
+             * @description A private sandbox's key, shown to those who may manage it; null otherwise (and when public).
+             */
+            sandbox_key: string | null;
         };
         /** SandboxList */
         SandboxList: {
@@ -2258,7 +2299,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed. */
+            /** @description sandbox_owned_by_another: another presenter's sandbox (its owner or the admin group only). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2485,7 +2526,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Signed in, but not allowed. */
+            /** @description sandbox_owned_by_another: another presenter's sandbox (its owner or the admin group only). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2565,6 +2606,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A private sandbox's key, which its presenter's console shows: starting a workflow or saving a step in a private sandbox without it (or with another) is a 403 sandbox_key_required. Ignored by public sandboxes. */
+                "x-demo-sandbox-key"?: string | null;
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
             };
@@ -2610,6 +2653,15 @@ export interface operations {
             };
             /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description sandbox_key_required: a private sandbox, and no X-Demo-Sandbox-Key or another key. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2813,6 +2865,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A private sandbox's key, which its presenter's console shows: starting a workflow or saving a step in a private sandbox without it (or with another) is a 403 sandbox_key_required. Ignored by public sandboxes. */
+                "x-demo-sandbox-key"?: string | null;
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
             };
@@ -2850,6 +2904,15 @@ export interface operations {
             };
             /** @description Only when the stack requires sign-in on every route (RequireSignIn=true): a missing or invalid bearer token. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description sandbox_key_required: a private sandbox, and no X-Demo-Sandbox-Key or another key. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

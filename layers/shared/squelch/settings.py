@@ -43,6 +43,9 @@ class Settings(BaseModel):
         description="comma-separated audiences (client ids) whose access tokens the signed-in routes accept",
     )
     demo_group: str = Field("demo", description="token group whose members may reset the demo")
+    demo_admin_group: str = Field(
+        "demo-admin", description="token group whose members may reset or delete any presenter's sandbox"
+    )
     demo_groups_claim: str = Field("cognito:groups", description="token claim that lists the caller's groups")
     aws_region: str | None = Field(None, description="the function's region (Lambda sets AWS_REGION)")
     aws_sam_local: str | None = Field(None, description="'true' in SAM CLI's containers (sam local), never in AWS")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,7 +15,7 @@ from squelch import clock, db
 from squelch.db import Connection, credentials, migrations, roles, sandbox
 from squelch.db.connection import sandbox_not_found
 from squelch.domain.customers import DEMO_CUSTOMER_ID, story_holds
-from squelch.errors import BadRequest, Conflict, DomainError, Invalid, Unavailable
+from squelch.errors import BadRequest, Conflict, DomainError, Forbidden, Invalid, Unavailable
 from squelch.models.common import from_row
 from squelch.models.demo import ResetResponse, SandboxInfo, SandboxList, StoryState
 from squelch.observability import logger, metrics
@@ -37,6 +38,36 @@ class ResetResult:
     anchor_date: date
     duration_ms: float
     created: bool
+    owner: str | None = None
+    sandbox_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Presenter:
+    """A signed-in presenter: their name (the token's username) and whether they are in the admin group."""
+
+    name: str
+    admin: bool = False
+
+
+def may_manage(name: str, owner: str | None, presenter: Presenter) -> bool:
+    """Whether the presenter may reset the sandbox (and, but for the default one, delete it): its owner or
+    an admin; anyone for the default sandbox, which is everyone's, and for one made before owners were
+    recorded (whose next reset makes its presenter the owner)."""
+    return presenter.admin or name == sandbox.DEFAULT or owner is None or owner == presenter.name
+
+
+def owned_by_another(name: str, owner: str | None) -> Forbidden:
+    admins = get_settings().demo_admin_group
+    return Forbidden(
+        "sandbox_owned_by_another",
+        f"Sandbox {name!r} belongs to {owner}: only they, or a member of the {admins!r} group, may reset or "
+        "delete it. Create a sandbox of your own.",
+    )
+
+
+def new_sandbox_key() -> str:
+    return secrets.token_urlsafe(24)  # 32 URL-safe characters, 192 random bits
 
 
 @cache
@@ -81,42 +112,80 @@ def seed_if_absent(conn: Connection, anchor: date) -> bool:
 
 
 def reset(
-    conn: Connection, anchor: date, checkpoint: str = START, name: str = sandbox.DEFAULT, *, activity: bool = True
+    conn: Connection,
+    anchor: date,
+    checkpoint: str = START,
+    name: str = sandbox.DEFAULT,
+    *,
+    activity: bool = True,
+    owner: str | None = None,
+    private: bool | None = None,
 ) -> ResetResult:
     """Delete the sandbox's demo data and seed the story again from the checkpoint, in one
-    transaction: all of it or none of it. Creates the sandbox when it does not exist. A reset is a
-    presenter's activity in the sandbox unless activity=False (the daily refresh)."""
+    transaction: all of it or none of it. Creates the sandbox when it does not exist, owned by owner
+    (the default sandbox is no one's). A reset is a presenter's activity in the sandbox unless
+    activity=False (the daily refresh). private: see queries.record_reset."""
     started = time.perf_counter()
     checkpoint_story = checkpoint_sql(checkpoint)
+    if name == sandbox.DEFAULT:
+        owner, private = None, None
     with conn.transaction():
         queries.enter(conn, name, anchor)
         queries.lock_story_for_reset(conn, name)
         created = not queries.sandbox_exists(conn, name)
-        queries.record_reset(conn, name, checkpoint, anchor, activity=activity)
+        recorded = queries.record_reset(
+            conn,
+            name,
+            checkpoint,
+            anchor,
+            activity=activity,
+            owner=owner,
+            private=private,
+            key=new_sandbox_key() if private else None,
+        )
         conn.execute(delete_sql())
         conn.execute(story_sql())
         if checkpoint_story:
             conn.execute(checkpoint_story)
     elapsed = round((time.perf_counter() - started) * 1000, 1)
-    return ResetResult(DEMO_CUSTOMER_ID, name, checkpoint, anchor, elapsed, created)
+    return ResetResult(
+        DEMO_CUSTOMER_ID, name, checkpoint, anchor, elapsed, created, recorded.owner, recorded.sandbox_key
+    )
 
 
-def reset_demo(confirm: object, checkpoint: str | None, requested_by: str, source_ip: str | None) -> ResetResponse:
+def reset_demo(
+    confirm: object,
+    checkpoint: str | None,
+    requested_by: str,
+    source_ip: str | None,
+    *,
+    admin: bool = False,
+    private: bool | None = None,
+) -> ResetResponse:
     """The presenters' reset of the request's sandbox (created when new, within the limit, after
-    removing idle ones): refused unless confirm is true; recorded with who asked and how long it took."""
+    removing idle ones, owned by requested_by): refused unless confirm is true, and unless the
+    presenter may manage the sandbox (may_manage); recorded with who asked and how long it took."""
     if confirm is not True:
         raise BadRequest("confirmation_required", 'Send {"confirm": true} to reset the demo; nothing was deleted.')
     checkpoint = checkpoint or START
     if checkpoint not in CHECKPOINTS:
         raise unknown_checkpoint(checkpoint)
     anchor, name, settings = clock.demo_anchor(), sandbox.current(), get_settings()
+    if private and name == sandbox.DEFAULT:
+        raise Invalid(
+            "default_sandbox_is_public",
+            "The default sandbox cannot be private: it is what front ends without the X-Demo-Sandbox header show.",
+            [{"loc": ["private"], "msg": "must not be true for the default sandbox", "type": "default_sandbox"}],
+        )
+    presenter = Presenter(requested_by, admin)
 
     def unit(conn: Connection) -> tuple[ResetResult, int, list[str]]:
         # The story lock first: a reset or delete of this sandbox under way finishes before this one
         # asks whether the sandbox exists, so a sandbox this reset creates is always counted.
         queries.lock_story_for_reset(conn, name)
         removed: list[str] = []
-        if not queries.sandbox_exists(conn, name):
+        held = queries.ownership(conn, name)
+        if held is None:
             queries.lock_sandbox_creation(conn)
             removed = queries.delete_idle(conn, settings.demo_sandbox_ttl_days)
             if queries.count_sandboxes(conn) >= settings.demo_max_sandboxes:
@@ -125,7 +194,9 @@ def reset_demo(confirm: object, checkpoint: str | None, requested_by: str, sourc
                     f"There are already {settings.demo_max_sandboxes} sandboxes, the most this deployment "
                     "keeps; delete one (DELETE /api/demo/sandboxes/{name}) or reset an existing one.",
                 )
-        result = reset(conn, anchor, checkpoint, name)
+        elif not may_manage(name, held.owner, presenter):
+            raise owned_by_another(name, held.owner)
+        result = reset(conn, anchor, checkpoint, name, owner=requested_by, private=private)
         record = queries.ResetRecord(requested_by, anchor, result.duration_ms, source_ip, name, checkpoint)
         reset_id = queries.log_reset(conn, record)
         return result, reset_id, removed
@@ -146,6 +217,8 @@ def reset_demo(confirm: object, checkpoint: str | None, requested_by: str, sourc
             "sandbox": name,
             "checkpoint": checkpoint,
             "sandbox_created": result.created,
+            "sandbox_owner": result.owner,
+            "as_admin": admin,
             "anchor_date": anchor.isoformat(),
             "duration_ms": result.duration_ms,
             "idle_sandboxes_removed": removed,
@@ -165,26 +238,33 @@ def reset_demo(confirm: object, checkpoint: str | None, requested_by: str, sourc
         duration_ms=result.duration_ms,
         reset_id=reset_id,
         requested_by=requested_by,
+        owner=result.owner,
+        private=result.sandbox_key is not None,
+        sandbox_key=result.sandbox_key,
     )
 
 
-def sandboxes() -> SandboxList:
+def sandboxes(presenter: Presenter) -> SandboxList:
     """Every sandbox, the default first, then the most recently active, whichever sandbox the
-    request names (a front end whose own sandbox was deleted can still list the others)."""
+    request names (a front end whose own sandbox was deleted can still list the others); a private
+    one's key only for those who may manage it."""
     with sandbox.using(sandbox.DEFAULT):  # the directory of sandboxes is not inside one
         rows = db.run(queries.list_sandboxes, read_only=True)
     today = clock.today()
-    return SandboxList(
-        sandboxes=[
-            from_row(
-                SandboxInfo,
-                row,
-                story_age_days=(today - row.anchor_date).days,
-                story_state=story_state(row.anchor_date, today),
-            )
-            for row in rows
-        ]
-    )
+    listed = []
+    for row in rows:
+        manage = may_manage(row.name, row.owner, presenter)
+        info = from_row(
+            SandboxInfo,
+            row,
+            story_age_days=(today - row.anchor_date).days,
+            story_state=story_state(row.anchor_date, today),
+            private=row.sandbox_key is not None,
+            can_manage=manage,
+            sandbox_key=row.sandbox_key if manage else None,
+        )
+        listed.append(info)
+    return SandboxList(sandboxes=listed)
 
 
 def story_state(anchor: date, today: date) -> StoryState:
@@ -194,8 +274,9 @@ def story_state(anchor: date, today: date) -> StoryState:
     return "current" if anchor == today else "stale" if anchor < today else "ahead"
 
 
-def delete_sandbox(name: str) -> None:
-    """Remove a sandbox with everything in it. The default one stays: clients without the header see it."""
+def delete_sandbox(name: str, presenter: Presenter) -> None:
+    """Remove a sandbox with everything in it, if the presenter may (may_manage). The default one stays:
+    clients without the header see it."""
     if name == sandbox.DEFAULT:
         raise Conflict(
             "default_sandbox",
@@ -203,12 +284,24 @@ def delete_sandbox(name: str) -> None:
             "X-Demo-Sandbox header see. Reset it instead.",
         )
 
-    def unit(conn: Connection) -> bool:
-        return queries.delete_sandbox(conn, name)
+    def unit(conn: Connection) -> str | None:
+        # As a reset: the story lock first, so its writers and resets finish before (or start after,
+        # and find no sandbox), and the owner read is the one the delete acts on.
+        queries.lock_story_for_reset(conn, name)
+        held = queries.ownership(conn, name)
+        if held is None:
+            raise sandbox_not_found(name)
+        if not may_manage(name, held.owner, presenter):
+            raise owned_by_another(name, held.owner)
+        queries.delete_sandbox(conn, name)
+        return held.owner
 
     with sandbox.using(sandbox.DEFAULT):  # the directory of sandboxes is not inside one
-        if not db.run(unit):
-            raise sandbox_not_found(name)
+        owner = db.run(unit)
+    logger.info(
+        "sandbox deleted",
+        extra={"sandbox": name, "deleted_by": presenter.name, "sandbox_owner": owner, "as_admin": presenter.admin},
+    )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ by one conditional UPDATE (so concurrent writers never lose each other's steps).
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -16,7 +17,7 @@ from squelch.db import Connection, sandbox
 from squelch.db.connection import sandbox_not_found
 from squelch.domain.customers import check_story_holds, customer_not_found
 from squelch.domain.health import risk_level
-from squelch.errors import Conflict, Invalid, NotFound
+from squelch.errors import Conflict, Forbidden, Invalid, NotFound
 from squelch.models.common import from_row
 from squelch.models.workflows import CustomerContext, SavedStep, StartedWorkflow, WorkflowContext
 from squelch.queries import customers as customer_queries
@@ -66,12 +67,14 @@ def _customer_context(customer: Customer) -> CustomerContext:
     )
 
 
-def start(customer_ref: str, workflow_type: str) -> tuple[StartedWorkflow, bool]:
-    """The open session of this customer and type, created if there is none. True when created."""
+def start(customer_ref: str, workflow_type: str, sandbox_key: str | None = None) -> tuple[StartedWorkflow, bool]:
+    """The open session of this customer and type, created if there is none. True when created. A private
+    sandbox's key must be sandbox_key (check_sandbox_key)."""
     kind, today = _workflow_type(workflow_type), clock.today()
 
     def unit(conn: Connection) -> tuple[Customer, queries.Session, bool]:
         demo_queries.lock_story_for_write(conn, sandbox.current())
+        check_sandbox_key(conn, sandbox_key)
         customer = customer_queries.resolve(conn, customer_ref)
         if customer is None:
             raise _gone(conn) or customer_not_found(customer_ref)
@@ -103,9 +106,10 @@ def next_step(session: queries.Session) -> int | None:
     return next((n for n in range(1, session.total_steps + 1) if f"step_{n}" not in session.data), None)
 
 
-def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
+def save_step(session_id: str, step: int, data: dict[str, Any], sandbox_key: str | None = None) -> SavedStep:
     def unit(conn: Connection) -> SavedStep:
         demo_queries.lock_story_for_write(conn, sandbox.current())
+        check_sandbox_key(conn, sandbox_key)
         # A step no session can have never reaches the database (it would not fit its integer column).
         saved = queries.save_step(conn, session_id, step, data) if 1 <= step <= MAX_STEPS else None
         if saved is None:
@@ -116,6 +120,28 @@ def save_step(session_id: str, step: int, data: dict[str, Any]) -> SavedStep:
         return from_row(SavedStep, saved, next_step=next_step(saved))
 
     return db.run(unit)
+
+
+def check_sandbox_key(conn: Connection, sent: str | None) -> None:
+    """A private sandbox's workflows are written only by who sends its key (X-Demo-Sandbox-Key): a start
+    hands back the open session's id, so knowing the sandbox's name would otherwise be enough to
+    complete a presenter's workflow. Read under the story lock, after any reset that changed it."""
+    name = sandbox.current()
+    expected = demo_queries.sandbox_key(conn, name)
+    if expected is None:
+        return
+    if sent is None:
+        raise Forbidden(
+            "sandbox_key_required",
+            f"Sandbox {name!r} is private: send its key in the X-Demo-Sandbox-Key header (its presenter's "
+            "console shows it).",
+        )
+    if not hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode()):
+        raise Forbidden(
+            "sandbox_key_required",
+            f"The X-Demo-Sandbox-Key sent is not sandbox {name!r}'s key: copy it again from its presenter's "
+            "console (making the sandbox public and private again gives it a new one).",
+        )
 
 
 def _gone(conn: Connection) -> NotFound | None:

@@ -30,6 +30,7 @@ ACCESS = "access"  # the token_use of an access token
 class Caller:
     username: str
     source_ip: str | None
+    admin: bool = False  # a member of the admin group: may reset or delete any presenter's sandbox
 
 
 def _header(event: dict[str, Any], name: str) -> str | None:
@@ -104,14 +105,16 @@ def _claims(event: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def demo_user(event: dict[str, Any]) -> Caller:
-    """The caller, when a signed-in member of the demo group; else 401 or 403."""
+    """The caller, when a signed-in member of the demo group or the admin group; else 401 or 403."""
     payload = verified_token(event)
     if payload is None:
         raise Unauthenticated("unauthenticated", "Sign in first: send Authorization: Bearer <token>.")
     claims = _claims(event) or {}
     context = event.get("requestContext") or {}
     settings = get_settings()
-    if settings.demo_group not in groups_of(payload, settings.demo_groups_claim):
+    groups = groups_of(payload, settings.demo_groups_claim)
+    admin = settings.demo_admin_group in groups
+    if settings.demo_group not in groups and not admin:
         raise Forbidden("not_a_demo_user", f"Only members of the {settings.demo_group!r} group may do this.")
     username = claims.get("cognito:username") or claims.get("username") or claims.get("sub") or "unknown"
-    return Caller(str(username), (context.get("http") or {}).get("sourceIp"))
+    return Caller(str(username), (context.get("http") or {}).get("sourceIp"), admin)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from squelch.models.common import Text
 
@@ -30,6 +30,13 @@ class ResetRequest(BaseModel):
         description="The point of the story to start from: act1-start (default), act1-mid-planning or act1-planned.",
         examples=["act1-start"],
     )
+    private: StrictBool | None = Field(
+        None,
+        description="true: the sandbox becomes private (it keeps its key, or gets one): starting or saving a workflow "
+        "in it then needs its key in X-Demo-Sandbox-Key. false: public, anyone who knows its name may. Absent: as "
+        "it was (a new sandbox is public). The default sandbox is always public.",
+        examples=[True],
+    )
 
 
 class ResetResponse(BaseModel):
@@ -43,6 +50,14 @@ class ResetResponse(BaseModel):
     duration_ms: float = Field(description="Time to delete and re-seed, in milliseconds.")
     reset_id: int
     requested_by: str
+    owner: str | None = Field(
+        description="Who may reset or delete it besides the admin group: its creator. null for the default sandbox, "
+        "which every presenter may reset."
+    )
+    private: bool = Field(description="Whether its workflow writes need its key.")
+    sandbox_key: str | None = Field(
+        description="A private sandbox's key: the front end sends it in X-Demo-Sandbox-Key. null when public."
+    )
 
 
 StoryState = Literal["current", "stale", "ahead", "out_of_range"]
@@ -61,6 +76,18 @@ class SandboxInfo(BaseModel):
     )
     created_at: datetime
     last_activity_at: datetime = Field(description="Its last reset or workflow write.")
+    owner: str | None = Field(
+        description="The presenter who created it, who may reset and delete it (as may the admin group). null: the "
+        "default sandbox, everyone's to reset; or one made before owners were recorded, whose next reset claims it."
+    )
+    private: bool = Field(description="Whether starting or saving a workflow in it needs its key (X-Demo-Sandbox-Key).")
+    can_manage: bool = Field(
+        description="Whether the caller may reset it (and, but for the default one, delete it): its owner, a member "
+        "of the admin group, anyone for the default sandbox or one without an owner."
+    )
+    sandbox_key: str | None = Field(
+        description="A private sandbox's key, shown to those who may manage it; null otherwise (and when public)."
+    )
 
 
 class SandboxList(BaseModel):

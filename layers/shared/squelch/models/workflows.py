@@ -5,10 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import AfterValidator, BaseModel, Field, StrictInt
 
 from squelch.models.common import Money, Number, Text, storable_json
 from squelch.models.health import RiskLevel
+
+# A private sandbox's key: its workflow writes send it (squelch.domain.workflows.check_sandbox_key).
+SandboxKey = Annotated[
+    str | None,
+    Header(
+        alias="X-Demo-Sandbox-Key",
+        max_length=128,
+        description="A private sandbox's key, which its presenter's console shows: starting a workflow or saving a "
+        "step in a private sandbox without it (or with another) is a 403 sandbox_key_required. Public sandboxes "
+        "ignore it.",
+    ),
+]
 
 
 class StartWorkflowRequest(BaseModel):

@@ -26,14 +26,24 @@ ENTER = "SELECT set_config('squelch.sandbox', %(sandbox)s, true), set_config('sq
 
 SANDBOX_EXISTS = "SELECT EXISTS (SELECT 1 FROM demo_sandboxes WHERE name = %(name)s)"
 COUNT_SANDBOXES = "SELECT count(*) FROM demo_sandboxes"
+OWNERSHIP = "SELECT owner FROM demo_sandboxes WHERE name = %(name)s"
+SANDBOX_KEY = "SELECT sandbox_key FROM demo_sandboxes WHERE name = %(name)s"
 
 # A presenter's reset is activity; the daily refresh's is not, or idle sandboxes would never expire.
+# The first presenter to reset a sandbox without an owner becomes its owner (owner NULL: the default
+# sandbox, the refresh). private: true keeps its key or gives it one (key), false drops it, NULL leaves it.
 RECORD_RESET = """
-INSERT INTO demo_sandboxes (name, checkpoint, anchor_date)
-VALUES (%(name)s, %(checkpoint)s, %(anchor)s)
+INSERT INTO demo_sandboxes (name, checkpoint, anchor_date, owner, sandbox_key)
+VALUES (%(name)s, %(checkpoint)s, %(anchor)s, %(owner)s, CASE WHEN %(private)s THEN %(key)s END)
 ON CONFLICT (name) DO UPDATE
 SET checkpoint = excluded.checkpoint, anchor_date = excluded.anchor_date,
-    last_activity_at = CASE WHEN %(activity)s THEN now() ELSE demo_sandboxes.last_activity_at END
+    last_activity_at = CASE WHEN %(activity)s THEN now() ELSE demo_sandboxes.last_activity_at END,
+    owner = coalesce(demo_sandboxes.owner, excluded.owner),
+    sandbox_key = CASE %(private)s::boolean
+        WHEN true THEN coalesce(demo_sandboxes.sandbox_key, %(key)s)
+        WHEN false THEN NULL
+        ELSE demo_sandboxes.sandbox_key END
+RETURNING owner, sandbox_key
 """
 
 # Stale: seeded around another day than the refresh's, before it or ahead of it (a rehearsal's pinned D).
@@ -64,7 +74,7 @@ RETURNING name
 DELETE_SANDBOX = "DELETE FROM demo_sandboxes WHERE name = %(name)s RETURNING name"
 
 LIST_SANDBOXES = """
-SELECT name, checkpoint, anchor_date, created_at, last_activity_at
+SELECT name, checkpoint, anchor_date, created_at, last_activity_at, owner, sandbox_key
 FROM demo_sandboxes
 ORDER BY name = 'default' DESC, last_activity_at DESC, name
 """
@@ -94,6 +104,21 @@ class Sandbox:
     anchor_date: date
     created_at: datetime
     last_activity_at: datetime
+    owner: str | None  # None: the default sandbox, or one made before owners were recorded
+    sandbox_key: str | None  # None: public
+
+
+@dataclass(frozen=True)
+class Ownership:
+    owner: str | None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A sandbox as a reset left it: its owner and, when private, its key."""
+
+    owner: str | None
+    sandbox_key: str | None
 
 
 def enter(conn: Connection, sandbox: str, anchor: date) -> None:
@@ -121,10 +146,44 @@ def count_sandboxes(conn: Connection) -> int:
     return int(conn.cursor(row_factory=scalar_row).execute(COUNT_SANDBOXES).fetchone() or 0)
 
 
-def record_reset(conn: Connection, name: str, checkpoint: str, anchor: date, *, activity: bool = True) -> None:
-    """Create the sandbox, or note the checkpoint and demo day it was reset to (and, for a
-    presenter's reset, that the sandbox is in use)."""
-    conn.execute(RECORD_RESET, {"name": name, "checkpoint": checkpoint, "anchor": anchor, "activity": activity})
+def record_reset(
+    conn: Connection,
+    name: str,
+    checkpoint: str,
+    anchor: date,
+    *,
+    activity: bool = True,
+    owner: str | None = None,
+    private: bool | None = None,
+    key: str | None = None,
+) -> Recorded:
+    """Create the sandbox (owned by owner), or note the checkpoint and demo day it was reset to (and,
+    for a presenter's reset, that the sandbox is in use; an owner-less one becomes owner's). private
+    True makes it private with key unless it has a key already, False public, None leaves it."""
+    params = {
+        "name": name,
+        "checkpoint": checkpoint,
+        "anchor": anchor,
+        "activity": activity,
+        "owner": owner,
+        "private": private,
+        "key": key,
+    }
+    recorded = conn.cursor(row_factory=class_row(Recorded)).execute(RECORD_RESET, params).fetchone()
+    if recorded is None:
+        raise RuntimeError("INSERT ... ON CONFLICT DO UPDATE ... RETURNING returned no row")
+    return recorded
+
+
+def ownership(conn: Connection, name: str) -> Ownership | None:
+    """Who owns the sandbox; None when there is no such sandbox."""
+    return conn.cursor(row_factory=class_row(Ownership)).execute(OWNERSHIP, {"name": name}).fetchone()
+
+
+def sandbox_key(conn: Connection, name: str) -> str | None:
+    """The sandbox's key when it is private; None when it is public (or gone)."""
+    row = conn.cursor(row_factory=scalar_row).execute(SANDBOX_KEY, {"name": name}).fetchone()
+    return str(row) if row is not None else None
 
 
 def stale_sandboxes(conn: Connection, anchor: date) -> list[str]:
@@ -155,9 +214,9 @@ def delete_idle(conn: Connection, ttl_days: int) -> list[str]:
 
 
 def delete_sandbox(conn: Connection, name: str) -> bool:
-    """Remove the sandbox with everything in it, under its story lock (taken first, as a reset takes
-    it): its writers and resets finish before, or start after and find no sandbox."""
-    lock_story_for_reset(conn, name)
+    """Remove the sandbox with everything in it. Call it holding its story lock (lock_story_for_reset,
+    taken first, as a reset takes it): its writers and resets finish before, or start after and find no
+    sandbox."""
     return conn.cursor(row_factory=scalar_row).execute(DELETE_SANDBOX, {"name": name}).fetchone() is not None
 
 
