@@ -11,15 +11,17 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import psycopg
 import pytest
-from conftest import DictConnection, body_of, invoke, load_event, use_environment
+from conftest import DEMO_DAY, DictConnection, body_of, invoke, load_event, use_environment
 from moto import mock_aws
 from psycopg import sql
 
 from squelch.db import credentials, roles
+from squelch.domain import demo
 
 
 @pytest.mark.parametrize(
@@ -53,6 +55,128 @@ def test_runtime_login_reads_and_writes_rows(story: DictConnection, runtime_url:
         conn.execute("UPDATE demo_customers SET health_score = 5 WHERE customer_id = 'aco-001'")
         assert conn.execute("SELECT count(*) FROM demo_contacts").fetchone() == (2,)
         conn.rollback()
+
+
+# ---- what the runtime login may see: what its routes need, no more (issue 26)
+
+LOG_LINE = (
+    "INSERT INTO demo_reset_log (requested_by, anchor_date, duration_ms, source_ip, sandbox, checkpoint, source) "
+    "VALUES ('someone', current_date, 1, '203.0.113.9', 'default', 'act1-start', 'presenter')"
+)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT requested_by, source_ip FROM demo_reset_log",
+        "SELECT count(*) FROM demo_reset_log",
+        "SELECT 1 FROM demo_reset_log WHERE requested_by = 'presenter@squelch.example'",
+        LOG_LINE + " RETURNING requested_by",
+        LOG_LINE + " RETURNING reset_id",
+    ],
+)
+def test_runtime_login_may_not_read_the_reset_log(story: DictConnection, runtime_url: str, statement: str) -> None:
+    # Given a reset logged (its presenter's name and address), When the login reads the log, Then it may not
+    invoke("DemoResetFunction", load_event("demo_reset.json"))
+    with psycopg.connect(runtime_url, autocommit=True) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(statement)
+
+
+def test_runtime_login_may_add_to_the_reset_log(story: DictConnection, runtime_url: str) -> None:
+    before = story.execute("SELECT count(*) AS n FROM demo_reset_log").fetchone()
+    with psycopg.connect(runtime_url, autocommit=True) as conn:
+        conn.execute(LOG_LINE)
+    after = story.execute("SELECT count(*) AS n FROM demo_reset_log").fetchone()
+    assert before is not None and after == {"n": before["n"] + 1}
+
+
+def enter(conn: psycopg.Connection[Any], name: str) -> None:
+    conn.execute("SELECT set_config('squelch.sandbox', %s, true)", [name])
+
+
+def test_runtime_login_sees_and_writes_only_its_own_sandboxs_row(story: DictConnection, runtime_url: str) -> None:
+    # Given two other sandboxes besides the default one
+    for name in ("alpha", "beta"):
+        demo.reset(story, DEMO_DAY, name=name)
+    with psycopg.connect(runtime_url) as conn:
+        # When the login works in alpha, Then it sees alpha's row and no other
+        enter(conn, "alpha")
+        assert conn.execute("SELECT name FROM demo_sandboxes").fetchall() == [("alpha",)]
+        assert conn.execute("SELECT count(*) FROM demo_sandboxes WHERE name = 'beta'").fetchone() == (0,)
+        # And cannot change or delete another's, nor make one under another name
+        assert conn.execute("UPDATE demo_sandboxes SET checkpoint = 'x' WHERE name = 'beta'").rowcount == 0
+        assert conn.execute("DELETE FROM demo_sandboxes WHERE name IN ('beta', 'default')").rowcount == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute(
+                "INSERT INTO demo_sandboxes (name, checkpoint, anchor_date) VALUES ('gamma', 'act1-start', current_date)"
+            )
+        conn.rollback()
+        # But its own row it reads and writes, as the routes do
+        enter(conn, "alpha")
+        assert conn.execute("UPDATE demo_sandboxes SET last_activity_at = now() WHERE name = 'alpha'").rowcount == 1
+        conn.rollback()
+    rows = story.execute("SELECT name, checkpoint FROM demo_sandboxes ORDER BY name").fetchall()
+    assert [(r["name"], r["checkpoint"]) for r in rows] == [
+        ("alpha", "act1-start"),
+        ("beta", "act1-start"),
+        ("default", "act1-start"),
+    ]
+
+
+def test_without_a_sandbox_the_runtime_login_sees_no_sandbox(story: DictConnection, runtime_url: str) -> None:
+    with psycopg.connect(runtime_url, autocommit=True) as conn:
+        try:
+            seen = conn.execute("SELECT name FROM demo_sandboxes").fetchall()
+        except psycopg.errors.UndefinedObject:  # squelch.sandbox was never named on this connection
+            seen = []
+        assert seen == []
+
+
+# What spans every sandbox goes through one function each, run as the schema's owner.
+SPANNING = {
+    "demo_sandbox_directory()": "SELECT * FROM demo_sandbox_directory()",
+    "demo_sandbox_count()": "SELECT demo_sandbox_count()",
+    "demo_remove_idle_sandboxes(integer)": "SELECT demo_remove_idle_sandboxes(14)",
+    "demo_stale_sandboxes(date)": "SELECT demo_stale_sandboxes(current_date)",
+}
+
+
+def test_what_spans_every_sandbox_runs_as_the_owner_for_the_runtime_login_only(
+    story: DictConnection, runtime_url: str
+) -> None:
+    for signature in SPANNING:
+        function = story.execute(
+            "SELECT p.prosecdef, pg_get_userbyid(p.proowner) AS owner, p.proconfig,"
+            " has_function_privilege('public', p.oid, 'EXECUTE') AS anyone,"
+            " has_function_privilege('squelch_runtime', p.oid, 'EXECUTE') AS runtime"
+            " FROM pg_proc p WHERE p.oid = %s::regprocedure",
+            [signature],
+        ).fetchone()
+        assert function is not None, signature
+        owner = story.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'demo_sandboxes'").fetchone()
+        assert owner is not None
+        assert (function["prosecdef"], function["owner"]) == (True, owner["tableowner"]), signature
+        assert function["proconfig"] == ["search_path=public, pg_temp"], signature  # no schema of the caller's
+        assert (function["anyone"], function["runtime"]) == (False, True), signature
+
+
+def test_the_directory_gives_the_listings_columns_and_no_more(story: DictConnection, runtime_url: str) -> None:
+    demo.reset(story, DEMO_DAY, name="alpha")
+    with psycopg.connect(runtime_url, autocommit=True) as conn:
+        cursor = conn.execute(SPANNING["demo_sandbox_directory()"])
+        columns = [column.name for column in cursor.description or []]
+        names = [row[0] for row in cursor.fetchall()]
+    assert columns == ["name", "checkpoint", "anchor_date", "created_at", "last_activity_at", "owner", "sandbox_key"]
+    assert names == ["default", "alpha"]
+
+
+def test_idle_sandboxes_cannot_be_removed_younger_than_a_day(story: DictConnection, runtime_url: str) -> None:
+    demo.reset(story, DEMO_DAY, name="alpha")
+    with psycopg.connect(runtime_url, autocommit=True) as conn:
+        for days in (0, -1):
+            with pytest.raises(psycopg.errors.InvalidParameterValue):
+                conn.execute("SELECT demo_remove_idle_sandboxes(%s)", [days])
+    assert story.execute("SELECT count(*) AS n FROM demo_sandboxes WHERE name = 'alpha'").fetchone() == {"n": 1}
 
 
 @pytest.fixture

@@ -220,7 +220,14 @@ def reporting_story_version(reader: Callable[[int], None]) -> Iterator[None]:
         _version_reader.reset(token)
 
 
-STORY_VERSION = "SELECT version FROM demo_sandboxes WHERE name = %(name)s"
+# The login sees a sandbox's row only where the transaction names it (row-level security, migration
+# 0009): this statement, its own transaction, names it first. The sandbox is named in a subquery of FROM,
+# which a volatile set_config keeps from being merged, and its row is read by a subquery correlated to it,
+# so PostgreSQL evaluates the one before the other.
+STORY_VERSION = """
+SELECT (SELECT version FROM demo_sandboxes WHERE name = entered.name)
+FROM (SELECT set_config('squelch.sandbox', %(name)s, true) AS name) AS entered
+"""
 
 
 def story_version(name: str) -> int | None:
@@ -229,7 +236,7 @@ def story_version(name: str) -> int | None:
 
     def read() -> int | None:
         row = connection().cursor(row_factory=tuple_row).execute(STORY_VERSION, {"name": name}).fetchone()
-        return int(row[0]) if row else None
+        return int(row[0]) if row and row[0] is not None else None
 
     try:
         return read()
@@ -278,9 +285,11 @@ def _in_transaction(conn: Connection, work: Callable[[Connection], T], read_only
         raise
 
 
-# One statement names the sandbox and reads its story version (NULL: no such sandbox).
+# One statement names the sandbox and then reads its story version (NULL: no such sandbox), in that order
+# (see STORY_VERSION): the login sees the row only once the sandbox is named.
 ENTER_SANDBOX = """
-SELECT set_config('squelch.sandbox', %(name)s, true), (SELECT version FROM demo_sandboxes WHERE name = %(name)s)
+SELECT entered.name, (SELECT version FROM demo_sandboxes WHERE name = entered.name)
+FROM (SELECT set_config('squelch.sandbox', %(name)s, true) AS name) AS entered
 """
 
 

@@ -296,7 +296,9 @@ def delete_sandbox(name: str, presenter: Presenter) -> None:
         queries.delete_sandbox(conn, name)
         return held.owner
 
-    with sandbox.using(sandbox.DEFAULT):  # the directory of sandboxes is not inside one
+    # In the sandbox itself: the login sees (and may delete) that sandbox's row only. One that does not
+    # exist is a 404 before anything runs.
+    with sandbox.using(name):
         owner = db.run(unit)
     logger.info(
         "sandbox deleted",

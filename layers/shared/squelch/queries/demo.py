@@ -1,5 +1,9 @@
 """SQL of the demo's bookkeeping: sandboxes, the story's locks and the reset log (the story itself
-is db/seed/*.sql)."""
+is db/seed/*.sql).
+
+The API functions' login sees only its own sandbox's row of demo_sandboxes (row-level security on the
+transaction's squelch.sandbox) and may add to the reset log, not read it; what spans every sandbox goes
+through functions of migration 0009 that run as the schema's owner."""
 
 from __future__ import annotations
 
@@ -20,12 +24,11 @@ LOCK_STORY_FOR_WRITE = "SELECT pg_advisory_xact_lock_shared(hashtext('squelch.st
 # lock, then this one; whoever holds this one only ever tries other story locks (never waits for
 # them), so no two transactions can wait for each other.
 LOCK_SANDBOX_CREATION = "SELECT pg_advisory_xact_lock(hashtext('squelch.sandboxes'), 0)"
-TRY_LOCK_STORY_FOR_RESET = "SELECT pg_try_advisory_xact_lock(hashtext('squelch.story'), hashtext(%(sandbox)s))"
 
 ENTER = "SELECT set_config('squelch.sandbox', %(sandbox)s, true), set_config('squelch.demo_anchor', %(anchor)s, true)"
 
 SANDBOX_EXISTS = "SELECT EXISTS (SELECT 1 FROM demo_sandboxes WHERE name = %(name)s)"
-COUNT_SANDBOXES = "SELECT count(*) FROM demo_sandboxes"
+COUNT_SANDBOXES = "SELECT demo_sandbox_count()"
 OWNERSHIP = "SELECT owner FROM demo_sandboxes WHERE name = %(name)s"
 SANDBOX_KEY = "SELECT sandbox_key FROM demo_sandboxes WHERE name = %(name)s"
 
@@ -47,7 +50,7 @@ RETURNING owner, sandbox_key
 """
 
 # Stale: seeded around another day than the refresh's, before it or ahead of it (a rehearsal's pinned D).
-STALE_SANDBOXES = "SELECT name FROM demo_sandboxes WHERE anchor_date <> %(anchor)s ORDER BY name"
+STALE_SANDBOXES = "SELECT demo_stale_sandboxes(%(anchor)s)"
 
 # Read under the sandbox's reset lock: a presenter may have reset it, or been at work in it, since
 # the list of stale sandboxes was taken.
@@ -58,36 +61,29 @@ FROM demo_sandboxes WHERE name = %(name)s
 
 TOUCH = "UPDATE demo_sandboxes SET last_activity_at = now() WHERE name = %(name)s"
 
-# The default sandbox is what clients without the header see: never removed for being idle.
-IDLE_SANDBOXES = """
-SELECT name FROM demo_sandboxes
-WHERE name <> 'default' AND last_activity_at < now() - make_interval(days => %(ttl_days)s)
-ORDER BY name
-"""
-# Asked again once their story locks are held: a presenter may have reset one since the list was read.
-DELETE_IDLE = """
-DELETE FROM demo_sandboxes
-WHERE name = ANY(%(names)s) AND name <> 'default' AND last_activity_at < now() - make_interval(days => %(ttl_days)s)
-RETURNING name
-"""
+# The default sandbox is what clients without the header see: never removed for being idle. The function
+# tries the idle sandboxes' story locks and keeps those in use (migration 0009).
+DELETE_IDLE = "SELECT demo_remove_idle_sandboxes(%(ttl_days)s)"
 
 DELETE_SANDBOX = "DELETE FROM demo_sandboxes WHERE name = %(name)s RETURNING name"
 
+# The default first, then the most recently active (the function's order).
 LIST_SANDBOXES = """
 SELECT name, checkpoint, anchor_date, created_at, last_activity_at, owner, sandbox_key
-FROM demo_sandboxes
-ORDER BY name = 'default' DESC, last_activity_at DESC, name
+FROM demo_sandbox_directory()
 """
 
 CUSTOMER_EXISTS = (
     "SELECT 1 FROM demo_customers WHERE customer_id = %(customer_id)s AND sandbox = current_setting('squelch.sandbox')"
 )
 
+# The log is append-only for the API's login, which may not read it, so not RETURNING either (it needs
+# SELECT): the line's number is the value its insert took from the log's sequence, in this session.
 LOG_RESET = """
 INSERT INTO demo_reset_log (requested_by, anchor_date, duration_ms, source_ip, sandbox, checkpoint, source)
 VALUES (%(requested_by)s, %(anchor_date)s, %(duration_ms)s, %(source_ip)s, %(sandbox)s, %(checkpoint)s, %(source)s)
-RETURNING reset_id
 """
+LOGGED_RESET_ID = "SELECT currval(pg_get_serial_sequence('demo_reset_log', 'reset_id'))"
 
 
 @dataclass(frozen=True)
@@ -205,12 +201,7 @@ def delete_idle(conn: Connection, ttl_days: int) -> list[str]:
     """Remove the sandboxes idle for ttl_days, each under its story lock as any delete; one whose lock
     another transaction holds is in use right now (a write or a reset), so it stays. Call it holding
     the creation lock: it only tries the story locks, and never waits for one."""
-    cursor = conn.cursor(row_factory=scalar_row)
-    idle: list[str] = cursor.execute(IDLE_SANDBOXES, {"ttl_days": ttl_days}).fetchall()
-    free = [name for name in idle if cursor.execute(TRY_LOCK_STORY_FOR_RESET, {"sandbox": name}).fetchone()]
-    if not free:
-        return []
-    return cursor.execute(DELETE_IDLE, {"names": free, "ttl_days": ttl_days}).fetchall()
+    return conn.cursor(row_factory=scalar_row).execute(DELETE_IDLE, {"ttl_days": ttl_days}).fetchall()
 
 
 def delete_sandbox(conn: Connection, name: str) -> bool:
@@ -243,7 +234,10 @@ class ResetRecord:
 
 
 def log_reset(conn: Connection, record: ResetRecord) -> int:
-    reset_id = conn.cursor(row_factory=scalar_row).execute(LOG_RESET, asdict(record)).fetchone()
+    """Add the line to the reset log; its number."""
+    cursor = conn.cursor(row_factory=scalar_row)
+    cursor.execute(LOG_RESET, asdict(record))
+    reset_id = cursor.execute(LOGGED_RESET_ID).fetchone()
     if reset_id is None:
-        raise RuntimeError("INSERT ... RETURNING returned no row")
+        raise RuntimeError("currval returned no row")
     return int(reset_id)
