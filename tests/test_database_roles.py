@@ -108,7 +108,8 @@ def test_runtime_login_sees_and_writes_only_its_own_sandboxs_row(story: DictConn
         assert conn.execute("DELETE FROM demo_sandboxes WHERE name IN ('beta', 'default')").rowcount == 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
             conn.execute(
-                "INSERT INTO demo_sandboxes (name, checkpoint, anchor_date) VALUES ('gamma', 'act1-start', current_date)"
+                "INSERT INTO demo_sandboxes (name, checkpoint, anchor_date)"
+                " VALUES ('gamma', 'act1-start', current_date)"
             )
         conn.rollback()
         # But its own row it reads and writes, as the routes do
