@@ -35,7 +35,7 @@ from test_workflows import with_session
 from localdev.auth import issue_token
 from localdev.server import LocalServer
 from squelch import db
-from squelch.domain import demo
+from squelch.domain import demo, workflows
 
 REQUESTS = int(os.environ.get("MIXED_LOAD_REQUESTS", "2000"))
 CLIENTS = int(os.environ.get("MIXED_LOAD_CLIENTS", "8"))  # half over HTTP, half in-process
@@ -335,7 +335,11 @@ def test_creates_deletes_resets_starts_saves_reads_and_refreshes_at_once(
     # And every 2xx write is there, unless a reset, delete or refresh of its sandbox may have come after it
     checked = check_writes(story, answers, idle_removals(log_output.getvalue()))
     excused = sum(checked.excused.values())
-    print(f"2xx writes: {checked.present} there afterwards, {excused} taken by a later reset, delete or refresh")
+    print(
+        f"2xx writes: {checked.present} there afterwards, {excused} taken by a later reset, delete or refresh, "
+        f"{sum(checked.pruned.values())} in finished sessions that {workflows.FINISHED_SESSIONS_KEPT} later ones "
+        "of their sandbox pushed out"
+    )
     assert not checked.missing, checked.missing[:5]
     # (none in the calm sandboxes: there, each one must be there)
     assert not any(checked.excused[name] for name in CALM), checked.excused
@@ -362,6 +366,9 @@ class WriteCheck:
     present: int = 0  # 2xx writes found in the database afterwards
     # by sandbox: not found, but a reset, delete or refresh of their sandbox may have come after them
     excused: Counter[str] = field(default_factory=Counter)
+    # by sandbox: their session finished, and so did FINISHED_SESSIONS_KEPT others of its sandbox after it, any of
+    # which may have removed it as the oldest finished one (a sandbox keeps its latest finished sessions only)
+    pruned: Counter[str] = field(default_factory=Counter)
     missing: list[str] = field(default_factory=list)  # not found, and nothing explains it
 
 
@@ -381,6 +388,19 @@ def check_writes(conn: DictConnection, answers: list[Answer], removed_by_reset: 
     def explained(a: Answer) -> bool:
         # A reset, delete or refresh answered after this write was sent may have committed after it.
         return any(t > a.sent for t in takers.get(a.sandbox, []))
+
+    finishes: dict[str, list[tuple[str | None, float, float]]] = {}  # sandbox: (session, sent, answered)
+    for a in answers:
+        if a.op == "save" and a.status < 300 and a.body["completed"]:
+            finishes.setdefault(a.sandbox, []).append((a.session_id, a.sent, a.answered))
+
+    def pruned(a: Answer) -> bool:
+        session_id = a.session_id if a.op == "save" else a.body["session_id"]
+        own = [sent for (session, sent, _) in finishes.get(a.sandbox, []) if session == session_id]
+        if not own:
+            return False
+        later = {s for (s, _, answered) in finishes[a.sandbox] if s != session_id and answered > min(own)}
+        return len(later) >= workflows.FINISHED_SESSIONS_KEPT
 
     sessions = {
         r["session_id"]: (r["sandbox"], r["data"])
@@ -413,6 +433,8 @@ def check_writes(conn: DictConnection, answers: list[Answer], removed_by_reset: 
             check.present += 1
         elif explained(a) and not (a.op == "reset" and a.body["reset_id"] not in logged):
             check.excused[a.sandbox] += 1
+        elif a.op in ("start", "save") and pruned(a):
+            check.pruned[a.sandbox] += 1
         else:
             check.missing.append(what)
     return check

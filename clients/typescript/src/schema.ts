@@ -2606,7 +2606,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A private sandbox's key, which its presenter's console shows: starting a workflow or saving a step in a private sandbox without it (or with another) is a 403 sandbox_key_required. Ignored by public sandboxes. */
+                /** @description A private sandbox's key, which its presenter's console shows: starting a workflow or saving a step in a private sandbox without it (or with another) is a 403 sandbox_key_required. Public sandboxes ignore it. */
                 "x-demo-sandbox-key"?: string | null;
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
@@ -2865,7 +2865,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A private sandbox's key, which its presenter's console shows: starting a workflow or saving a step in a private sandbox without it (or with another) is a 403 sandbox_key_required. Ignored by public sandboxes. */
+                /** @description A private sandbox's key, which its presenter's console shows: starting a workflow or saving a step in a private sandbox without it (or with another) is a 403 sandbox_key_required. Public sandboxes ignore it. */
                 "x-demo-sandbox-key"?: string | null;
                 /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
                 "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
@@ -2938,7 +2938,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The request body (any method's) is over 256 KiB. */
+            /** @description step_data_too_large: the step's data takes over 8 KiB as stored. */
             413: {
                 headers: {
                     [name: string]: unknown;

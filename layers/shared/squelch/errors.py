@@ -39,6 +39,10 @@ class Conflict(DomainError):
     """The request clashes with the current state."""
 
 
+class TooLarge(DomainError):
+    """A part of the request is larger than what is kept of it (the body as a whole is the HTTP layer's)."""
+
+
 class Unavailable(DomainError):
     """A dependency (the database) cannot be reached; the request may succeed later, after
     retry_after seconds when that is known (sent as Retry-After)."""

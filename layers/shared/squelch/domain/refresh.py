@@ -4,7 +4,7 @@ A story is told around the day D it was seeded on; days later its renewal is clo
 spike has aged out of the two-week window, and once its renewal has come it is no longer told at all
 (squelch.domain.customers.story_holds). Once a day the refresh re-seeds every sandbox whose D is not
 today (before it, or ahead of it after a rehearsal with a pinned DEMO_ANCHOR_DATE) from the
-checkpoint it was at, unless a presenter is at work in it.
+checkpoint it was at, unless a presenter is at work in it (and its story is a day old at most).
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ from squelch.settings import get_settings
 # recorded (they run in read-only snapshots), so a presenter who only reads for half an hour at
 # the refresh's hour sees the story move to today: the same story, one day on.
 QUIET_PERIOD = timedelta(minutes=30)
+# A busy sandbox is skipped only while its story is this many days off today's. The refresh runs daily, so a
+# story further off was skipped before: a demo does not last a day, and workflow writes need no token, so
+# writes around the clock (a flood) must not keep a story from being told around today for ever.
+BUSY_SKIPPED_DAYS = 1
 REQUESTED_BY = "daily-refresh"
 
 Outcome = Literal["refreshed", "busy", "current"]
@@ -88,7 +92,7 @@ def _refresh(name: str, anchor: date) -> Outcome:
         state = queries.refresh_state(conn, name, anchor, QUIET_PERIOD)
         if state is None or not state.stale:  # deleted, or reset by a presenter, since the survey
             return "current"
-        if state.busy:
+        if state.busy and state.days_off <= BUSY_SKIPPED_DAYS:
             return "busy"
         result = demo.reset(conn, anchor, state.checkpoint, name, activity=False)
         record = queries.ResetRecord(

@@ -3,6 +3,10 @@
 Consistency lives in the database: a partial unique index allows one open session per customer
 and type (so duplicate starts, even concurrent ones, meet the same session), and a step is saved
 by one conditional UPDATE (so concurrent writers never lose each other's steps).
+
+Anyone may write here when the stack does not require sign-in, so what they can store is bounded: a
+step's data takes at most STEP_DATA_MAX_BYTES as stored, and a sandbox keeps its FINISHED_SESSIONS_KEPT
+latest finished sessions beside its open ones (docs/RELIABILITY.md computes the bound this makes).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from squelch.db import Connection, sandbox
 from squelch.db.connection import sandbox_not_found
 from squelch.domain.customers import check_story_holds, customer_not_found
 from squelch.domain.health import risk_level
-from squelch.errors import Conflict, Forbidden, Invalid, NotFound
+from squelch.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from squelch.models.common import from_row
 from squelch.models.workflows import CustomerContext, SavedStep, StartedWorkflow, WorkflowContext
 from squelch.queries import customers as customer_queries
@@ -39,6 +43,12 @@ WORKFLOW_TYPES: dict[str, WorkflowType] = {
 }
 START_ATTEMPTS = 3
 MAX_STEPS = 2**31 - 1  # PostgreSQL integer
+# The most one step's data may take as stored (jsonb, uncompressed): the demo's largest step takes 273
+# bytes. Measured as stored, not as sent: jsonb keeps an array of small numbers in six times its text.
+STEP_DATA_MAX_BYTES = 8 * 1024
+# Finished sessions a sandbox keeps; finishing one more removes the oldest (a front end may still show
+# the latest ones; none needs a history).
+FINISHED_SESSIONS_KEPT = 10
 
 
 def new_session_id() -> str:
@@ -111,12 +121,15 @@ def save_step(session_id: str, step: int, data: dict[str, Any], sandbox_key: str
         demo_queries.lock_story_for_write(conn, sandbox.current())
         check_sandbox_key(conn, sandbox_key)
         # A step no session can have never reaches the database (it would not fit its integer column).
-        saved = queries.save_step(conn, session_id, step, data) if 1 <= step <= MAX_STEPS else None
+        fits = 1 <= step <= MAX_STEPS
+        saved = queries.save_step(conn, session_id, step, data, STEP_DATA_MAX_BYTES) if fits else None
         if saved is None:
-            _explain_refusal(conn, queries.session(conn, session_id), session_id, step)
+            _explain_refusal(conn, session_id, step, data)
         demo_queries.touch(conn, sandbox.current())
-        if saved.completed and saved.workflow_type == "strategic_planning":
-            queries.complete_latest_plan(conn, saved.customer_id)
+        if saved.completed:
+            queries.remove_finished_beyond(conn, FINISHED_SESSIONS_KEPT)
+            if saved.workflow_type == "strategic_planning":
+                queries.complete_latest_plan(conn, saved.customer_id)
         return from_row(SavedStep, saved, next_step=next_step(saved))
 
     return db.run(unit)
@@ -152,8 +165,12 @@ def _gone(conn: Connection) -> NotFound | None:
     return None if demo_queries.sandbox_exists(conn, name) else sandbox_not_found(name)
 
 
-def _explain_refusal(conn: Connection, session: queries.Session | None, session_id: str, step: int) -> NoReturn:
-    """Why the conditional UPDATE matched no row: 404, 409, or 422 invalid_step with the steps allowed."""
+def _explain_refusal(conn: Connection, session_id: str, step: int, data: dict[str, Any]) -> NoReturn:
+    """Why the conditional UPDATE matched no row: 413 step_data_too_large, 404, 409, or 422 invalid_step
+    with the steps allowed."""
+    if (size := queries.stored_size(conn, data)) > STEP_DATA_MAX_BYTES:
+        raise step_data_too_large(size)
+    session = queries.session(conn, session_id)
     if session is None:
         raise _gone(conn) or session_not_found(session_id)
     if session.completed:
@@ -165,6 +182,27 @@ def _explain_refusal(conn: Connection, session: queries.Session | None, session_
         message = f"step {step} skips ahead: the current step is {current}, so the next is at most {current + 1}."
         kind, highest = "step_skips_ahead", current + 1
     raise Invalid("invalid_step", message, [{"loc": ["step"], "msg": message, "type": kind, "min": 1, "max": highest}])
+
+
+def step_data_too_large(size: int) -> TooLarge:
+    most = STEP_DATA_MAX_BYTES
+    message = (
+        f"The step's data takes {size:,} bytes as stored; a step may keep {most:,} ({most // 1024} KiB) at most. "
+        "Keep what the step chose (ids, choices, short notes), not whole documents."
+    )
+    return TooLarge(
+        "step_data_too_large",
+        message,
+        [
+            {
+                "loc": ["body", "data"],
+                "msg": f"takes {size:,} bytes stored, over {most:,}",
+                "type": "too_large",
+                "max": most,
+                "size": size,
+            }
+        ],
+    )
 
 
 def session_not_found(session_id: str) -> NotFound:

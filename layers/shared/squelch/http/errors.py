@@ -18,6 +18,7 @@ from squelch.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    TooLarge,
     Unauthenticated,
     Unavailable,
 )
@@ -30,6 +31,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooLarge: 413,
     Invalid: 422,
     Unavailable: 503,
 }

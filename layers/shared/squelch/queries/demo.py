@@ -55,7 +55,8 @@ STALE_SANDBOXES = "SELECT demo_stale_sandboxes(%(anchor)s)"
 # Read under the sandbox's reset lock: a presenter may have reset it, or been at work in it, since
 # the list of stale sandboxes was taken.
 REFRESH_STATE = """
-SELECT checkpoint, anchor_date <> %(anchor)s AS stale, last_activity_at > now() - %(quiet)s AS busy
+SELECT checkpoint, anchor_date <> %(anchor)s AS stale, last_activity_at > now() - %(quiet)s AS busy,
+       abs(anchor_date - %(anchor)s::date) AS days_off
 FROM demo_sandboxes WHERE name = %(name)s
 """
 
@@ -91,6 +92,7 @@ class RefreshState:
     checkpoint: str
     stale: bool  # seeded around another day than the refresh's
     busy: bool  # reset or written to within the quiet period
+    days_off: int  # days between the day it was seeded around and the refresh's
 
 
 @dataclass(frozen=True)

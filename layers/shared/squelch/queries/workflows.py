@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from psycopg import Cursor
-from psycopg.rows import class_row
+from psycopg.rows import class_row, scalar_row
 from psycopg.types.json import Jsonb
 
 from squelch.db import Connection
@@ -34,8 +34,9 @@ WHERE session_id = %(session_id)s
 """
 
 # One statement: the row lock serializes concurrent saves, each merging its own step_<n> key into
-# the data the previous one left. Refused (no row) when the session is missing or completed, or
-# the step is out of 1..total_steps or skips ahead of current_step + 1.
+# the data the previous one left. Refused (no row) when the data takes more than most_bytes stored,
+# the session is missing or completed, or the step is out of 1..total_steps or skips ahead of
+# current_step + 1.
 SAVE_STEP = """
 UPDATE demo_workflow_state
 SET data = data || jsonb_build_object('step_' || %(step)s::integer, %(data)s::jsonb),
@@ -46,7 +47,23 @@ WHERE session_id = %(session_id)s
   AND NOT completed
   AND %(step)s::integer BETWEEN 1 AND total_steps
   AND %(step)s::integer <= current_step + 1
+  AND pg_column_size(%(data)s::jsonb) <= %(most_bytes)s
 RETURNING session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
+"""
+
+# What a value takes as stored in a jsonb column, before any compression.
+STORED_SIZE = "SELECT pg_column_size(%(data)s::jsonb)"
+
+# The sandbox's finished sessions but its `keep` latest. Row-level security keeps it to the request's
+# sandbox; the condition says so for a login that sees every sandbox.
+REMOVE_FINISHED_BEYOND = """
+DELETE FROM demo_workflow_state
+WHERE sandbox = current_setting('squelch.sandbox') AND completed AND session_id IN (
+    SELECT session_id FROM demo_workflow_state
+    WHERE sandbox = current_setting('squelch.sandbox') AND completed
+    ORDER BY updated_at DESC, session_id DESC
+    OFFSET %(keep)s
+)
 """
 
 # The same function the act1-planned checkpoint calls (migration 0005).
@@ -117,10 +134,19 @@ def session(conn: Connection, session_id: str) -> Session | None:
     return _session_cursor(conn).execute(SESSION, {"session_id": session_id}).fetchone()
 
 
-def save_step(conn: Connection, session_id: str, step: int, data: dict[str, Any]) -> Session | None:
+def save_step(conn: Connection, session_id: str, step: int, data: dict[str, Any], most_bytes: int) -> Session | None:
     """The session after the step is saved; None when the rules in SAVE_STEP refused it."""
-    params = {"session_id": session_id, "step": step, "data": Jsonb(data)}
+    params = {"session_id": session_id, "step": step, "data": Jsonb(data), "most_bytes": most_bytes}
     return _session_cursor(conn).execute(SAVE_STEP, params).fetchone()
+
+
+def stored_size(conn: Connection, data: dict[str, Any]) -> int:
+    return int(conn.cursor(row_factory=scalar_row).execute(STORED_SIZE, {"data": Jsonb(data)}).fetchone() or 0)
+
+
+def remove_finished_beyond(conn: Connection, keep: int) -> None:
+    """Remove the sandbox's finished sessions but its `keep` most recently finished."""
+    conn.execute(REMOVE_FINISHED_BEYOND, {"keep": keep})
 
 
 def complete_latest_plan(conn: Connection, customer_id: str) -> None:
