@@ -23,7 +23,8 @@ app = create_api()
     responses={
         200: {"description": "Reset (or created).", "content": {"application/json": {"model": ResetResponse}}},
         403: {
-            "description": "sandbox_owned_by_another: another presenter's sandbox (its owner or the admin group only)."
+            "description": "not_a_demo_user: the token's groups include neither the demo group nor the admin group; "
+            "sandbox_owned_by_another: another presenter's sandbox (only its owner or the admin group may)."
         },
         409: {"description": "sandbox_limit_reached: creating one more sandbox than DemoMaxSandboxes allows."},
     },

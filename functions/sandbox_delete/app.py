@@ -22,7 +22,8 @@ app = create_api()
     responses={
         204: {"description": "Deleted."},
         403: {
-            "description": "sandbox_owned_by_another: another presenter's sandbox (its owner or the admin group only)."
+            "description": "not_a_demo_user: the token's groups include neither the demo group nor the admin group; "
+            "sandbox_owned_by_another: another presenter's sandbox (only its owner or the admin group may)."
         },
         409: {"description": "The default sandbox cannot be deleted."},
     },

@@ -21,7 +21,10 @@ app = create_api()
         200: {"description": "Saved.", "content": {"application/json": {"model": SavedStep}}},
         403: {"description": "sandbox_key_required: a private sandbox, and no X-Demo-Sandbox-Key or another key."},
         409: {"description": "The session is completed."},
-        413: {"description": "step_data_too_large: the step's data takes over 8 KiB as stored."},
+        413: {
+            "description": "step_data_too_large: the step's data takes over 8 KiB as stored; payload_too_large: the "
+            "body is over 256 KiB."
+        },
     },
 )
 def save_step(session_id: SessionId, request: SaveStepRequest, sandbox_key: SandboxKey = None) -> SavedStep:

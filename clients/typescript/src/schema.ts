@@ -2299,7 +2299,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description sandbox_owned_by_another: another presenter's sandbox (its owner or the admin group only). */
+            /** @description not_a_demo_user: the token's groups include neither the demo group nor the admin group; sandbox_owned_by_another: another presenter's sandbox (only its owner or the admin group may). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2526,7 +2526,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description sandbox_owned_by_another: another presenter's sandbox (its owner or the admin group only). */
+            /** @description not_a_demo_user: the token's groups include neither the demo group nor the admin group; sandbox_owned_by_another: another presenter's sandbox (only its owner or the admin group may). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2938,7 +2938,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description step_data_too_large: the step's data takes over 8 KiB as stored. */
+            /** @description step_data_too_large: the step's data takes over 8 KiB as stored; payload_too_large: the body is over 256 KiB. */
             413: {
                 headers: {
                     [name: string]: unknown;
