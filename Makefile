@@ -168,7 +168,7 @@ fuzz: $(VENV)/.run-deps .venv-fuzz/bin/.deps  ## schemathesis against the served
 bench: $(VENV)/.test-deps .venv-peer/bin/.deps  ## benchmarks: cold start (and on AWS's secret paths, beside a FastAPI peer), warm latency, reset, sandboxes, scale, throughput (BENCH_QUICK=1 is faster)
 	$(BIN)/python -m tools.bench
 
-# ---- mutation testing (issue #20): mutmut 3 in its own environment (.venv-mutate: the test environment plus
+# ---- mutation testing: mutmut 3 in its own environment (.venv-mutate: the test environment plus
 # mutmut, one hash-locked requirements/mutate.txt). pyproject.toml's [tool.mutmut] says what is mutated and which
 # tests run. mutmut names a mutant's module after its file's path less a leading src/, and the layer's modules are
 # squelch.*, so it runs in .mutate/, where src/ is layers/shared and the rest links to the repository; it writes
