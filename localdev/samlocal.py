@@ -31,7 +31,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from localdev import console_sign_in
 from localdev.auth import signing_key
 from localdev.database import RUNTIME_LOGIN
-from localdev.gateway import HttpRequest
+from localdev.messages import HttpRequest
 from localdev.template import ROOT
 
 SOURCE = ROOT / "events" / "local-env.json"

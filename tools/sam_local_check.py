@@ -10,8 +10,8 @@ failed.
   SAM_SIGN_IN_PORT name others: then only those numbers change in the commands (SAM_DB_PORT and
   SAM_SIGN_IN_PORT are the Makefile's own variables). `make run` gets a free port.
 - The Lambda image: SAM CLI pulls AWS's, unless the one on this machine has no registry digest (a local
-  stand-in, as ../shared/tools/lambda-python-image.sh builds): then SAM_SKIP_PULL_IMAGE=1, SAM CLI's own
-  switch for --skip-pull-image.
+  stand-in built under AWS's name where the registry cannot be reached): then SAM_SKIP_PULL_IMAGE=1, SAM
+  CLI's own switch for --skip-pull-image.
 - `make sam-db`'s Linux line (SAM_DB_HOST=...) when this machine has a docker0 bridge, the other otherwise.
 - LOCAL.md's commands reset the default story (its curl line does); the routes are called in a sandbox of
   their own, deleted at the end. Logs: .data/sam-local-check/.
