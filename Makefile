@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db sam-local-check lint-template security-scan transform-test \
+.PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db sam-local-check lint-template security-scan transform-test transform-diff \
 	build build-host package-test check-deploy python312 fuzz \
 	bench lock lock-check clean help client client-check client-example client-package-check mutate console-screenshots
 .DEFAULT_GOAL := help
@@ -121,6 +121,10 @@ package-test: build-host $(VENV)/.test-deps  ## build for this machine and run e
 transform-test: $(DEPLOY_BIN)/.deps  ## the SAM transform (as CloudFormation runs it) over every parameter choice
 	$(DEPLOY_BIN)/python -m pytest -c tests/deploy/pytest.ini tests/deploy -q
 
+REF ?= HEAD
+transform-diff: $(DEPLOY_BIN)/.deps  ## the stacks template.yaml deploys against those of git REF's (HEAD): rewrite it, deploy the same
+	SAM_CLI_TELEMETRY=0 $(DEPLOY_BIN)/python tests/deploy/compare.py $(REF)
+
 # checkov has its own environment: its pins (networkx, packaging, s3transfer, pydantic) clash with SAM CLI's.
 CHECKOV_BIN := .venv-checkov/bin
 
@@ -132,14 +136,14 @@ $(CHECKOV_BIN)/.deps: requirements/pip.txt requirements/checkov.txt
 
 # checkov cannot read Fn::ForEach, so it scans the template as AWS::LanguageExtensions expands it (resolving
 # the conditions too): for each DatabaseMode with the defaults and with every option on (tests/deploy/stack.py
-# SCANS). A check that does not apply is skipped inline (the resource's Metadata) with its reason; any
-# failure fails this.
+# SCANS). A check that applies to no resource of its kind is skipped in .checkov.yaml, one that does not apply
+# to one resource in that resource's Metadata, each with its reason; any failure fails this.
 security-scan: $(CHECKOV_BIN)/.deps $(DEPLOY_BIN)/.deps  ## checkov over the template in both database modes: zero failed checks
 	@mkdir -p .aws-sam/checkov
 	@for scan in create create-everything existing existing-everything; do \
 		echo "--- checkov: $$scan"; \
 		SAM_CLI_TELEMETRY=0 $(DEPLOY_BIN)/python tests/deploy/stack.py $$scan > .aws-sam/checkov/$$scan.json || exit 1; \
-		$(CHECKOV_BIN)/checkov --file .aws-sam/checkov/$$scan.json --framework cloudformation \
+		$(CHECKOV_BIN)/checkov --config-file .checkov.yaml --file .aws-sam/checkov/$$scan.json --framework cloudformation \
 			--compact --quiet --skip-download || exit 1; \
 	done
 
@@ -164,7 +168,7 @@ fuzz: $(VENV)/.run-deps .venv-fuzz/bin/.deps  ## schemathesis against the served
 bench: $(VENV)/.test-deps .venv-peer/bin/.deps  ## benchmarks: cold start (and on AWS's secret paths, beside a FastAPI peer), warm latency, reset, sandboxes, scale, throughput (BENCH_QUICK=1 is faster)
 	$(BIN)/python -m tools.bench
 
-# ---- mutation testing (issue #20): mutmut 3 in its own environment (.venv-mutate: the test environment plus
+# ---- mutation testing: mutmut 3 in its own environment (.venv-mutate: the test environment plus
 # mutmut, one hash-locked requirements/mutate.txt). pyproject.toml's [tool.mutmut] says what is mutated and which
 # tests run. mutmut names a mutant's module after its file's path less a leading src/, and the layer's modules are
 # squelch.*, so it runs in .mutate/, where src/ is layers/shared and the rest links to the repository; it writes

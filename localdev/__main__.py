@@ -86,6 +86,26 @@ def refresh() -> None:
     print(json.dumps(_invoke("StoryRefreshFunction", scheduled), indent=2))
 
 
+def sam_environment_on_your_database() -> None:
+    """`DATABASE_URL=<your server, as its owner> make sam-env`: the database made if missing, migrated,
+    the API functions' login provisioned (as make run does), and the env-vars file pointing sam local's
+    containers at that server, as host.docker.internal when it is on this machine."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from localdev import samlocal
+    from localdev.database import RUNTIME_LOGIN, create_database
+
+    owner_url = os.environ["DATABASE_URL"]
+    create_database(make_conninfo(owner_url, dbname="postgres"), str(conninfo_to_dict(owner_url)["dbname"]))
+    _invoke("DatabaseMigrateFunction", {})
+    _serve_as_runtime_login()
+    written = samlocal.write_env_file(
+        samlocal.as_containers_reach_it(os.environ["DATABASE_URL"]),
+        migrate_database_url=samlocal.as_containers_reach_it(owner_url),
+    )
+    print(f"wrote {written}: the functions log in as {RUNTIME_LOGIN}, the migrate function as the owner", flush=True)
+
+
 def sam_database(host: str, port: int, sign_in_port: int) -> None:
     """The embedded database, migrated and with the API functions' login, for sam local's containers
     (through a relay: the server listens on a Unix socket only); the env-vars file points them at it,
@@ -96,7 +116,7 @@ def sam_database(host: str, port: int, sign_in_port: int) -> None:
     from localdev.database import database_url, runtime_url
 
     if runtime_url() is None:
-        sys.exit("DATABASE_URL names your own server: `make sam-env SAM_DATABASE_URL=...` points sam local at it.")
+        sys.exit("DATABASE_URL names your own server: `DATABASE_URL=... make sam-env` points sam local at it.")
     owner_url = database_url()  # the embedded server's, as its owner (the API's login replaces it below)
     relay = samlocal.Relay(host, port, samlocal.socket_path(owner_url))
     sign_in = samlocal.SignInServer(samlocal.SIGN_IN_HOST, sign_in_port)
@@ -145,7 +165,7 @@ def main() -> None:
 
         print(issue_token(args.user, tuple(args.group or ["demo"])))
         return
-    if args.command == "sam-env":
+    if args.command == "sam-env" and (args.database_url or not os.environ.get("DATABASE_URL")):
         from localdev.samlocal import write_env_file
 
         written = write_env_file(args.database_url, migrate_database_url=args.migrate_database_url)
@@ -196,6 +216,8 @@ def _run(args: argparse.Namespace) -> None:
         refresh()
     elif args.command == "sam-db":
         sam_database(args.host, args.port, args.sign_in_port)
+    elif args.command == "sam-env":
+        sam_environment_on_your_database()
     else:
         print(json.dumps(_invoke_as_in_aws(args.function, json.loads(args.event.read_text())), indent=2))
 

@@ -19,13 +19,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, parse_qs, urlencode, urlsplit
 
 from localdev import auth
-
-if TYPE_CHECKING:
-    from localdev.gateway import HttpRequest
+from localdev.messages import HttpRequest
 
 # (status, headers, body): the gateway makes its response of it.
 Answer = tuple[int, dict[str, str], bytes]
@@ -76,7 +73,7 @@ class _Refused(Exception):
 
 
 # Whether a redirect_uri is a console this sign-in may send a code to: None if so, else why not.
-Consoles = Callable[["HttpRequest", str], str | None]
+Consoles = Callable[[HttpRequest, str], str | None]
 
 
 def this_servers_console(request: HttpRequest, redirect_uri: str) -> str | None:

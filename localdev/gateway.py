@@ -7,33 +7,15 @@ import base64
 import json
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from localdev import auth, console_sign_in, cors, docs_page, runtime
+from localdev.messages import HttpRequest, HttpResponse
 from localdev.template import ROOT, Function, Route, routes
 
 JSON = "application/json"
 OPENAPI_DOCUMENT = ROOT / "docs" / "openapi.json"
-
-
-@dataclass
-class HttpRequest:
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-    source_ip: str = "127.0.0.1"
-
-
-@dataclass
-class HttpResponse:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    function: str | None = None
 
 
 def error(status: int, code: str, message: str) -> HttpResponse:

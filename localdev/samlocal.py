@@ -26,12 +26,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from localdev import console_sign_in
 from localdev.auth import signing_key
 from localdev.database import RUNTIME_LOGIN
-from localdev.gateway import HttpRequest
+from localdev.messages import HttpRequest
 from localdev.template import ROOT
 
 SOURCE = ROOT / "events" / "local-env.json"
@@ -48,6 +48,19 @@ def container_url(port: int, login: str = RUNTIME_LOGIN) -> str:
     """The embedded database as a container reaches the relay: as the API functions' login, as in AWS
     (or as the schema's owner, the migrate function's)."""
     return f"postgresql://{login}@host.docker.internal:{port}/squelch?sslmode=disable"
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def as_containers_reach_it(url: str) -> str:
+    """A server of this machine (localhost, 127.0.0.1, ::1) as sam local's containers reach it,
+    host.docker.internal (samconfig.toml maps it on Linux Docker Engine too); any other as it is."""
+    info = conninfo_to_dict(url)
+    if info.get("host") in LOOPBACK:
+        info.pop("hostaddr", None)
+        return make_conninfo("", **{**info, "host": "host.docker.internal"})
+    return url
 
 
 def console_environment(sign_in_port: int) -> dict[str, str]:

@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from localdev import gateway
+from localdev.messages import HttpRequest, HttpResponse
 
 log = logging.getLogger("localdev")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
@@ -43,7 +44,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
             headers = {key.lower(): value for key, value in self.headers.items()}
-            request = gateway.HttpRequest(self.command, path, query, headers, body, self.client_address[0])
+            request = HttpRequest(self.command, path, query, headers, body, self.client_address[0])
             response = gateway.handle(request)
         # Logged before the response is sent, so whoever reads the response can already read its line.
         elapsed = (time.perf_counter() - started) * 1000
@@ -93,7 +94,7 @@ def allowed_host(host: str) -> bool:
     return address.is_loopback and not getattr(address, "ipv4_mapped", None)
 
 
-def _misdirected(hosts: list[str]) -> gateway.HttpResponse | None:
+def _misdirected(hosts: list[str]) -> HttpResponse | None:
     if len(hosts) == 1 and allowed_host(hosts[0]):
         return None
     named = hosts[0] if hosts else "none"
@@ -105,7 +106,7 @@ def _misdirected(hosts: list[str]) -> gateway.HttpResponse | None:
     )
 
 
-def _unreadable(headers: Any) -> gateway.HttpResponse | None:
+def _unreadable(headers: Any) -> HttpResponse | None:
     """The refusal of a body this server will not read: chunked, of no or several lengths, or too large."""
     if headers.get("transfer-encoding"):
         return gateway.error(411, "length_required", "Send the body with a Content-Length, not chunked.")

@@ -40,7 +40,7 @@ DictConnection = psycopg.Connection[dict[str, Any]]
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
-# D such that renewal (D+143) falls on the task list's 2026-04-15.
+# D such that the renewal (D+143) falls on 2026-04-15, docs/STORY.md's example.
 DEMO_DAY = date(2025, 11, 23)
 RUNTIME_LOGIN = "squelch_app"  # the login migration 0003's squelch_runtime rights are granted to
 ZIP_TIMESTAMP = 315_532_800  # 1980-01-01, the date `sam deploy` gives every file it zips

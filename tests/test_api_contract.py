@@ -12,6 +12,7 @@ import pytest
 from conftest import ROOT, DictConnection
 
 from localdev import auth, gateway
+from localdev.messages import HttpRequest
 
 CONTRACT = (ROOT / "docs" / "API-CONTRACT.md").read_text()
 # An example: the request line with any request headers (`Name: value`, no spaces in the value), its
@@ -84,7 +85,7 @@ def replay(examples: Iterable[re.Match[str]]) -> None:
                 assert held is not None, f"{label}: {LAST_TAG} before any answer of {key} had an ETag"
                 headers[name] = value.replace(LAST_TAG, held)
         body = (example["request"] or "").encode()
-        answer = gateway.handle(gateway.HttpRequest(example["method"], path, "", headers, body))
+        answer = gateway.handle(HttpRequest(example["method"], path, "", headers, body))
         assert answer.status == int(example["status"]), (label, answer.body)
         expected = dict(line.split(": ", 1) for line in (example["answer_headers"] or "").splitlines() if line)
         for name, value in expected.items():

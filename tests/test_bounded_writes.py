@@ -1,4 +1,4 @@
-"""Anonymous writes are bounded (issue 26, finding 1). With RequireSignIn=false anyone may start a workflow
+"""Anonymous writes are bounded. With RequireSignIn=false anyone may start a workflow
 and save its steps; what they can store is held to a bound that does not grow with time:
 
 - a step's data takes at most STEP_DATA_MAX_BYTES (8 KiB) as stored (PostgreSQL's jsonb), else 413
@@ -90,11 +90,12 @@ def test_a_too_large_step_is_refused_before_its_session_is_looked_at(story: Dict
 
 
 def test_every_step_the_demo_saves_fits_the_cap_twenty_times_over(story: DictConnection) -> None:
-    # The steps the checkpoints write, as the front end saves them (db/seed/checkpoints), and the task list's example
+    # The steps the checkpoints write, as the front end saves them (db/seed/checkpoints), and the step of
+    # the API contract's first example
     demo.reset(story, DEMO_DAY, "act1-planned")
     steps = one(story, "SELECT data FROM demo_workflow_state WHERE completed")["data"]
     assert sorted(steps) == [f"step_{n}" for n in range(1, 6)]
-    examples = [*steps.values(), {"artifact": "contract_intelligence", "user_selections": {}}]
+    examples = [*steps.values(), {"artifact": "contract_intelligence", "user_selections": {"renewal_risk": "high"}}]
     assert max(stored_size(story, step) for step in examples) * 20 < CAP
 
 

@@ -57,7 +57,7 @@ def test_runtime_login_reads_and_writes_rows(story: DictConnection, runtime_url:
         conn.rollback()
 
 
-# ---- what the runtime login may see: what its routes need, no more (issue 26)
+# ---- what the runtime login may see: what its routes need, no more
 
 LOG_LINE = (
     "INSERT INTO demo_reset_log (requested_by, anchor_date, duration_ms, source_ip, sandbox, checkpoint, source) "

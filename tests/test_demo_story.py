@@ -57,7 +57,7 @@ def test_customer_is_seeded_as_the_task_list_says(story: DictConnection) -> None
         "is_demo": True,
         "customer_since": date(2024, 4, 15),
     }
-    # On this demo day the renewal falls on the task list's own date.
+    # On this demo day the renewal falls on 2026-04-15 (D+143, docs/STORY.md's example).
     assert customer["renewal_date"] == date(2026, 4, 15)
 
 

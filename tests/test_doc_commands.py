@@ -1,16 +1,6 @@
 """Every shell block of README.md, docs/*.md and the TypeScript client's README runs, exactly as written,
-in a copy of this checkout (so `make run` there has its own database and leaves yours alone).
-
-A block may say, in an HTML comment on the line above its fence, how it is run:
-
-- `<!-- run: in the background until <url> answers -->`: its first command serves (`make run`); the
-  blocks after it in the same document run while it does, and it is stopped at the end. Any other
-  line of such a block must be one `.ci/run` runs.
-- `<!-- run: by .ci/run -->`: each command is a line of `.ci/run` (checked here), which CI runs.
-- `<!-- run: not here, <reason> -->`: it needs what CI has not (an AWS account, Docker: then say
-  which command runs it instead). The reason is required.
-
-A block without a comment is run here, in order, with `bash -euo pipefail`; it must exit 0.
+in a copy of this checkout (so `make run` there has its own database and leaves yours alone), unless it
+says in a comment above it how else it is run (tools/doc_blocks.py).
 """
 
 from __future__ import annotations
@@ -22,57 +12,20 @@ import signal
 import socket
 import subprocess
 import tempfile
-import textwrap
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.doc_blocks import BACKGROUND, BLOCK, NOT_HERE, ROOT, Block, blocks
+
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "clients" / "typescript" / "README.md"]
 CI_SCRIPT = ROOT / ".ci" / "run"
-# A fence may be indented (a block inside a list item); its body is then indented as much.
-BLOCK = re.compile(
-    r"(?:^ *<!-- run: (?P<mark>.+?) -->\n)?^(?P<indent> *)```sh\n(?P<body>.*?)^(?P=indent)```", re.MULTILINE | re.DOTALL
-)
-BACKGROUND = re.compile(r"in the background until (?P<url>\S+) answers")
-NOT_HERE = re.compile(r"not here, (?P<reason>\S.{10,})")
+# A block that names a database server (`postgresql://user@host:port/...`) needs it to answer.
+DATABASE_SERVER = re.compile(r"postgresql://[^@'\"\s]*@([\w.]+:\d+)")
 BLOCK_SECONDS = 600  # a block that installs (the first `make run` of a copy) takes half a minute
-
-
-@dataclass(frozen=True)
-class Block:
-    document: Path
-    line: int
-    mark: str | None
-    body: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.document.relative_to(ROOT)}:{self.line}"
-
-    def commands(self) -> list[str]:
-        """Its command lines: comments and blank lines dropped, continued lines joined."""
-        joined = re.sub(r"\s*\\\n\s*", " ", self.body)
-        return [
-            line.split(" #")[0].strip() for line in joined.splitlines() if line.strip() and not line.startswith("#")
-        ]
-
-
-def blocks(document: Path) -> list[Block]:
-    text = document.read_text(encoding="utf-8")
-    return [
-        Block(
-            document,
-            text.count("\n", 0, found.start("body")),
-            found.group("mark"),
-            textwrap.dedent(found.group("body")),
-        )
-        for found in BLOCK.finditer(text)
-    ]
 
 
 ALL_BLOCKS = [block for document in DOCUMENTS for block in blocks(document)]
@@ -134,7 +87,8 @@ def scratch_copy(destination: Path) -> Path:
 
 
 def _port_taken(url: str) -> bool:
-    host, _, port = url.split("/")[2].partition(":")
+    """Whether something listens where url (or a bare host:port) points."""
+    host, _, port = (url.split("/")[2] if "//" in url else url).partition(":")
     with socket.socket() as probe:
         return probe.connect_ex((host, int(port or 80))) == 0
 
@@ -186,6 +140,8 @@ def test_the_documents_commands_run_as_written(document: Path, copy: Path) -> No
                 )
                 _wait_for(url, servers[-1])
             elif block.mark is None:
+                if closed := [url for url in DATABASE_SERVER.findall(block.body) if not _port_taken(url)]:
+                    pytest.skip(f"{block.label} names a PostgreSQL that does not answer here: {closed[0]}")
                 done = subprocess.run(
                     ["bash", "-euo", "pipefail", "-c", block.body],
                     cwd=copy,

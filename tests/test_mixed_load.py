@@ -93,7 +93,7 @@ class Http:
     def __init__(self, base: str) -> None:
         self.base = base
         # The same presenter as the in-process clients' sample events: one presenter's devices, whose
-        # sandboxes (owned since issue 26) they may all reset and delete.
+        # sandboxes (a sandbox is its creator's) they may all reset and delete.
         self.token = issue_token("presenter@squelch.example")
 
     def call(self, method: str, path: str, sandbox: str, body: Any = None, token: bool = False) -> tuple[int, Any]:

@@ -697,3 +697,25 @@ def test_claims_reach_the_function_flattened_as_api_gateway_passes_them() -> Non
         "cognito:groups": "[demo ops]",
         "iat": "1700000000",
     }
+
+
+@pytest.mark.parametrize(
+    ("url", "reached"),
+    [
+        ("postgresql://o:p@127.0.0.1:5432/squelch?sslmode=disable", "host.docker.internal"),
+        ("postgresql://o:p@localhost/squelch", "host.docker.internal"),
+        ("postgresql://o:p@db.example.com:5432/squelch", "db.example.com"),
+    ],
+)
+def test_your_own_database_is_named_as_containers_reach_it(url: str, reached: str) -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    from localdev import samlocal
+
+    # Given the URL of a server, as this machine reaches it
+    seen = conninfo_to_dict(samlocal.as_containers_reach_it(url))
+    # Then containers reach one on this machine at host.docker.internal, any other as it is, with the rest kept
+    assert seen["host"] == reached
+    assert {k: v for k, v in seen.items() if k != "host"} == {
+        k: v for k, v in conninfo_to_dict(url).items() if k != "host"
+    }

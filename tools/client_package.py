@@ -17,17 +17,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from localdev.auth import issue_token
 from localdev.database import start_embedded, stop_embedded
-from localdev.server import free_port
 from localdev.template import ROOT
+from tools.local_server import local_server
 
 CLIENT = ROOT / "clients" / "typescript"
 CONSUMER = CLIENT / "consumer"
@@ -93,31 +90,17 @@ def install_and_build(project: Path) -> None:
     _run(["npm", "run", "bundle"], project)
 
 
-def _wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the local server did not answer {url} within {seconds:.0f} s") from None
-            time.sleep(0.2)
-
-
 def run_against_server(project: Path, scratch: Path) -> None:
     database_url = start_embedded(scratch / "pg", "squelch")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "localdev", "serve"],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, "PORT": str(port)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_for(f"{base}/api/openapi.json")
+        _run_every_route(project, database_url)
+    finally:
+        stop_embedded()
+
+
+def _run_every_route(project: Path, database_url: str) -> None:
+    with local_server(database_url) as served:
+        base = served.base_url
         presenter = {**os.environ, "SQUELCH_TOKEN": issue_token()}
         print(f"--- node: the tsc output, against the local server at {base}", flush=True)
         _run(["node", "dist/run.js", base], project, presenter)
@@ -130,10 +113,6 @@ def run_against_server(project: Path, scratch: Path) -> None:
             print(done.stdout + done.stderr)
             raise SystemExit("the example passed although the reset answered 401: it cannot see a route fail")
         print(f"exit {done.returncode}, as expected: {done.stdout.strip().splitlines()[-1]}")
-    finally:
-        server.terminate()
-        server.wait(10)
-        stop_embedded()
 
 
 def refresh_lock(scratch: Path) -> None:

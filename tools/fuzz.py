@@ -6,10 +6,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote
@@ -17,43 +14,21 @@ from urllib.parse import unquote
 from localdev import gateway
 from localdev.auth import issue_token
 from localdev.database import start_embedded
-from localdev.server import free_port
 from localdev.template import ROOT
 from tools import openapi
+from tools.local_server import local_server
 
 CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance"
 SCHEMATHESIS = ROOT / ".venv-fuzz" / "bin" / "schemathesis"
-
-
-def _wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the local server did not answer {url} within {seconds:.0f} s") from None
-            time.sleep(0.2)
 
 
 def main() -> int:
     examples = os.environ.get("FUZZ_EXAMPLES", "40")
     with tempfile.TemporaryDirectory(prefix="squelch-fuzz-") as scratch:
         database_url = os.environ.get("FUZZ_DATABASE_URL") or start_embedded(Path(scratch) / "pg", "squelch")
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port)}
         server_log = Path(scratch) / "server.log"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "localdev", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=server_log.open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_for(f"{base}/api/openapi.json")
+        with local_server(database_url, log=server_log) as served:
+            base = served.base_url
             command = [
                 str(SCHEMATHESIS),
                 "run",
@@ -79,9 +54,6 @@ def main() -> int:
                 flush=True,
             )
             status = subprocess.run(command, cwd=ROOT).returncode
-        finally:
-            server.terminate()
-            server.wait(10)
         return status or census(server_log.read_text(errors="replace"))
 
 

@@ -10,8 +10,8 @@ failed.
   SAM_SIGN_IN_PORT name others: then only those numbers change in the commands (SAM_DB_PORT and
   SAM_SIGN_IN_PORT are the Makefile's own variables). `make run` gets a free port.
 - The Lambda image: SAM CLI pulls AWS's, unless the one on this machine has no registry digest (a local
-  stand-in, as ../shared/tools/lambda-python-image.sh builds): then SAM_SKIP_PULL_IMAGE=1, SAM CLI's own
-  switch for --skip-pull-image.
+  stand-in built under AWS's name where the registry cannot be reached): then SAM_SKIP_PULL_IMAGE=1, SAM
+  CLI's own switch for --skip-pull-image.
 - `make sam-db`'s Linux line (SAM_DB_HOST=...) when this machine has a docker0 bridge, the other otherwise.
 - LOCAL.md's commands reset the default story (its curl line does); the routes are called in a sandbox of
   their own, deleted at the end. Logs: .data/sam-local-check/.
@@ -44,32 +44,26 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
+from tools import doc_blocks
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_MD = ROOT / "docs" / "LOCAL.md"
 SAM = ".venv-deploy/bin/sam"
 LOGS = ROOT / ".data" / "sam-local-check"
-_SH_BLOCK = re.compile(r"^```sh\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 # ---- LOCAL.md's commands
 
 
 def documented_commands(text: str | None = None) -> list[str]:
-    """Every command of LOCAL.md's sh blocks, in order, as a shell reads it: comment lines dropped,
-    a line that ends in a backslash joined to the next."""
-    text = LOCAL_MD.read_text(encoding="utf-8") if text is None else text
-    commands: list[str] = []
-    for block in _SH_BLOCK.findall(text):
-        pending = ""
-        for line in block.splitlines():
-            if not pending and (not line.strip() or line.lstrip().startswith("#")):
-                continue
-            if line.rstrip().endswith("\\"):
-                pending += line.strip()[:-1].strip() + " "
-                continue
-            commands.append(pending + line.strip())
-            pending = ""
-    return commands
+    """Every command of LOCAL.md's blocks that say this check runs them, in order, as a shell reads it
+    (its other blocks the test suite runs, tests/test_doc_commands.py)."""
+    return [
+        command
+        for block in doc_blocks.blocks(LOCAL_MD, text)
+        if block.mark and "make sam-local-check" in block.mark
+        for command in block.commands()
+    ]
 
 
 def words(command: str) -> list[str]:
@@ -633,11 +627,7 @@ def main() -> int:
     try:
         report.section("docs/LOCAL.md's commands")
         for command in others:
-            # Your own PostgreSQL's: OWNER, PASSWORD and APP_PASSWORD stand for what only you know.
-            if "PASSWORD" in command:
-                print(f"  skip {' '.join(words(command))[:44]:<44} not run: placeholders for your own PostgreSQL")
-            else:
-                report.line(False, " ".join(words(command))[:44], "a command this check does not know how to run")
+            report.line(False, " ".join(words(command))[:44], "a command this check does not know how to run")
         report.section("Docker and the build")
         if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
             report.line(False, "docker info", "Docker does not answer")

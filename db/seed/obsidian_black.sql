@@ -37,7 +37,7 @@ INSERT INTO demo_operations (
     ('op-shadow-grid', 'aco-001', 'Operation Shadow Grid', 'in_progress', NULL, NULL,
      demo_day(-40), demo_time(-40, '23:00'));
 
--- The spike: five tickets in the two weeks before D, keeping the task list's spacing.
+-- The spike: five tickets in the two weeks before D, on the days docs/STORY.md lists (D-13 to D-4).
 INSERT INTO demo_support_tickets (
     ticket_id, customer_id, subject, category, priority, resolution_time_hours, sentiment, created_at
 ) VALUES

@@ -64,9 +64,9 @@ def choice_parameters() -> dict[str, list[str]]:
     }
 
 
-def defaults() -> dict[str, str]:
+def defaults(template: dict[str, Any] | None = None) -> dict[str, str]:
     """Every parameter has a default: `sam deploy --guided` on an empty account needs no answer."""
-    return {name: str(p["Default"]) for name, p in source()["Parameters"].items()}
+    return {name: str(p["Default"]) for name, p in (template or source())["Parameters"].items()}
 
 
 class _NoManagedPolicies:
@@ -263,7 +263,7 @@ def _resolve(template: dict[str, Any], parameters: dict[str, str]) -> tuple[dict
 def expanded(template: dict[str, Any] | None = None, **overrides: str) -> dict[str, Any]:
     """The template as AWS::LanguageExtensions hands it to SAM: Fn::ForEach unrolled, mappings and
     parameters resolved (what checkov scans: it cannot read Fn::ForEach)."""
-    parameters = {**defaults(), **overrides}
+    parameters = {**defaults(template), **overrides}
     original = source() if template is None else template
     return expand_language_extensions(original, {**parameters, **PSEUDO}, enabled=True).expanded_template
 
@@ -272,7 +272,7 @@ def deploy(template: dict[str, Any] | None = None, **overrides: str) -> Stack:
     """The stack as CloudFormation would create it with these parameter values (defaults otherwise),
     from template.yaml or the given variant of it.
     Raises samtranslator's InvalidDocumentException where CloudFormation would refuse the template."""
-    parameters = {**defaults(), **overrides}
+    parameters = {**defaults(template), **overrides}
     os.environ.setdefault("AWS_DEFAULT_REGION", REGION)  # samtranslator reads the region from boto3
     os.environ.setdefault("SAM_CLI_TELEMETRY", "0")
     unrolled = expanded(template, **overrides)

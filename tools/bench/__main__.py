@@ -22,8 +22,9 @@ from tools.bench.report import report
 from tools.bench.reset import measure_reset
 from tools.bench.sandboxes import measure_create_and_reset, measure_many
 from tools.bench.scale import explain_plans, fill_other_customers
-from tools.bench.server import measure_server, measure_throughput, start_server
+from tools.bench.server import measure_server, measure_throughput
 from tools.bench.warm import measure_warm
+from tools.local_server import local_server
 
 
 def main() -> None:
@@ -61,16 +62,12 @@ def main() -> None:
         sandbox_resets = measure_create_and_reset(owner_url)
         many_sandboxes = measure_many(url, owner_url)
         add_session(owner_url)
-        process, port = start_server(owner_url)
-        try:
+        with local_server(owner_url, env=LAMBDA_ENV) as served:
             print("through the local server ...", file=sys.stderr, flush=True)
-            server = measure_server(port, functions, url)
-            revalidation["server"] = conditional.measure_server(port, functions)
+            server = measure_server(served.port, functions, url)
+            revalidation["server"] = conditional.measure_server(served.port, functions)
             print(f"throughput for {LOAD_SECONDS:.0f} s ...", file=sys.stderr, flush=True)
-            throughput = measure_throughput(port)
-        finally:
-            process.terminate()
-            process.wait(10)
+            throughput = measure_throughput(served.port)
         print("generating the scale data ...", file=sys.stderr, flush=True)
         fill_seconds = fill_other_customers(owner_url)
         add_session(owner_url)

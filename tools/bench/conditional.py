@@ -32,7 +32,7 @@ from tools.bench.common import (
     timed,
 )
 from tools.bench.database import add_session, create_sandbox, prepare_database, runtime_url
-from tools.bench.server import start_server
+from tools.local_server import local_server
 
 GOAL = 0.5  # a 304 at most half the 200's in-process p50
 STALE = '"a-tag-of-another-day"'
@@ -234,12 +234,8 @@ def main() -> None:
 
 
 def _through_server(owner_url: str, functions: list[template.Function]) -> dict[str, dict[str, Any]]:
-    process, port = start_server(owner_url)
-    try:
-        return measure_server(port, functions)
-    finally:
-        process.terminate()
-        process.wait(10)
+    with local_server(owner_url, env=LAMBDA_ENV) as served:
+        return measure_server(served.port, functions)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,7 @@ route for latency, then many clients at once for throughput."""
 from __future__ import annotations
 
 import http.client
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 
@@ -16,33 +12,8 @@ import psycopg
 
 from localdev import template
 from localdev.auth import issue_token
-from localdev.server import free_port
-from localdev.template import ROOT
-from tools.bench.common import LAMBDA_ENV, LOAD_CLIENTS, LOAD_SECONDS, SERVER_RUNS, event_for, percentile, timed
+from tools.bench.common import LOAD_CLIENTS, LOAD_SECONDS, SERVER_RUNS, event_for, percentile, timed
 from tools.bench.database import setup_for
-
-
-def start_server(url: str) -> tuple[subprocess.Popen, int]:
-    """The local server on `url`. It runs the migrate function first, so `url` is the owner's; given a
-    DATABASE_URL, the server's routes then connect with it as it is (not as the API functions' login)."""
-    port = free_port()
-    env = {**os.environ, **LAMBDA_ENV, "DATABASE_URL": url, "PORT": str(port)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "localdev", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process, port
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the local server did not start")
 
 
 def http_call(

@@ -1,7 +1,7 @@
 """The one clock of the application, so tests and screenshots can freeze time.
 
 today() drives computed fields (days to renewal, the two-week ticket window); demo_anchor() is the
-day D the demo story is seeded around (the brief's demo clock).
+day D the demo story is seeded around (docs/STORY.md: every date of the story is an offset from D).
 """
 
 from __future__ import annotations
