@@ -370,3 +370,14 @@ def test_a_console_client_naming_its_callback_itself_would_be_a_cycle() -> None:
     # Then the HttpApi (whose authorizer names the client) and the client need each other first
     cycle = deploy(naive).cycle()
     assert cycle is not None and {"HttpApi", "ConsoleClient"} <= set(cycle), cycle
+
+
+def test_the_stacks_user_pool_has_the_presenters_and_the_administrators_groups() -> None:
+    # Given the stack with its own user pool, and group names of the operator's choosing
+    stack = deploy(DemoGroup="presenters", DemoAdminGroup="admins")
+    groups = {g["Properties"]["GroupName"] for g in stack.of_type("AWS::Cognito::UserPoolGroup").values()}
+    # Then both groups the functions check exist in it, and the functions are told their names
+    assert groups == {"presenters", "admins"}
+    assert stack.environment("DemoResetFunction")["DEMO_ADMIN_GROUP"] == "admins"
+    # And with an identity provider of the operator's (JwtIssuer), the stack creates neither
+    assert not deploy(JwtIssuer="https://idp.example.com", JwtAudience="client").of_type("AWS::Cognito::UserPoolGroup")
