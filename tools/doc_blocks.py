@@ -5,6 +5,8 @@ A block may say so in an HTML comment on the line above its fence:
 - `<!-- run: in the background until <url> answers -->`: its first command serves (`make run`); the
   blocks after it in the same document run while it does.
 - `<!-- run: by .ci/run -->`: each command is a line of `.ci/run`, which CI runs.
+- `<!-- run: when <program> is installed -->`: run as written where the program is on PATH (CI installs
+  it); elsewhere the test says which block it set aside, and why, in a skip.
 - `<!-- run: not here, <reason> -->`: it needs what the test suite has not (an AWS account, Docker);
   the reason says which command runs it instead, if one does (`make sam-local-check`).
 
@@ -14,6 +16,7 @@ A block without a comment is run by the test suite as written (tests/test_doc_co
 from __future__ import annotations
 
 import re
+import shutil
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,7 @@ BLOCK = re.compile(
     r"(?:^ *<!-- run: (?P<mark>.+?) -->\n)?^(?P<indent> *)```sh\n(?P<body>.*?)^(?P=indent)```", re.MULTILINE | re.DOTALL
 )
 BACKGROUND = re.compile(r"in the background until (?P<url>\S+) answers")
+WHEN_INSTALLED = re.compile(r"when (?P<program>\S+) is installed")
 NOT_HERE = re.compile(r"not here, (?P<reason>\S.{10,})")
 
 
@@ -52,3 +56,11 @@ def blocks(document: Path, text: str | None = None) -> list[Block]:
         Block(document, text.count("\n", 0, found.start("body")), found.group("mark"), textwrap.dedent(found["body"]))
         for found in BLOCK.finditer(text)
     ]
+
+
+def missing_program(block: Block) -> str | None:
+    """The program a block's mark says it needs, when this machine has not got it."""
+    needs = WHEN_INSTALLED.fullmatch(block.mark or "")
+    if needs is None or shutil.which(needs["program"]):
+        return None
+    return needs["program"]
