@@ -103,24 +103,26 @@ def test_make_demo_token_resets_under_sam_local(story: DictConnection, monkeypat
 
 
 @pytest.mark.parametrize(
-    ("token", "code"),
+    ("make_token", "code"),
     [
-        (None, "unauthenticated"),
-        ("not-a-jwt", "unauthenticated"),
-        (signed(claims(), SOMEONE_ELSES_KEY), "unauthenticated"),
-        (signed(claims(aud="another-app")), "unauthenticated"),
-        (signed(claims(iss="https://evil.example")), "unauthenticated"),
-        (jwt.encode(claims(), "", algorithm="none"), "unauthenticated"),
-        (signed(claims(), KEY, "HS512"), "unauthenticated"),
-        (signed(claims(exp=int(time.time()) - 5, iat=int(time.time()) - 60)), "token_expired"),
-        (signed(claims(exp=int(time.time()) - 5), SOMEONE_ELSES_KEY), "unauthenticated"),
+        (lambda: None, "unauthenticated"),
+        (lambda: "not-a-jwt", "unauthenticated"),
+        (lambda: signed(claims(), SOMEONE_ELSES_KEY), "unauthenticated"),
+        (lambda: signed(claims(aud="another-app")), "unauthenticated"),
+        (lambda: signed(claims(iss="https://evil.example")), "unauthenticated"),
+        (lambda: jwt.encode(claims(), "", algorithm="none"), "unauthenticated"),
+        (lambda: signed(claims(), KEY, "HS512"), "unauthenticated"),
+        (lambda: signed(claims(exp=now() - 5, iat=now() - 60)), "token_expired"),
+        (lambda: signed(claims(exp=now() - 5), SOMEONE_ELSES_KEY), "unauthenticated"),
     ],
     ids=["none", "garbage", "forged", "audience", "issuer", "alg-none", "hs512", "expired", "expired-forgery"],
 )
 def test_sam_local_refuses_what_the_local_server_refuses(
-    server: str, story: DictConnection, monkeypatch: pytest.MonkeyPatch, token: str | None, code: str
+    server: str, story: DictConnection, monkeypatch: pytest.MonkeyPatch, make_token: Callable[[], str | None], code: str
 ) -> None:
-    # Given a token the authorizer would refuse, and a session that a reset would remove
+    # Given a token the authorizer would refuse (made now: one made at collection expires in a long run),
+    # and a session that a reset would remove
+    token = make_token()
     under_sam_local(monkeypatch, "DemoJwt")
     add_session(story)
     before = snapshot(story)
@@ -264,7 +266,10 @@ def tampered(token: str) -> str:
     return f"{header}.{_b64(json.dumps(claims(sub='someone-else')).encode())}.{signature}"
 
 
-NOW = int(time.time())
+def now() -> int:
+    return int(time.time())
+
+
 SAME_AS_PYJWT: dict[str, Callable[[], str]] = {
     "good": lambda: signed(claims()),
     "make-demo-token": lambda: auth.issue_token(),
@@ -281,13 +286,13 @@ SAME_AS_PYJWT: dict[str, Callable[[], str]] = {
     "no-alg": lambda: hand_made({"typ": "JWT"}, claims()),
     "header-not-object": lambda: hand_made(["HS256"], claims()),
     "payload-not-object": lambda: hand_made({"alg": "HS256"}, ["claims"]),
-    "expired": lambda: signed(claims(exp=NOW - 1)),
+    "expired": lambda: signed(claims(exp=now() - 1)),
     "expired-long-ago": lambda: signed(claims(exp=1, iat=0)),
     "expires-in-a-float-second": lambda: signed(claims(exp=time.time() + 0.5)),
-    "not-yet-issued": lambda: signed(claims(iat=NOW + 3600)),
-    "not-before-future": lambda: signed(claims(nbf=NOW + 3600)),
-    "not-before-past": lambda: signed(claims(nbf=NOW - 10)),
-    "issued-in-future-and-expired": lambda: signed(claims(iat=NOW + 3600, exp=NOW - 5)),
+    "not-yet-issued": lambda: signed(claims(iat=now() + 3600)),
+    "not-before-future": lambda: signed(claims(nbf=now() + 3600)),
+    "not-before-past": lambda: signed(claims(nbf=now() - 10)),
+    "issued-in-future-and-expired": lambda: signed(claims(iat=now() + 3600, exp=now() - 5)),
     "no-exp": lambda: signed({k: v for k, v in claims().items() if k != "exp"}),
     "no-sub": lambda: signed({k: v for k, v in claims().items() if k != "sub"}),
     "no-iss": lambda: signed({k: v for k, v in claims().items() if k != "iss"}),
@@ -303,8 +308,8 @@ SAME_AS_PYJWT: dict[str, Callable[[], str]] = {
 }
 # Where PyJWT takes what a JWT should not hold (numeric dates as strings or booleans), ours refuses.
 STRICTER_THAN_PYJWT: dict[str, Callable[[], str]] = {
-    "exp-as-string": lambda: signed(claims(exp=str(NOW + 600))),
-    "iat-as-string": lambda: signed(claims(iat=str(NOW))),
+    "exp-as-string": lambda: signed(claims(exp=str(now() + 600))),
+    "iat-as-string": lambda: signed(claims(iat=str(now()))),
     "iat-true": lambda: signed(claims(iat=True)),
 }
 
