@@ -199,6 +199,14 @@ def a_500_from_the_step(
     return None
 
 
+def a_refusal_as_a_list(
+    method: str, path: str, _h: dict[str, str], status: int, headers: dict[str, str], body: bytes
+) -> Answered | None:
+    if status == 401:
+        return status, headers, b"[]"
+    return None
+
+
 def unchanged(*_: Any) -> None:
     return None
 
@@ -216,6 +224,7 @@ def unchanged(*_: Any) -> None:
         ),
         pytest.param(every_origin_granted, None, "(GET from https://smoke-test.invalid)", id="any-origin"),
         pytest.param(a_500_from_the_step, None, "PUT /api/workflows/{session_id}/step", id="500"),
+        pytest.param(a_refusal_as_a_list, None, "GET /api/demo/sandboxes without a token -> 401", id="401-a-list"),
         # A delete answered 204 that deleted nothing: the sandbox is still there afterwards
         pytest.param(
             unchanged,

@@ -112,6 +112,9 @@ class Smoke:
         except OSError as error:
             self.failures += 1
             self.line("FAIL", label, _last_answer(notes), f"no answer: {error}")
+        except (KeyError, TypeError, ValueError, AttributeError) as error:  # an answer of another shape than thought
+            self.failures += 1
+            self.line("FAIL", label, _last_answer(notes), f"unreadable answer: {type(error).__name__}: {error}")
         else:
             self.line("ok", label, _last_answer(notes), " ".join(n for n in notes if isinstance(n, str)))
 
