@@ -6,7 +6,7 @@ PORT   ?= 3000
 
 .PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db sam-local-check lint-template security-scan transform-test transform-diff \
 	build build-host package-test check-deploy python312 fuzz \
-	bench lock lock-check clean help client client-check client-example client-package-check mutate console-screenshots
+	bench smoke lock lock-check clean help client client-check client-example client-package-check mutate console-screenshots
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -52,6 +52,11 @@ invoke: $(VENV)/.run-deps  ## invoke one function: make invoke FN=CustomerGetFun
 
 demo-token: $(VENV)/.run-deps  ## print a bearer token for a local demo user (for POST /api/demo/reset)
 	@$(BIN)/python -m localdev token
+
+# API_URL and STACK_NAME name the stack, TOKEN is a presenter's, ORIGIN the front end's (make's variables
+# or the environment's: tools/smoke.py reads the environment, which make passes them to).
+smoke: $(VENV)/.test-deps  ## call every route of a running stack as the front end does: make smoke API_URL=... (or STACK_NAME=...) TOKEN=...
+	$(BIN)/python -m tools.smoke
 
 # ---- sam local (SAM CLI in Docker): samconfig.toml's local settings read the file these write.
 SAM_DB_HOST ?= 127.0.0.1

@@ -18,9 +18,13 @@ FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless
 ROUTE_FUNCTIONS = {k: v for k, v in FUNCTIONS.items() if v["Properties"].get("Events")}
 
 
-def test_sixteen_routes_the_migrate_function_and_the_refresh() -> None:
+def test_sixteen_routes_the_migrate_function_the_refresh_and_the_deploy_hook() -> None:
     assert len(ROUTE_FUNCTIONS) == 16
-    assert set(FUNCTIONS) - set(ROUTE_FUNCTIONS) == {"DatabaseMigrateFunction", "StoryRefreshFunction"}
+    assert set(FUNCTIONS) - set(ROUTE_FUNCTIONS) == {
+        "DatabaseMigrateFunction",
+        "StoryRefreshFunction",
+        "DeployPreTrafficFunction",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
@@ -54,6 +58,18 @@ def test_policies_are_least_privilege(name: str) -> None:
         return
     if name == "ConsoleGetFunction":
         assert policies == [], "the console's page reads no secret and no database"
+        return
+    if name == "DeployPreTrafficFunction":
+        # No secret: it invokes the route functions' versions and reports to this stack's deployments
+        [policy] = policies
+        actions = {action for statement in policy["Statement"] for action in statement["Action"]}
+        assert actions == {
+            "codedeploy:GetDeployment",
+            "codedeploy:PutLifecycleEventHookExecutionStatus",
+            "lambda:InvokeFunction",
+        }
+        [invoke] = [s for s in policy["Statement"] if s["Action"] == ["lambda:InvokeFunction"]]
+        assert invoke["Resource"] == [{"Fn::Sub": f"${{{route}.Arn}}:*"} for route in ROUTE_FUNCTIONS]
         return
     assert policies[0] == {"Ref": "RuntimeSecretRead"}
     for extra in policies[1:]:

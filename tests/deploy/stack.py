@@ -296,6 +296,7 @@ EVERYTHING = {
     "SnapStart": "on",
     "SecretsExtensionLayerArn": f"arn:aws:lambda:{REGION}:015030872274:layer:{EXTENSION_LAYER}:12",
     "ReservedConcurrency": "2",
+    "DeploymentStrategy": "Canary10Percent5Minutes",
 }
 SCANS = {
     "create": {},

@@ -223,9 +223,11 @@ def test_every_function_receives_the_local_database_and_key(env_file: Path) -> N
     with mock.patch.dict(os.environ, {"DATABASE_URL": "postgresql://shell@127.0.0.1/other"}):
         environments = container_environments(stacks({}), env_file)
     # Then every function, the refresh function too, runs under sam local against that database (but
-    # the console's settings function, a deploy-time custom resource sam local never runs), the API's
-    # as the API functions' login and the migrate function as the schema's owner
+    # the console's settings function, a deploy-time custom resource sam local never runs, and the deploy
+    # hook, which only CodeDeploy invokes and only with a gradual DeploymentStrategy), the API's as the API
+    # functions' login and the migrate function as the schema's owner
     environments.pop("ConsoleClientSettingsFunction")
+    environments.pop("DeployPreTrafficFunction")
     assert set(environments) == set(deploy().sam_functions())
     for function, environment in environments.items():
         database = local.get(function, {}).get("DATABASE_URL", local["Parameters"]["DATABASE_URL"])

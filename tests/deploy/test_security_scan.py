@@ -59,6 +59,12 @@ def test_no_function_is_invoked_asynchronously_but_the_retried_refresh(scan: str
             assert callers == {"events.amazonaws.com"}
         elif function in ("DatabaseMigrateFunction", "ConsoleClientSettingsFunction"):
             assert callers == {"custom resource"}, function
+        elif function == "DeployPreTrafficFunction":
+            # CodeDeploy calls the hook with its own role (no permission), and waits an hour at most for its report
+            assert callers == set(), function
+            assert stack.resources["CustomerGetFunctionAliaslive"]["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"][
+                "BeforeAllowTrafficHook"
+            ] == {"Ref": function}
         else:
             assert callers == {"apigateway.amazonaws.com"}, function
     # And EventBridge retries the refresh (a failed run shows in its alarm; the next day's run catches up)

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.skipif(not BUILD_DIR, reason="needs a sam build output:
 RUNNER = (
     RECORD_COMPILED
     + """
-sys.path[:] = [sys.argv[1], sys.argv[2]] + [p for p in sys.path if p.startswith(sys.base_prefix)]
+sys.path[:] = [sys.argv[1], sys.argv[2]] + sys.argv[4:] + [p for p in sys.path if p.startswith(sys.base_prefix)]
 import app
 class Context:
     function_name, memory_limit_in_mb, function_version = sys.argv[3], 512, "$LATEST"
@@ -48,6 +48,39 @@ outside = sorted({m.__file__.split("/python/")[0] for m in list(sys.modules.valu
 print(json.dumps({"result": result, "loaded_from_elsewhere": outside, "compiled_at_import": compiled}, default=str))
 """
 )
+
+
+# Lambda's runtime has boto3; this Python has none. The deploy hook's clients, as CodeDeploy and a healthy new
+# version would answer it (its logic against botocore's Stubber: tests/test_pre_traffic.py).
+FAKE_BOTO3 = {
+    "botocore/__init__.py": "",
+    "botocore/config.py": "class Config:\n    def __init__(self, **settings): self.settings = settings\n",
+    "boto3/__init__.py": """
+import io, json
+APPSPEC = {"Resources": [{"CustomerGetFunction": {"Type": "AWS::Lambda::Function", "Properties": {
+    "Name": "squelch-CustomerGetFunction", "Alias": "live", "CurrentVersion": "1", "TargetVersion": "2"}}}]}
+class CodeDeploy:
+    def get_deployment(self, deploymentId):
+        return {"deploymentInfo": {"revision": {"appSpecContent": {"content": json.dumps(APPSPEC)}}}}
+    def put_lifecycle_event_hook_execution_status(self, **reported):
+        assert reported["status"] == "Succeeded", reported
+class Lambda:
+    def invoke(self, FunctionName, Qualifier, Payload):
+        assert (FunctionName, Qualifier, json.loads(Payload)) == (
+            "squelch-CustomerGetFunction", "2", {"squelch_warmup": {"reason": "pre_traffic"}})
+        answer = {"warm": True, "function": FunctionName, "cold": True, "timings_ms": {}, "database": "ok"}
+        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(answer).encode())}
+def client(name, config=None):
+    return {"codedeploy": CodeDeploy, "lambda": Lambda}[name]()
+""",
+}
+
+
+def fake_boto3(folder: Path) -> Path:
+    for name, text in FAKE_BOTO3.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder
 
 
 def built_functions() -> list[tuple[str, str]]:
@@ -75,7 +108,13 @@ def deployed_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(("function", "folder"), built_functions())
 def test_built_function_runs_its_sample_event(
-    story: psycopg.Connection, app_database: str, runtime_url: str, deployed_build: Path, function: str, folder: str
+    story: psycopg.Connection,
+    app_database: str,
+    runtime_url: str,
+    deployed_build: Path,
+    function: str,
+    folder: str,
+    tmp_path: Path,
 ) -> None:
     story.execute(
         "INSERT INTO demo_workflow_state (session_id, customer_id, workflow_type, total_steps, current_step) "
@@ -106,6 +145,7 @@ def test_built_function_runs_its_sample_event(
             str(build / function),
             str(build / "SharedLayer" / "python"),
             function,
+            *([str(fake_boto3(tmp_path))] if function == "DeployPreTrafficFunction" else []),
         ],
         input=(EVENTS / f"{folder}.json").read_text(),
         capture_output=True,
@@ -116,10 +156,15 @@ def test_built_function_runs_its_sample_event(
     )
     assert answer.returncode == 0, answer.stderr[-3000:]
     output = json.loads(answer.stdout.strip().splitlines()[-1])
-    assert output["loaded_from_elsewhere"] == []
+    elsewhere = output["loaded_from_elsewhere"]
+    if function == "DeployPreTrafficFunction":  # only the stand-in for the runtime's boto3
+        elsewhere = [path for path in elsewhere if not path.startswith(str(tmp_path))]
+    assert elsewhere == []
     assert output["compiled_at_import"] == [], "modules compiled at import: the build's bytecode was not used"
     result = output["result"]
-    if "statusCode" in result:
+    if function == "DeployPreTrafficFunction":
+        assert result == "Succeeded"
+    elif "statusCode" in result:
         assert result["statusCode"] in (200, 201, 204), result["body"]
     else:
         assert result["anchor_date"] == "2025-11-23"
