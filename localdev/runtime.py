@@ -20,6 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from localdev.template import Function
+from squelch import warmup
 
 # Instances per function: enough for the requests a presenter's console, a front end and a test run
 # at once; each holds its own database connection while it works (one per worker thread).
@@ -95,6 +96,7 @@ def _load(function: Function, number: int) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
+    warmup.begin_init()  # this instance's init starts now, not with the process (squelch.warmup.init_ms)
     spec.loader.exec_module(module)
     return module
 
