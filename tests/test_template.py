@@ -18,8 +18,8 @@ FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless
 ROUTE_FUNCTIONS = {k: v for k, v in FUNCTIONS.items() if v["Properties"].get("Events")}
 
 
-def test_sixteen_routes_the_migrate_function_and_the_refresh() -> None:
-    assert len(ROUTE_FUNCTIONS) == 16
+def test_seventeen_routes_the_migrate_function_and_the_refresh() -> None:
+    assert len(ROUTE_FUNCTIONS) == 17
     assert set(FUNCTIONS) - set(ROUTE_FUNCTIONS) == {"DatabaseMigrateFunction", "StoryRefreshFunction"}
 
 
@@ -54,6 +54,13 @@ def test_policies_are_least_privilege(name: str) -> None:
         return
     if name == "ConsoleGetFunction":
         assert policies == [], "the console's page reads no secret and no database"
+        return
+    if name == "DemoPreflightFunction":
+        assert policies[0] == {"Ref": "RuntimeSecretRead"}
+        others = sorted(set(ROUTE_FUNCTIONS) - {name})
+        assert sorted(policies[1:], key=str) == sorted(
+            ({"LambdaInvokePolicy": {"FunctionName": {"Ref": other}}} for other in others), key=str
+        ), "it may invoke the route functions it warms, nothing else"
         return
     assert policies[0] == {"Ref": "RuntimeSecretRead"}
     for extra in policies[1:]:
@@ -104,7 +111,7 @@ def test_presenter_routes_always_need_the_authorizer_and_the_others_follow_requi
     }
     for name, function in ROUTE_FUNCTIONS.items():
         [event] = function["Properties"]["Events"].values()
-        if name in ("DemoResetFunction", "SandboxesListFunction", "SandboxDeleteFunction"):
+        if name in ("DemoResetFunction", "SandboxesListFunction", "SandboxDeleteFunction", "DemoPreflightFunction"):
             expected: object = "DemoJwt"
         elif name == "ConsoleGetFunction":
             expected = "NONE"  # the page holds no data, and signing in starts there
@@ -113,6 +120,20 @@ def test_presenter_routes_always_need_the_authorizer_and_the_others_follow_requi
         else:
             expected = {"Fn::FindInMap": ["RouteAuthorizer", {"Ref": "RequireSignIn"}, "Name"]}
         assert event["Properties"]["Auth"]["Authorizer"] == expected, name
+
+
+def test_the_preflight_warms_every_other_route_function_on_the_alias_its_route_targets() -> None:
+    env = ROUTE_FUNCTIONS["DemoPreflightFunction"]["Properties"]["Environment"]["Variables"]
+    names, qualifier = env["WARM_FUNCTIONS"]["Fn::Sub"]
+    pairs = dict(pair.split("=") for pair in names.split(","))
+    assert set(pairs) == set(ROUTE_FUNCTIONS) - {"DemoPreflightFunction"}
+    assert all(target == f"${{{name}}}${{Q}}" for name, target in pairs.items())
+    assert qualifier == {"Q": {"Fn::FindInMap": ["SnapStartSettings", {"Ref": "SnapStart"}, "Qualifier"]}}
+    settings = TEMPLATE["Mappings"]["SnapStartSettings"]
+    assert all(
+        choice["Qualifier"] == (f":{choice['Alias']}" if choice["Alias"] else "") for choice in settings.values()
+    )
+    assert env["WARM_INSTANCES"] == {"Ref": "WarmInstances"}
 
 
 def test_layer_is_built_by_sam_for_python312_on_arm64() -> None:

@@ -296,6 +296,8 @@ EVERYTHING = {
     "SnapStart": "on",
     "SecretsExtensionLayerArn": f"arn:aws:lambda:{REGION}:015030872274:layer:{EXTENSION_LAYER}:12",
     "ReservedConcurrency": "2",
+    "WarmSchedule": "cron(*/5 8-18 ? * MON-FRI *)",
+    "WarmScheduleTimeZone": "Europe/Paris",
 }
 SCANS = {
     "create": {},
