@@ -185,6 +185,8 @@ def lambda_stub(story: DictConnection, monkeypatch: pytest.MonkeyPatch) -> Any:
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",  # botocore signs even for a Stubber
     )
+    # One warm-up at a time, in WARM_FUNCTIONS' order: a Stubber answers its calls in the order it was given them
+    monkeypatch.setattr(readiness, "MAX_CONCURRENT", 1)
     readiness._lambda_client.cache_clear()
     client = readiness._lambda_client()
     with Stubber(client) as stubber:
@@ -234,7 +236,13 @@ def test_in_aws_each_alias_is_invoked_with_the_warm_up_event(lambda_stub: Stubbe
 
 def test_in_aws_a_refused_invocation_is_reported(lambda_stub: Stubber) -> None:
     expect_invoke(lambda_stub, "squelch-CustomerGet:live", {"Payload": payload(WARM)})
-    lambda_stub.add_client_error("invoke", "AccessDeniedException", http_status_code=403)
+    event = json.dumps({"squelch_warmup": {"reason": "preflight"}}).encode()
+    lambda_stub.add_client_error(
+        "invoke",
+        "AccessDeniedException",
+        http_status_code=403,
+        expected_params={"FunctionName": "squelch-HealthGet:live", "Payload": event},
+    )
     report = preflight()
     assert report["functions"][1]["problem"] == "invoke_failed:AccessDeniedException"
 

@@ -163,3 +163,16 @@ def test_the_warm_up_sent_through_the_local_http_api_is_refused(story: DictConne
     # Then the route treats it as a request body (an invalid one), and there is no invocation path
     assert status == 422 and b'"warm"' not in answer
     assert lambda_status == 404
+
+
+def test_the_warm_up_builds_what_its_routes_first_request_would_and_only_its_own(story: DictConnection) -> None:
+    # Given new containers
+    runtime.unload_all()
+    # When the profile's function is warmed
+    invoke("CustomerGetFunction", EVENT)
+    # Then its routes' validation models are built (Powertools builds them on a route's first request)
+    warmed = runtime.load_module(template.load()["CustomerGetFunction"]).app
+    assert all(route._dependant is not None for route in warmed._static_routes + warmed._dynamic_routes)
+    # And another function's, loaded but never warmed, are not
+    other = runtime.load_module(template.load()["HealthGetFunction"]).app
+    assert all(route._dependant is None for route in other._static_routes + other._dynamic_routes)

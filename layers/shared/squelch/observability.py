@@ -73,7 +73,7 @@ def _observed(handler: Handler, *, database: bool) -> Handler:
         )
         if warmup.is_warm_up(event):
             name = getattr(context, "function_name", None) or handler.__module__
-            answer = warmup.answer(name, first, init_ms if first else None, database=database)
+            answer = warmup.answer(name, first, init_ms if first else None, database=database, owner=handler.__module__)
             logger.info("warm-up", extra={"reason": event[warmup.KEY].get("reason"), **answer})
             return answer
         return wrapped(event, context)

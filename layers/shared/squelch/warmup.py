@@ -55,6 +55,17 @@ _steps: dict[str, Step] = {}
 _steps_lock = threading.Lock()
 
 
+# Steps of one handler module only (its resolver's routes): keyed by the module's __name__, which is the
+# handler's __module__, so a warm-up runs its own function's and no other's (the local emulator loads many).
+_owned: dict[str, dict[str, Step]] = {}
+
+
+def on_warm_up_of(owner: str, name: str, step: Step) -> None:
+    """Register a step that only warm-ups of the handler defined in module `owner` run."""
+    with _steps_lock:
+        _owned.setdefault(owner, {})[name] = step
+
+
 def on_warm_up(name: str) -> Callable[[Step], Step]:
     """Register a step, by name, that every warm-up of this process runs (a decorator: the module keeps
     its function)."""
@@ -84,9 +95,10 @@ def is_warm_up(event: Any) -> bool:
     )
 
 
-def answer(function: str, cold: bool, init_ms: float | None, *, database: bool = True) -> Answer:
+def answer(function: str, cold: bool, init_ms: float | None, *, database: bool = True, owner: str = "") -> Answer:
     """Run every registered step (but the database's when the function has none: its answer says
-    "not_used") and answer. Each step records its own failure in the answer rather than raising."""
+    "not_used"), then those of the handler's own module `owner`, and answer. Each step records its own
+    failure in the answer rather than raising."""
     result = Answer(
         warm=True,
         function=function,
@@ -96,6 +108,7 @@ def answer(function: str, cold: bool, init_ms: float | None, *, database: bool =
     )
     with _steps_lock:
         steps = [step for name, step in _steps.items() if database or name != DATABASE]
+        steps += list(_owned.get(owner, {}).values())
     for step in steps:
         step(result)
     return result
