@@ -6,6 +6,7 @@ the same words are an ordinary request, so no caller can send it."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import psycopg
@@ -14,6 +15,7 @@ from conftest import DictConnection, body_of, http_request, invoke, load_event, 
 
 from localdev import runtime, template
 from squelch import warmup
+from squelch.queries import WARM_CATALOG
 
 FUNCTIONS = sorted(template.load())
 WITHOUT_DATABASE = {"ConsoleGetFunction"}  # the console's page: no secret, no connection
@@ -78,8 +80,10 @@ def test_every_function_answers_the_warm_up_without_touching_story_data(
     else:
         assert first["database"] == second["database"] == "ok"
         assert isinstance(first["timings_ms"]["connect"], float)
-        # And the database saw SELECT 1 only, once a warm-up
-        assert statements == ["SELECT 1", "SELECT 1"]
+        # And the database saw SELECT 1, then the story's tables opened with LIMIT 0 (their catalog loaded, no
+        # row read), once a warm-up
+        assert statements == ["SELECT 1", WARM_CATALOG, "SELECT 1", WARM_CATALOG]
+        assert all(re.fullmatch(r"SELECT FROM demo_\w+ LIMIT 0", part) for part in WARM_CATALOG.split("; "))
     # And no row, story version or sandbox activity changed
     assert table_counts(story) == before
     json.dumps(first)  # what lambda:InvokeFunction hands back: JSON as it is

@@ -47,8 +47,8 @@ class Answer(TypedDict):
 
 
 # A step opens what a first request would (a connection, a client) and writes what it measured into the
-# answer; the steps run in the order their modules were imported. DATABASE names the database's step, which
-# a function that never connects (the console) leaves out.
+# answer; the steps run in the order their modules were imported. DATABASE names the database's step, and
+# begins the names of those that follow it, which a function that never connects (the console) leaves out.
 Step = Callable[[Answer], None]
 DATABASE = "database"
 _steps: dict[str, Step] = {}
@@ -107,7 +107,7 @@ def answer(function: str, cold: bool, init_ms: float | None, *, database: bool =
         database="not_used",
     )
     with _steps_lock:
-        steps = [step for name, step in _steps.items() if database or name != DATABASE]
+        steps = [step for name, step in _steps.items() if database or not name.startswith(DATABASE)]
         steps += list(_owned.get(owner, {}).values())
     for step in steps:
         step(result)
