@@ -150,6 +150,14 @@ def test_only_demo_users_may_run_the_preflight(story: DictConnection, claims: An
     assert response["statusCode"] == status and body_of(response)["error"]["code"] == code
 
 
+@pytest.mark.parametrize("body", ["{}", "null", '{"instances": 3}'])
+def test_the_preflight_takes_no_body(story: DictConnection, body: str) -> None:
+    event = preflight_event() | {"body": body}
+    event["headers"]["content-type"] = "application/json"
+    response = invoke("DemoPreflightFunction", event)
+    assert response["statusCode"] == 400 and body_of(response)["error"]["code"] == "body_not_accepted"
+
+
 def test_the_preflight_through_the_local_server(story: DictConnection, server: str) -> None:
     # Given make run's server, which loads every function in its own process
     status, _, body = http_request(f"{server}/api/demo/preflight", "POST", Authorization=f"Bearer {auth.issue_token()}")

@@ -2455,7 +2455,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReadinessReport"];
                 };
             };
-            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
+            /** @description body_not_accepted: the preflight takes no body. */
             400: {
                 headers: {
                     [name: string]: unknown;
