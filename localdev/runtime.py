@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from localdev import template
 from localdev.template import Function
+from squelch import warmup
 
 # Instances per function: enough for the requests a presenter's console, a front end and a test run
 # at once; each holds its own database connection while it works (one per worker thread).
@@ -95,6 +97,7 @@ def _load(function: Function, number: int) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
+    warmup.begin_init()  # this instance's init starts now, not with the process (squelch.warmup.init_ms)
     spec.loader.exec_module(module)
     return module
 
@@ -117,6 +120,37 @@ def unload_all() -> None:
         _pools.clear()
 
 
+PREFLIGHT = "DemoPreflightFunction"
+
+
+class LocalWarmer:
+    """The preflight's warmer here (squelch.domain.readiness): every route function of template.yaml but
+    the preflight, loaded and invoked in this process as its requests are."""
+
+    def targets(self) -> dict[str, str]:
+        return {name: name for name, function in template.load().items() if function.routes and name != PREFLIGHT}
+
+    def invoke(self, target: str, event: dict[str, Any]) -> Any:
+        return invoke(template.load()[target], event)
+
+
+_warmer_lock = threading.Lock()
+_warmer_registered = False
+
+
+def _register_warmer() -> None:
+    """Hand the preflight this process's warmer, once, on the first invocation: not at import, since the
+    layer's logger takes its level from the environment the commands set before they invoke anything."""
+    global _warmer_registered
+    with _warmer_lock:
+        if not _warmer_registered:
+            from squelch.domain import readiness
+
+            readiness.use_warmer(LocalWarmer())
+            _warmer_registered = True
+
+
 def invoke(function: Function, event: dict[str, Any]) -> Any:
+    _register_warmer()
     with _instances(function).instance() as module:
         return getattr(module, function.handler)(event, LambdaContext(function.logical_id))

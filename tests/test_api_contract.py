@@ -36,6 +36,9 @@ LAST_KEY = "{sandbox_key}"
 STRONG_TAG = re.compile(r'^"[A-Za-z0-9_-]+"$')
 # Values that differ on every run; the replay checks they are there, not what they are.
 VOLATILE = {"session_id", "created_at", "updated_at", "last_activity_at", "duration_ms", "reset_id", "sandbox_key"}
+# The preflight's: when it ran, how long its connection took, and its functions (cold or warm depends on what ran
+# before; tests/test_preflight.py holds them).
+VOLATILE |= {"checked_at", "connect_ms", "functions"}
 RECORDED_SESSION = re.compile(r"wf-[A-Za-z0-9_-]{24}")
 
 
@@ -49,10 +52,15 @@ def normalized(value: Any) -> Any:
 
 def test_the_contract_has_an_example_for_every_documented_route() -> None:
     documented = set(re.findall(r"^### (GET|POST|PUT|DELETE) (\S+)", CONTRACT, re.M))
-    assert len(documented) == 15
+    assert len(documented) == 16
     assert {
         (e["method"], re.sub(r"/api/demo/sandboxes/\S+", "/api/demo/sandboxes/{name}", e["path"])) for e in EXAMPLES
-    } >= {("POST", "/api/demo/reset"), ("GET", "/api/demo/sandboxes"), ("DELETE", "/api/demo/sandboxes/{name}")}
+    } >= {
+        ("POST", "/api/demo/reset"),
+        ("GET", "/api/demo/sandboxes"),
+        ("DELETE", "/api/demo/sandboxes/{name}"),
+        ("POST", "/api/demo/preflight"),
+    }
     assert len(EXAMPLES) >= 31
     assert len(EXAMPLES) == CONTRACT.count("<!-- example "), "an example the replay cannot read is never checked"
 

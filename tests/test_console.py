@@ -1028,6 +1028,35 @@ def test_a_default_story_that_is_not_todays_is_flagged(page: Any, console: str, 
 
 
 @needs_chromium
+def test_get_ready_warms_the_functions_and_shows_the_report(page: Any, console: str, monkeypatch) -> None:
+    from playwright.sync_api import expect
+
+    # Given a presenter signed in, the default story today's
+    sign_in(page, console)
+    expect(page.locator("#ready-last")).to_have_text("Functions not warmed from this console yet.")
+    # When they press Get ready
+    page.click("#get-ready")
+    # Then the console says it is ready, lists every function cold or warm, and when they were warmed
+    expect(page.locator("#readiness")).to_have_class(re.compile("ready"))
+    expect(page.locator("#ready-verdict")).to_contain_text("Ready: all 16 functions are warm")
+    expect(page.locator("#ready-functions li")).to_have_count(16)
+    expect(page.locator("#ready-last")).to_have_text(
+        re.compile(r"^Functions last warmed (now|\d+ seconds? ago) \(\d\d:\d\d:\d\d\)\.$")
+    )
+    expect(page.locator("#ready-story-warning")).to_be_hidden()
+    shot(page, "12-ready")
+    # And when the story is not today's, a second press warns and says what to do
+    use_environment(monkeypatch, DEMO_TODAY=(DEMO_DAY + timedelta(days=2)).isoformat())
+    page.click("#get-ready")
+    expect(page.locator("#readiness")).to_have_class(re.compile("not-ready"))
+    expect(page.locator("#ready-story-warning")).to_contain_text(
+        f"Warning: the story in default is not today's. It is 2 days old (seeded around {DEMO_DAY})"
+    )
+    expect(page.locator("#ready-todo li")).to_have_text(["Reset default so its story is today's."])
+    shot(page, "13-not-ready")
+
+
+@needs_chromium
 def test_a_default_story_out_of_range_says_it_is_not_told(page: Any, console: str, monkeypatch) -> None:
     from playwright.sync_api import expect
 
@@ -1384,6 +1413,14 @@ def test_every_state_of_the_console_fits_and_answers_taps(
     expect(page.locator("#sandbox-rows tr")).to_have_count(3)
     expect(page.locator("#freshness")).to_have_class(re.compile("stale"))
     visit.fits("list")
+
+    # Get ready: the report, with the stale story's warning
+    visit.press("#get-ready", "list")
+    expect(page.locator("#ready-story-warning")).to_contain_text("is not today's")
+    visit.fits("readiness report")
+    page.click("#ready-details summary")
+    expect(page.locator("#ready-functions li").first).to_be_visible()
+    visit.fits("readiness functions")
 
     # Create, then Copy its header line
     page.fill("#new-name", "phone-rehearsal")

@@ -18,8 +18,8 @@ FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless
 ROUTE_FUNCTIONS = {k: v for k, v in FUNCTIONS.items() if v["Properties"].get("Events")}
 
 
-def test_sixteen_routes_the_migrate_function_the_refresh_and_the_deploy_hook() -> None:
-    assert len(ROUTE_FUNCTIONS) == 16
+def test_seventeen_routes_the_migrate_function_the_refresh_and_the_deploy_hook() -> None:
+    assert len(ROUTE_FUNCTIONS) == 17
     assert set(FUNCTIONS) - set(ROUTE_FUNCTIONS) == {
         "DatabaseMigrateFunction",
         "StoryRefreshFunction",
@@ -71,6 +71,13 @@ def test_policies_are_least_privilege(name: str) -> None:
         [invoke] = [s for s in policy["Statement"] if s["Action"] == ["lambda:InvokeFunction"]]
         assert invoke["Resource"] == [{"Fn::Sub": f"${{{route}.Arn}}:*"} for route in ROUTE_FUNCTIONS]
         return
+    if name == "DemoPreflightFunction":
+        assert policies[0] == {"Ref": "RuntimeSecretRead"}
+        others = sorted(set(ROUTE_FUNCTIONS) - {name})
+        assert sorted(policies[1:], key=str) == sorted(
+            ({"LambdaInvokePolicy": {"FunctionName": {"Ref": other}}} for other in others), key=str
+        ), "it may invoke the route functions it warms, nothing else"
+        return
     assert policies[0] == {"Ref": "RuntimeSecretRead"}
     for extra in policies[1:]:
         assert extra == {"Fn::If": ["UseBedrock", {"Ref": "BedrockInvoke"}, {"Ref": "AWS::NoValue"}]}
@@ -120,7 +127,7 @@ def test_presenter_routes_always_need_the_authorizer_and_the_others_follow_requi
     }
     for name, function in ROUTE_FUNCTIONS.items():
         [event] = function["Properties"]["Events"].values()
-        if name in ("DemoResetFunction", "SandboxesListFunction", "SandboxDeleteFunction"):
+        if name in ("DemoResetFunction", "SandboxesListFunction", "SandboxDeleteFunction", "DemoPreflightFunction"):
             expected: object = "DemoJwt"
         elif name == "ConsoleGetFunction":
             expected = "NONE"  # the page holds no data, and signing in starts there
@@ -129,6 +136,26 @@ def test_presenter_routes_always_need_the_authorizer_and_the_others_follow_requi
         else:
             expected = {"Fn::FindInMap": ["RouteAuthorizer", {"Ref": "RequireSignIn"}, "Name"]}
         assert event["Properties"]["Auth"]["Authorizer"] == expected, name
+
+
+def test_the_preflight_warms_every_other_route_function_on_the_alias_its_route_targets() -> None:
+    env = ROUTE_FUNCTIONS["DemoPreflightFunction"]["Properties"]["Environment"]["Variables"]
+    names, qualifier = env["WARM_FUNCTIONS"]["Fn::Sub"]
+    pairs = dict(pair.split("=") for pair in names.split(","))
+    assert set(pairs) == set(ROUTE_FUNCTIONS) - {"DemoPreflightFunction"}
+    assert all(target == f"${{{name}}}${{Q}}" for name, target in pairs.items())
+    assert qualifier == {
+        "Q": {"Fn::FindInMap": ["RouteQualifier", {"Ref": "SnapStart"}, {"Ref": "DeploymentStrategy"}]}
+    }
+    # Whatever SnapStart and DeploymentStrategy say, the qualifier names the alias the routes invoke
+    aliases, qualifiers = TEMPLATE["Mappings"]["RouteAlias"], TEMPLATE["Mappings"]["RouteQualifier"]
+    assert {snap: set(by) for snap, by in qualifiers.items()} == {snap: set(by) for snap, by in aliases.items()}
+    assert all(
+        qualifiers[snap][strategy] == (f":{alias}" if alias else "")
+        for snap, by_strategy in aliases.items()
+        for strategy, alias in by_strategy.items()
+    )
+    assert env["WARM_INSTANCES"] == {"Ref": "WarmInstances"}
 
 
 def test_layer_is_built_by_sam_for_python312_on_arm64() -> None:

@@ -109,6 +109,6 @@ def security_headers(settings: Settings, caching: str) -> dict[str, str]:
     }
 
 
-@observed
+@observed(database=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,6 +1,6 @@
 // The presenter console. Signs in with OAuth 2 authorization code + PKCE at the identity provider the
 // page's data attributes name, keeps the token in this script's memory only (never in storage), and
-// then uses the public API: the sandbox, reset and profile routes.
+// then uses the public API: the sandbox, reset, preflight and profile routes.
 "use strict";
 
 (() => {
@@ -24,6 +24,9 @@
   let session = null; // {token, username}
   let sandboxes = [];
   let selected = "default";
+  let lastWarmed = null; // when this console's last Get ready warmed the functions (memory only, as the token)
+  // Lambda keeps an idle instance for some minutes only: past this, warmed functions may be cold again.
+  const WARM_FOR_MINUTES = 10;
 
   const $ = (id) => document.getElementById(id);
   const show = (element, visible) => { element.hidden = !visible; };
@@ -496,6 +499,95 @@
     $("story").scrollIntoView({ block: "nearest" });
   }
 
+  // ---- Get ready: the preflight's report, said in the console's own sentences
+
+  function ms(value) {
+    return value === null || value === undefined ? "–" : `${Math.round(value)} ms`;
+  }
+
+  function todo(report) {
+    const items = [];
+    const box = report.sandbox;
+    if (report.database.state !== "ok") {
+      items.push("The database does not answer. Check it (or ask the deployment's administrator), then press Get ready again.");
+    } else if (box.exists === false) {
+      items.push(`Your sandbox ${box.name} does not exist: create it below, or use another one.`);
+    } else if (!box.todays_story) {
+      items.push(`Reset ${box.name} so its story is today's.`);
+    }
+    const failed = report.functions.filter((f) => f.state !== "warm").map((f) => f.function);
+    if (report.functions.length === 0) items.push("No function was warmed: this deployment names none to warm. Tell its administrator.");
+    if (failed.length) {
+      items.push(`${failed.length === 1 ? "One function" : `${failed.length} functions`} did not warm (${failed.join(", ")}). Press Get ready again; if it fails again, their logs say why.`);
+    }
+    if (report.ai.state !== "ok") items.push("The AI provider is not ready: the AI screens will show their canned text.");
+    return items;
+  }
+
+  function renderLastWarmed() {
+    const line = $("ready-last");
+    if (!lastWarmed) {
+      line.textContent = "Functions not warmed from this console yet.";
+      return;
+    }
+    const at = lastWarmed.toLocaleTimeString("en-GB");
+    const old = Date.now() - lastWarmed.getTime() > WARM_FOR_MINUTES * 60 * 1000;
+    line.textContent = `Functions last warmed ${since(lastWarmed.toISOString())} (${at}).` +
+      (old ? " They may have gone cold since: press Get ready again just before you present." : "");
+  }
+
+  function renderReadiness(report) {
+    const items = todo(report);
+    const ready = report.verdict === "ready" && items.length === 0;
+    $("readiness").className = `card ${ready ? "ready" : "not-ready"}`;
+    const warmed = report.functions.filter((f) => f.state === "warm").length;
+    const cold = report.functions.filter((f) => f.was_cold).length;
+    $("ready-verdict").textContent = ready
+      ? `Ready: all ${warmed} functions are warm (${cold} were cold), the database answers and the story in ${report.sandbox.name} is today's.`
+      : `Not ready yet: ${warmed} of ${report.functions.length} functions warm. To do:`;
+    show($("ready-verdict"), true);
+    const list = $("ready-todo");
+    list.replaceChildren(...items.map((text) => {
+      const li = document.createElement("li");
+      li.textContent = text;
+      return li;
+    }));
+    show(list, items.length > 0);
+    const box = report.sandbox;
+    const warning = box.exists && !box.todays_story
+      ? `Warning: the story in ${box.name} is not today's. It is ${ageText(box.story_age_days)} (seeded around ${box.anchor_date}${box.story_state === "out_of_range" ? ", out of range: the API does not tell it" : ""}). Reset it before you present.`
+      : "";
+    $("ready-story-warning").textContent = warning;
+    show($("ready-story-warning"), Boolean(warning));
+    const rows = $("ready-functions");
+    rows.replaceChildren(...report.functions.map((f) => {
+      const li = document.createElement("li");
+      const first = f.instances[0];
+      const badge = span(`badge ${f.state === "warm" ? "fresh" : "stale"}`, f.state !== "warm" ? "did not warm" : f.was_cold ? "cold → warm" : "was warm");
+      const detail = first
+        ? `init ${ms(first.init_ms)} · secret ${ms(first.secret_ms)} · connect ${ms(first.connect_ms)} · answered in ${ms(first.round_trip_ms)}`
+        : "no answer";
+      li.append(span("name", f.function), badge, span("sub", f.instances.length > 1 ? `${detail} (first of ${f.instances.length})` : detail));
+      return li;
+    }));
+    show($("ready-details"), report.functions.length > 0);
+    lastWarmed = report.functions.length ? new Date(report.checked_at) : lastWarmed;
+    renderLastWarmed();
+  }
+
+  async function getReady() {
+    const trigger = $("get-ready");
+    trigger.disabled = true;
+    trigger.textContent = "Getting ready…";
+    try {
+      renderReadiness(await api("POST", "api/demo/preflight", { sandbox: selected }));
+      $("readiness").scrollIntoView({ block: "nearest" });
+    } finally {
+      trigger.disabled = false;
+      trigger.textContent = "Get ready";
+    }
+  }
+
   async function copy(event) {
     const target = $(event.currentTarget.dataset.copy);
     const label = event.currentTarget;
@@ -515,6 +607,8 @@
     $("sign-in").addEventListener("click", () => act(signIn));
     $("sign-out").addEventListener("click", signOut);
     $("refresh").addEventListener("click", () => act(load));
+    $("get-ready").addEventListener("click", () => act(getReady));
+    setInterval(renderLastWarmed, 30 * 1000);
     $("create-form").addEventListener("submit", (event) => act(() => createSandbox(event)));
     for (const element of document.querySelectorAll("button.copy")) element.addEventListener("click", copy);
     const answer = new URLSearchParams(location.search);

@@ -297,6 +297,8 @@ EVERYTHING = {
     "SecretsExtensionLayerArn": f"arn:aws:lambda:{REGION}:015030872274:layer:{EXTENSION_LAYER}:12",
     "ReservedConcurrency": "2",
     "DeploymentStrategy": "Canary10Percent5Minutes",
+    "WarmSchedule": "cron(*/5 8-18 ? * MON-FRI *)",
+    "WarmScheduleTimeZone": "Europe/Paris",
 }
 SCANS = {
     "create": {},

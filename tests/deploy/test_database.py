@@ -82,13 +82,16 @@ def test_functions_run_in_two_private_subnets_of_a_vpc_with_no_way_out(case: dic
 
 
 @pytest.mark.parametrize("case", CREATED, ids=label)
-def test_endpoints_reach_s3_and_secrets_manager_and_bedrock_only_when_it_is_used(case: dict[str, str]) -> None:
+def test_endpoints_reach_s3_secrets_manager_lambda_and_bedrock_only_when_it_is_used(case: dict[str, str]) -> None:
     stack = deploy(**case)
     endpoints = {
         text(e["Properties"]["ServiceName"]).rsplit(".", 1)[1]: e["Properties"]
         for e in stack.of_type("AWS::EC2::VPCEndpoint").values()
     }
-    expected = {"s3", "secretsmanager"} | ({"bedrock-runtime"} if case.get("AiProvider") == "bedrock" else set())
+    # lambda: the preflight warms the route functions through Lambda's API
+    expected = {"s3", "secretsmanager", "lambda"} | (
+        {"bedrock-runtime"} if case.get("AiProvider") == "bedrock" else set()
+    )
     assert set(endpoints) == expected
     assert endpoints["s3"]["VpcEndpointType"] == "Gateway"
     assert endpoints["s3"]["RouteTableIds"] == [ref("PrivateRouteTable")]

@@ -10,7 +10,7 @@ import pytest
 from stack import REGION, Stack, deploy, source
 
 EXTENSION = f"arn:aws:lambda:{REGION}:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:12"
-ROUTES = 16  # the API's 15 and the presenter console
+ROUTES = 17  # the API's 16 and the presenter console
 
 
 def ref(name: str) -> dict[str, str]:
@@ -215,3 +215,55 @@ def test_reserved_concurrency_for_the_reset_and_migrate_functions_only(reserved:
             assert str(got) == "1"
         else:
             assert got is None, name
+
+
+# ---- demo readiness: the preflight's rights, what it names to warm, and the demo-hours schedule
+
+
+@pytest.mark.parametrize("snapstart", ["on", "off"])
+def test_the_preflight_may_invoke_each_route_function_it_warms_and_names_what_its_route_targets(snapstart: str) -> None:
+    stack = deploy(SnapStart=snapstart)
+    targets = stack.route_targets()
+    others = {function for function in route_functions(stack) if function != "DemoPreflightFunction"}
+    # It may invoke each other route function (any qualifier: the alias too), and nothing else; SAM's
+    # LambdaInvokePolicy writes function:${Name}*, its Ref left inside the Sub for CloudFormation
+    invoked = [s for s in stack.statements("DemoPreflightFunction") if "lambda:InvokeFunction" in json.dumps(s)]
+    resources = [str(s["Resource"]) for s in invoked]
+    assert all(r.startswith(f"arn:aws:lambda:{REGION}:") and r.endswith("}*") for r in resources)
+    named = {name for r in resources for name in others if f"{{'Ref': '{name}'}}" in r}
+    assert named == others and len(resources) == len(others)
+    # It names each one with what its route's integration invokes: the alias live, or the function itself
+    env = functions(stack)["DemoPreflightFunction"]["Properties"]["Environment"]["Variables"]
+    warm = text(env["WARM_FUNCTIONS"])
+    pairs = dict(pair.split("=", 1) for pair in warm.split(","))
+    assert set(pairs) == others
+    for route, target in targets.items():
+        function = stack.function_of_route()[route]
+        if function == "DemoPreflightFunction":
+            continue
+        suffix = ":live" if target.endswith("Aliaslive") else ""
+        assert pairs[function] == f"${{{function}}}{suffix}", route
+
+
+def test_without_a_warm_schedule_nothing_is_scheduled() -> None:
+    stack = deploy()
+    assert not stack.of_type("AWS::Scheduler::Schedule")
+    assert "WarmUpScheduleRole" not in stack.resources
+
+
+def test_a_warm_schedule_has_the_preflight_warm_every_function_in_its_time_zone() -> None:
+    stack = deploy(WarmSchedule="cron(*/5 8-18 ? * MON-FRI *)", WarmScheduleTimeZone="Europe/Paris")
+    [schedule] = stack.of_type("AWS::Scheduler::Schedule").values()
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == "cron(*/5 8-18 ? * MON-FRI *)"
+    assert props["ScheduleExpressionTimezone"] == "Europe/Paris"
+    target = props["Target"]
+    assert target["Arn"] == {"Fn::GetAtt": ["DemoPreflightFunction", "Arn"]}
+    assert json.loads(target["Input"]) == {"squelch_warm_all": {"reason": "schedule"}}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    # Its role may invoke the preflight only
+    role = stack.resources["WarmUpScheduleRole"]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    [statement] = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Resource"] == {"Fn::GetAtt": ["DemoPreflightFunction", "Arn"]}

@@ -157,6 +157,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/demo/preflight": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Warm every route function and check the demo: database, your sandbox's story, the AI provider (demo group). */
+        post: operations["preflight"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/demo/reset": {
         parameters: {
             query?: never;
@@ -263,6 +280,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AiCheck */
+        AiCheck: {
+            /**
+             * Provider
+             * @enum {string}
+             */
+            provider: "canned" | "bedrock";
+            /**
+             * State
+             * @description canned is always ok; bedrock needs its model id and a client (no model is called).
+             * @enum {string}
+             */
+            state: "ok" | "not_configured" | "unavailable";
+            /** Model Id */
+            model_id: string | null;
+        };
         /** AnalyzedOpportunity */
         AnalyzedOpportunity: {
             /** Opportunity Id */
@@ -457,6 +490,19 @@ export interface components {
              */
             customer_id: string;
         };
+        /** DatabaseCheck */
+        DatabaseCheck: {
+            /**
+             * State
+             * @description ok, or the code the routes would answer (database_unavailable, ...).
+             */
+            state: string;
+            /**
+             * Connect Ms
+             * @description Opening (when not open) and checking the preflight's connection.
+             */
+            connect_ms: number | null;
+        };
         /** EmailDraft */
         EmailDraft: {
             /** Subject */
@@ -533,6 +579,35 @@ export interface components {
         /** ErrorResponse */
         ErrorResponse: {
             error: components["schemas"]["ErrorBody"];
+        };
+        /** FunctionReadiness */
+        FunctionReadiness: {
+            /**
+             * Function
+             * @description The function's logical name in template.yaml.
+             */
+            function: string;
+            /**
+             * State
+             * @description warm: every instance answered with its database ok.
+             * @enum {string}
+             */
+            state: "warm" | "failed";
+            /**
+             * Was Cold
+             * @description True when at least one instance started cold: cold -> warm.
+             */
+            was_cold: boolean;
+            /**
+             * Instances
+             * @description One per concurrent warm-up (WarmInstances).
+             */
+            instances: components["schemas"]["WarmedInstance"][];
+            /**
+             * Problem
+             * @description Why it failed: the invocation's error or the database's code.
+             */
+            problem: string | null;
         };
         /** Health */
         Health: {
@@ -714,6 +789,44 @@ export interface components {
              */
             status: string;
         };
+        /** ReadinessReport */
+        ReadinessReport: {
+            /**
+             * Verdict
+             * @description ready: every check passed; not_ready: `actions` says what to do.
+             * @enum {string}
+             */
+            verdict: "ready" | "not_ready";
+            /**
+             * Actions
+             * @description What to do before the demo, one sentence each; empty when ready.
+             */
+            actions: string[];
+            /**
+             * Checked At
+             * Format: date-time
+             * @description When the functions were warmed (UTC).
+             */
+            checked_at: string;
+            /**
+             * Duration Ms
+             * @description The whole preflight, warm-ups and checks.
+             */
+            duration_ms: number;
+            /**
+             * Instances Per Function
+             * @description Concurrent warm-ups of each function (WarmInstances).
+             */
+            instances_per_function: number;
+            /**
+             * Functions
+             * @description Every route function but the preflight, by name (A-Z).
+             */
+            functions: components["schemas"]["FunctionReadiness"][];
+            database: components["schemas"]["DatabaseCheck"];
+            sandbox: components["schemas"]["SandboxCheck"];
+            ai: components["schemas"]["AiCheck"];
+        };
         /** Recipient */
         Recipient: {
             /** Contact Id */
@@ -826,6 +939,38 @@ export interface components {
             churn_probability: number | null;
             /** Risk Level */
             risk_level: string | null;
+        };
+        /** SandboxCheck */
+        SandboxCheck: {
+            /**
+             * Name
+             * @description The presenter's sandbox: X-Demo-Sandbox, default without the header.
+             */
+            name: string;
+            /**
+             * Exists
+             * @description null when the database could not be asked.
+             */
+            exists: boolean | null;
+            /** Checkpoint */
+            checkpoint: string | null;
+            /**
+             * Anchor Date
+             * @description The demo day D its story was seeded around.
+             */
+            anchor_date: string | null;
+            /**
+             * Story Age Days
+             * @description Days from anchor_date to today: 0 when the story is today's.
+             */
+            story_age_days: number | null;
+            /** Story State */
+            story_state: ("current" | "stale" | "ahead" | "out_of_range") | null;
+            /**
+             * Todays Story
+             * @description True when its story was seeded around today (story_state current).
+             */
+            todays_story: boolean;
         };
         /** SandboxInfo */
         SandboxInfo: {
@@ -1101,6 +1246,39 @@ export interface components {
              * @description Last day of the baseline (today − 15): twelve weeks.
              */
             baseline_end: string;
+        };
+        /** WarmedInstance */
+        WarmedInstance: {
+            /**
+             * Cold
+             * @description True when this warm-up started the instance (a cold start, now warm).
+             */
+            cold: boolean;
+            /**
+             * Init Ms
+             * @description Its init (the handler's load) on a cold start; null when warm.
+             */
+            init_ms: number | null;
+            /**
+             * Secret Ms
+             * @description Reading the database secret; null when not read (already open).
+             */
+            secret_ms: number | null;
+            /**
+             * Connect Ms
+             * @description Opening (when not open) and checking the database connection.
+             */
+            connect_ms: number | null;
+            /**
+             * Database
+             * @description ok, not_used (the console), or the code a request would meet.
+             */
+            database: string;
+            /**
+             * Round Trip Ms
+             * @description The warm-up's invocation, as the preflight waited for it.
+             */
+            round_trip_ms: number;
         };
         /** WorkflowContext */
         WorkflowContext: {
@@ -2198,6 +2376,114 @@ export interface operations {
             };
             /** @description story_out_of_range: today is not in the year before the demo story's renewal, so the story is not told until its sandbox is reset (POST /api/demo/reset) or refreshed. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body (any method's) is over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A field is missing or invalid; details lists each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error; it is logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    preflight: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The readiness report, ready or not (a database that is down is reported, not a 503). */
+            200: {
+                headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessReport"];
+                };
+            };
+            /** @description body_not_accepted: the preflight takes no body. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description not_a_demo_user: the token's groups include neither the demo group nor the admin group. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such customer, session, sandbox or other named thing. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -55,6 +55,15 @@ class Settings(BaseModel):
     sam_local_auth_key: SecretStr | None = Field(
         None, description="key of the local tokens (`make demo-token`), for sam local's containers only"
     )
+    warm_functions: str | None = Field(
+        None,
+        description="preflight only: the route functions it warms, comma-separated Name=function (the name or ARN "
+        "lambda:InvokeFunction takes: the live alias when there is one); unset: those make run loads in-process",
+    )
+    warm_instances: int = Field(1, ge=1, le=10, description="preflight only: concurrent warm-ups of each function")
+    lambda_endpoint_url: str | None = Field(
+        None, description="preflight only: Lambda's API elsewhere (sam local start-lambda's URL under sam local)"
+    )
     console_authorize_url: str | None = Field(
         None, description="presenter console: the identity provider's OAuth 2 authorize endpoint"
     )
@@ -64,6 +73,12 @@ class Settings(BaseModel):
     console_logout_url: str | None = Field(
         None, description="presenter console: where signing out ends the provider's session (Cognito's /logout)"
     )
+
+    @property
+    def warm_function_names(self) -> dict[str, str]:
+        """WARM_FUNCTIONS as {name in the report: name to invoke}."""
+        pairs = (item.strip().partition("=") for item in (self.warm_functions or "").split(",") if item.strip())
+        return {label.strip(): (target.strip() or label.strip()) for label, _, target in pairs}
 
     @property
     def jwt_audience_list(self) -> list[str]:

@@ -2,6 +2,7 @@
 
 from squelch.db.connection import (
     Connection,
+    check,
     close,
     connection,
     reporting_story_version,
@@ -13,6 +14,7 @@ from squelch.db.connection import (
 
 __all__ = [
     "Connection",
+    "check",
     "close",
     "connection",
     "reporting_story_version",

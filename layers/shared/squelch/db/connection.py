@@ -19,7 +19,7 @@ import psycopg
 from psycopg import IsolationLevel
 from psycopg.rows import dict_row, tuple_row
 
-from squelch import snapstart
+from squelch import snapstart, warmup
 from squelch.db import sandbox
 from squelch.db.credentials import conninfo, tls_problem
 from squelch.errors import NotFound, Unavailable
@@ -54,14 +54,16 @@ def close() -> None:
 snapstart.forget_on_snapshot(close)  # no restored container may share the snapshot's socket
 
 
-def _open() -> Connection:
+def _open(info: str | None = None) -> Connection:
+    """A new connection, to conninfo `info` when the caller has read it already (the warm-up times the
+    secret's read apart from the connect)."""
     settings = get_settings()
     # RDS Proxy pins a client to one backend while it holds server-side prepared statements;
     # prepare_threshold=None keeps psycopg from preparing any, so the proxy can multiplex.
     prepare_threshold = None if settings.db_proxy_endpoint else 5
     try:
         conn = psycopg.connect(
-            conninfo(settings), autocommit=True, row_factory=dict_row, prepare_threshold=prepare_threshold
+            info or conninfo(settings), autocommit=True, row_factory=dict_row, prepare_threshold=prepare_threshold
         )
         if settings.db_proxy_endpoint:  # the proxy refuses the TimeZone startup option conninfo gives otherwise
             conn.execute("SET TIME ZONE 'UTC'")
@@ -78,6 +80,36 @@ def _open() -> Connection:
 
 
 UNREACHABLE = "The database is not reachable; try again shortly."
+
+
+def check(timings: warmup.Timings) -> str:
+    """The string "ok" when the container's connection is open (opened now, its credentials read first and timed
+    apart, unless it was) and answers SELECT 1, which reads no table; otherwise the code a request would
+    have met. Never raises: the warm-up and the preflight report, they do not fail."""
+    started = time.perf_counter()
+    try:
+        conn: Connection | None = getattr(_local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            settings = get_settings()
+            info = conninfo(settings)  # reads the secret unless DATABASE_URL is set
+            if not settings.database_url:
+                timings["secret"] = warmup.elapsed_ms(started)
+            started = time.perf_counter()
+            conn = _local.conn = _open(info)
+        conn.execute("SELECT 1")
+        timings["connect"] = warmup.elapsed_ms(started)
+        return "ok"
+    except Unavailable as error:
+        return error.code
+    except psycopg.Error as error:
+        logger.warning("database check failed", extra={"reason": type(error).__name__})
+        close()
+        return "database_error"
+
+
+@warmup.on_warm_up(warmup.DATABASE)
+def _warm(answer: warmup.Answer) -> None:
+    answer["database"] = check(answer["timings_ms"])
 
 
 # How PostgreSQL refuses a connection when it has none free (SQLSTATE 53300, which libpq does not

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
-from squelch import clock
+from squelch import clock, warmup
 from squelch.ai import drafts
 from squelch.ai.facts import AccountFacts
 from squelch.db import Connection
@@ -72,6 +72,20 @@ def _written(
         logger.warning("AI provider failed; canned answer used", extra={"reason": failure.reason})
         metrics.add_metric(name="AIFallbacks", unit=MetricUnit.Count, value=1)
         return canned, "canned", failure.reason
+
+
+@warmup.on_warm_up("bedrock")
+def _build_llm_client(answer: warmup.Answer) -> None:
+    """The AI routes' warm-up builds the Bedrock client when it is on (boto3's import and the client's
+    making are most of an AI route's first-request cost beyond the database); it calls no model."""
+    if get_settings().ai_provider != "bedrock":
+        return
+    try:
+        from squelch.ai import bedrock
+
+        bedrock.client()
+    except Exception as error:  # the warm-up reports, never raises: the first request will meet it again
+        logger.warning("warm-up: Bedrock client not built", extra={"reason": f"{type(error).__name__}: {error}"})
 
 
 def risk_analysis(customer_ref: str) -> RiskAnalysis:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 from collections.abc import Mapping
 from typing import Any, cast
@@ -15,7 +16,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from squelch import db
+from squelch import db, warmup
 from squelch.db import sandbox
 from squelch.errors import DomainError
 from squelch.http import auth, compression, conditional, local_authorizer
@@ -120,6 +121,14 @@ class Api(APIGatewayHttpResolver):
         response["headers"]["ETag"] = conditional.quoted(current)
         return response
 
+    def prepare(self, answer: warmup.Answer | None = None) -> None:
+        """What the first request of each route would build, built now (the warm-up's step): Powertools
+        makes a route's validation models (its parameters', body's and answer's) on its first request,
+        which costs more than the request itself; and the code's fingerprint the ETags carry."""
+        for route in self._static_routes + self._dynamic_routes:
+            _ = route.dependant, route.body_field
+        self._code_fingerprint()
+
     def _code_fingerprint(self) -> bytes:
         if self._fingerprint is None:
             routes = self._static_routes + self._dynamic_routes
@@ -140,6 +149,8 @@ def create_api(*, revalidated: bool = False, tells_story: bool = False) -> Api:
         json_body_deserializer=_parse_json,
     )
     register_error_handlers(app)
+    # The module that made it is the handler's: its warm-up prepares this resolver (and no other function's).
+    warmup.on_warm_up_of(sys._getframe(1).f_globals.get("__name__", ""), "resolver", app.prepare)
     return app
 
 
