@@ -192,7 +192,12 @@ def run(smoke: Smoke) -> int:
     if smoke.token:
         presenter_routes(smoke)
     else:
-        for route in ("POST /api/demo/reset", "GET /api/demo/sandboxes", "DELETE /api/demo/sandboxes/{name}"):
+        for route in (
+            "POST /api/demo/reset",
+            "GET /api/demo/sandboxes",
+            "DELETE /api/demo/sandboxes/{name}",
+            "POST /api/demo/preflight",
+        ):
             smoke.write(f"SKIP {route:64} no TOKEN: give a presenter's access token (locally `make demo-token`)")
         smoke.write(f"SKIP {'workflow start, step and context in a sandbox':64} no TOKEN: no sandbox to write in")
     default_story_unchanged(smoke, start_tags)
@@ -347,9 +352,10 @@ def error_contract(smoke: Smoke) -> None:
         ("POST", "/api/demo/reset", "/api/demo/reset"),
         ("GET", "/api/demo/sandboxes", "/api/demo/sandboxes"),
         ("DELETE", "/api/demo/sandboxes/{name}", "/api/demo/sandboxes/smoke-nothing"),
+        ("POST", "/api/demo/preflight", "/api/demo/preflight"),
     ]:
         with smoke.check(f"{method} {route} without a token -> 401") as notes:
-            body = {"confirm": True} if method == "POST" else None
+            body = {"confirm": True} if route == "/api/demo/reset" else None
             answer = smoke.call(method, route, path, body=body, token=False)
             notes.append(answer)
             if answer.status != 401:
@@ -405,6 +411,7 @@ def presenter_routes(smoke: Smoke) -> None:
             notes.append(answer)
             data = smoke.expect(answer, "GET", "/api/customers/{customer_ref}", 200)
             notes.append(f"{data['name']}, story of {data['story_anchor_date']}")
+        readiness(smoke, in_sandbox)
         with smoke.check("DELETE /api/demo/sandboxes/{name} default -> default_sandbox") as notes:
             answer = smoke.call("DELETE", "/api/demo/sandboxes/{name}", "/api/demo/sandboxes/default")
             notes.append(answer)
@@ -428,6 +435,19 @@ def presenter_routes(smoke: Smoke) -> None:
     finally:
         if created:  # a check failed half-way: leave no sandbox behind
             smoke.call("DELETE", "/api/demo/sandboxes/{name}", f"/api/demo/sandboxes/{sandbox}")
+
+
+def readiness(smoke: Smoke, in_sandbox: dict[str, str]) -> None:
+    """The presenters' Get ready on the smoke's sandbox: after a deploy, every route function must answer
+    its warm-up with its database reached, and the fresh sandbox's story is today's."""
+    with smoke.check(f"POST /api/demo/preflight [{in_sandbox['X-Demo-Sandbox']}]") as notes:
+        answer = smoke.call("POST", "/api/demo/preflight", "/api/demo/preflight", headers=in_sandbox)
+        notes.append(answer)
+        data = smoke.expect(answer, "POST", "/api/demo/preflight", 200)
+        if data["verdict"] != "ready":
+            failed = [f"{f['function']}: {f['problem']}" for f in data["functions"] if f["state"] != "warm"]
+            raise Failed(f"not ready: {data['actions']} {failed}")
+        notes.append(f"ready, {len(data['functions'])} functions warm in {data['duration_ms']:.0f} ms")
 
 
 def workflow(smoke: Smoke, in_sandbox: dict[str, str]) -> str | None:
