@@ -5,29 +5,29 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import cache
-from importlib import resources
+from datetime import date
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from squelch import clock, db
 from squelch.db import Connection, credentials, migrations, roles, sandbox
 from squelch.db.connection import sandbox_not_found
-from squelch.domain.customers import DEMO_CUSTOMER_ID, story_holds
+from squelch.domain import packs
+from squelch.domain.customers import story_holds
 from squelch.errors import BadRequest, Conflict, DomainError, Forbidden, Invalid, Unavailable
 from squelch.models.common import from_row
 from squelch.models.demo import ResetResponse, SandboxInfo, SandboxList, StoryState
 from squelch.observability import logger, metrics
 from squelch.queries import demo as queries
+from squelch.queries import seed
 from squelch.settings import get_settings
 
-START = "act1-start"
+# The default story: the pack the default sandbox and a reset without a story tell.
+ACT1 = packs.load(packs.DEFAULT_PACK)
+START = ACT1.start
 # The points of the story a sandbox can start from: the story alone, or the story with the
-# presenter's work up to a point of the demo (db/seed/checkpoints/<name>.sql).
-CHECKPOINTS = (START, "act1-mid-planning", "act1-planned")
-# The story's renewal is D+143 (db/seed/obsidian_black.sql; a test holds the two equal).
-RENEWAL_DAYS = 143
+# presenter's work up to a point of the demo (the pack's checkpoints.json).
+CHECKPOINTS = ACT1.checkpoint_names
 
 
 @dataclass(frozen=True)
@@ -70,27 +70,29 @@ def new_sandbox_key() -> str:
     return secrets.token_urlsafe(24)  # 32 URL-safe characters, 192 random bits
 
 
-@cache
-def _seed_sql(name: str) -> str:
-    return (resources.files("squelch") / "sql" / "seed" / name).read_text()
+def seed_story(conn: Connection, anchor: date, checkpoint: str = START, pack: packs.Pack = ACT1) -> None:
+    """Write the pack's story around D into the transaction's sandbox, then what the checkpoint adds."""
+    point = pack.checkpoint(checkpoint)
+    if point is None:
+        raise unknown_checkpoint(checkpoint, pack)
+    placed = packs.place(pack, anchor)
+    seed.insert_story(
+        conn,
+        placed.customer,
+        placed.contacts,
+        placed.operations,
+        placed.tickets,
+        placed.contracts,
+        placed.plan,
+        placed.opportunities,
+        placed.health,
+    )
+    sessions = packs.checkpoint_sessions(point, placed, anchor)
+    seed.insert_checkpoint(conn, pack.customer_id, sessions, bool(point.get("complete_plan")))
 
 
-def story_sql() -> str:
-    return _seed_sql("obsidian_black.sql")
-
-
-def delete_sql() -> str:
-    return _seed_sql("delete_demo_data.sql")
-
-
-def checkpoint_sql(checkpoint: str) -> str:
-    if checkpoint not in CHECKPOINTS:
-        raise unknown_checkpoint(checkpoint)
-    return "" if checkpoint == START else _seed_sql(f"checkpoints/{checkpoint}.sql")
-
-
-def unknown_checkpoint(checkpoint: str) -> Invalid:
-    known = ", ".join(CHECKPOINTS)
+def unknown_checkpoint(checkpoint: str, pack: packs.Pack = ACT1) -> Invalid:
+    known = ", ".join(pack.checkpoint_names)
     return Invalid(
         "unknown_checkpoint",
         f"Unknown checkpoint {checkpoint!r}; known checkpoints: {known}.",
@@ -104,10 +106,10 @@ def seed_if_absent(conn: Connection, anchor: date) -> bool:
     with conn.transaction():
         queries.enter(conn, sandbox.DEFAULT, anchor)
         queries.lock_story_for_reset(conn, sandbox.DEFAULT)
-        if queries.customer_exists(conn, DEMO_CUSTOMER_ID):
+        if queries.customer_exists(conn, ACT1.customer_id):
             return False
         queries.record_reset(conn, sandbox.DEFAULT, START, anchor)
-        conn.execute(story_sql())
+        seed_story(conn, anchor)
         return True
 
 
@@ -120,13 +122,16 @@ def reset(
     activity: bool = True,
     owner: str | None = None,
     private: bool | None = None,
+    pack: packs.Pack = ACT1,
 ) -> ResetResult:
     """Delete the sandbox's demo data and seed the story again from the checkpoint, in one
     transaction: all of it or none of it. Creates the sandbox when it does not exist, owned by owner
     (the default sandbox is no one's). A reset is a presenter's activity in the sandbox unless
-    activity=False (the daily refresh). private: see queries.record_reset."""
+    activity=False (the daily refresh). private: see queries.record_reset. The story is the pack's (Act 1
+    unless another is named)."""
     started = time.perf_counter()
-    checkpoint_story = checkpoint_sql(checkpoint)
+    if pack.checkpoint(checkpoint) is None:
+        raise unknown_checkpoint(checkpoint, pack)
     if name == sandbox.DEFAULT:
         owner, private = None, None
     with conn.transaction():
@@ -143,13 +148,11 @@ def reset(
             private=private,
             key=new_sandbox_key() if private else None,
         )
-        conn.execute(delete_sql())
-        conn.execute(story_sql())
-        if checkpoint_story:
-            conn.execute(checkpoint_story)
+        seed.delete_demo_data(conn)
+        seed_story(conn, anchor, checkpoint, pack)
     elapsed = round((time.perf_counter() - started) * 1000, 1)
     return ResetResult(
-        DEMO_CUSTOMER_ID, name, checkpoint, anchor, elapsed, created, recorded.owner, recorded.sandbox_key
+        pack.customer_id, name, checkpoint, anchor, elapsed, created, recorded.owner, recorded.sandbox_key
     )
 
 
@@ -269,7 +272,7 @@ def sandboxes(presenter: Presenter) -> SandboxList:
 
 def story_state(anchor: date, today: date) -> StoryState:
     """How a story seeded around anchor reads today (SandboxInfo.story_state)."""
-    if not story_holds(anchor + timedelta(days=RENEWAL_DAYS), today):
+    if not story_holds(ACT1.renewal(anchor), today):
         return "out_of_range"
     return "current" if anchor == today else "stale" if anchor < today else "ahead"
 

@@ -1,5 +1,5 @@
 """SQL of the demo's bookkeeping: sandboxes, the story's locks and the reset log (the story itself
-is db/seed/*.sql).
+is a pack of packs/, written by queries/seed.py).
 
 The API functions' login sees only its own sandbox's row of demo_sandboxes (row-level security on the
 transaction's squelch.sandbox) and may add to the reset log, not read it; what spans every sandbox goes
