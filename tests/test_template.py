@@ -18,8 +18,8 @@ FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless
 ROUTE_FUNCTIONS = {k: v for k, v in FUNCTIONS.items() if v["Properties"].get("Events")}
 
 
-def test_sixteen_routes_the_migrate_function_and_the_refresh() -> None:
-    assert len(ROUTE_FUNCTIONS) == 16
+def test_seventeen_routes_the_migrate_function_and_the_refresh() -> None:
+    assert len(ROUTE_FUNCTIONS) == 17
     assert set(FUNCTIONS) - set(ROUTE_FUNCTIONS) == {"DatabaseMigrateFunction", "StoryRefreshFunction"}
 
 
@@ -104,7 +104,7 @@ def test_presenter_routes_always_need_the_authorizer_and_the_others_follow_requi
     }
     for name, function in ROUTE_FUNCTIONS.items():
         [event] = function["Properties"]["Events"].values()
-        if name in ("DemoResetFunction", "SandboxesListFunction", "SandboxDeleteFunction"):
+        if name in ("DemoResetFunction", "SandboxesListFunction", "StoriesListFunction", "SandboxDeleteFunction"):
             expected: object = "DemoJwt"
         elif name == "ConsoleGetFunction":
             expected = "NONE"  # the page holds no data, and signing in starts there

@@ -311,7 +311,7 @@ def test_every_route_is_mounted_with_its_method_as_in_aws(case: dict[str, str]) 
     }
     # Then it mounts each of them, with its method, on the same function
     assert mounted == in_aws
-    assert len(mounted) == 16  # the API's 15 routes and the presenter console
+    assert len(mounted) == 17  # the API's 16 routes and the presenter console
 
 
 @pytest.mark.parametrize("case", CASES, ids=label)

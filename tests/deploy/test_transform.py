@@ -12,10 +12,15 @@ import pytest
 from stack import ACCOUNT, EXISTING, REGION, choice_parameters, defaults, deploy, source
 
 MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
-PRESENTER_ROUTES = {"POST /api/demo/reset", "GET /api/demo/sandboxes", "DELETE /api/demo/sandboxes/{name}"}
+PRESENTER_ROUTES = {
+    "POST /api/demo/reset",
+    "GET /api/demo/sandboxes",
+    "GET /api/demo/stories",
+    "DELETE /api/demo/sandboxes/{name}",
+}
 AI_ROUTES = {"POST /api/ai/risk-analysis", "POST /api/ai/opportunity-analysis", "POST /api/ai/email-draft"}
 CONSOLE_ROUTE = "GET /console"
-ROUTES = 16
+ROUTES = 17
 # Functions that neither use the database nor run the layer: the console's page and the custom
 # resource that gives the console's app client its sign-in settings.
 CONSOLE_FUNCTIONS = {"ConsoleGetFunction", "ConsoleClientSettingsFunction"}
