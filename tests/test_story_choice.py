@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import DictConnection, body_of, invoke, load_event, one
+from test_conditional_requests import etag
 from test_sandboxes import in_sandbox, reset
 from test_story_refresh import idle, refresh, ten_days_on
 
@@ -140,3 +141,20 @@ def test_the_default_sandbox_tells_act1_as_written(story: DictConnection, body: 
     error = body_of(response)["error"]
     assert error["code"] == "default_sandbox_tells_act1" and error["details"][0]["loc"] == [next(iter(body))]
     assert one(story, "SELECT name FROM demo_customers WHERE sandbox = 'default'")["name"] == "Obsidian Black"
+
+
+def test_conditional_gets_hold_for_another_story_and_its_names(story: DictConnection) -> None:
+    # Given a sandbox of the second story under the presenter's names, its profile read once
+    assert reset(SANDBOX, story="nocturne-expansion", **NAMES)["statusCode"] == 200
+    event = load_event("customer_get.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/api/customers/noc"
+    event["pathParameters"] = {"customer_ref": "noc"}
+    first = invoke("CustomerGetFunction", in_sandbox(event, SANDBOX))
+    tag = etag(first)
+    again = {**event, "headers": {**event["headers"], "if-none-match": tag}}
+    # When it is asked again with its tag, Then nothing changed: 304
+    assert invoke("CustomerGetFunction", again)["statusCode"] == 304
+    # When the presenter resets it without names, Then the tag no longer holds and the story's own name is back
+    assert reset(SANDBOX, story="nocturne-expansion")["statusCode"] == 200
+    changed = invoke("CustomerGetFunction", again)
+    assert changed["statusCode"] == 200 and body_of(changed)["name"] == "Nocturne Collective"
