@@ -158,3 +158,11 @@ def test_conditional_gets_hold_for_another_story_and_its_names(story: DictConnec
     assert reset(SANDBOX, story="nocturne-expansion")["statusCode"] == 200
     changed = invoke("CustomerGetFunction", again)
     assert changed["statusCode"] == 200 and body_of(changed)["name"] == "Nocturne Collective"
+
+
+def test_an_email_that_names_no_customer_is_about_the_sandboxs_story(story: DictConnection) -> None:
+    # Given a sandbox of the second story, When an email is drafted to its sponsor without a customer_id
+    assert reset(SANDBOX, story="nocturne-expansion")["statusCode"] == 200
+    email = ask("EmailDraftCreateFunction", "email_draft_create.json", {"recipient": "Silas Thorne"})
+    # Then it is about the sandbox's account
+    assert (email["customer_id"], email["recipient"]["contact_id"]) == ("noc-001", "noc-silas")

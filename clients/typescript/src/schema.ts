@@ -522,7 +522,7 @@ export interface components {
             purpose?: string;
             /**
              * Customer Id
-             * @description Customer id or slug; the demo customer when absent.
+             * @description Customer id or slug; absent, the account of the sandbox's story (aco-001 in Act 1).
              */
             customer_id?: string | null;
         };
