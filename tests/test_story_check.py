@@ -124,3 +124,16 @@ def test_the_command_prints_each_problem_under_its_pack_and_fails(
     assert "act1-obsidian-black/contacts.json: contact aco-marcus: last_contact D-600 is before" in out
     assert story_check.main([str(ACT1), "--no-routes"]) == 0
     assert "story-check: act1-obsidian-black: OK" in capsys.readouterr().out
+
+
+def test_a_checkpoint_named_as_another_packs_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a copy of the second pack whose first checkpoint takes Act 1's first checkpoint's name
+    nocturne = story_check.PACKS / "nocturne-expansion"
+    folder = a_copy(tmp_path, lambda points: points[0].update(name="act1-start"), "checkpoints.json", nocturne)
+    # When it is checked, Then the clash is named, and the command fails
+    assert [str(p) for p in story_check.across_packs(folder)] == [
+        "checkpoints.json: checkpoint act1-start: is also a checkpoint of act1-obsidian-black: name it for this "
+        "story [checkpoint-names-across-packs]"
+    ]
+    assert story_check.main([str(folder), "--no-routes"]) == 1
+    assert "[checkpoint-names-across-packs]" in capsys.readouterr().out

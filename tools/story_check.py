@@ -670,6 +670,33 @@ def check(folder: Path, url: str | None = None) -> list[Problem]:
     return story_problems(pack, url, route_days())
 
 
+def across_packs(folder: Path) -> list[Problem]:
+    """A checkpoint's name is unique across every pack shipped (the console's one list of checkpoints says
+    the story by it)."""
+    from squelch.domain import packs
+
+    try:
+        mine = [c["name"] for c in packs.read_file(folder, "checkpoints")]
+    except packs.PackError:
+        return []
+    problems = []
+    for other in pack_folders([]):
+        if other.name == folder.name:  # itself, or the shipped pack a copy being checked stands in for
+            continue
+        theirs = {c["name"] for c in packs.read_file(other, "checkpoints")}
+        for name in mine:
+            if name in theirs:
+                problems.append(
+                    Problem(
+                        "checkpoints.json",
+                        f"checkpoint {name}",
+                        f"is also a checkpoint of {other.name}: name it for this story",
+                        "checkpoint-names-across-packs",
+                    )
+                )
+    return problems
+
+
 def pack_folders(names: list[str]) -> list[Path]:
     if names:
         return [p if (p := Path(n)).is_dir() else PACKS / n for n in names]
@@ -691,7 +718,7 @@ def main(argv: list[str] | None = None) -> int:
     runner: Callable[[], Any] = scratch_database
     with runner() if not args.no_routes else _nothing() as url:
         for folder in folders:
-            problems = check(folder, url)
+            problems = across_packs(folder) + check(folder, url)
             for problem in problems:
                 print(f"{folder.name}/{problem}")
             failed |= bool(problems)
