@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 3000
 
-.PHONY: run lint test migrate refresh invoke openapi demo-token sam-env sam-db sam-local-check lint-template security-scan transform-test transform-diff \
+.PHONY: run lint test migrate refresh invoke openapi story-check demo-token sam-env sam-db sam-local-check lint-template security-scan transform-test transform-diff \
 	build build-host package-test check-deploy python312 fuzz \
 	bench smoke lock lock-check clean help client client-check client-example client-package-check mutate console-screenshots
 .DEFAULT_GOAL := help
@@ -243,6 +243,11 @@ clean:  ## remove the virtual environments, build output and local data
 console-screenshots: $(VENV)/.test-deps  ## regenerate docs/console-390.png and docs/console-1280.png (needs Debian's chromium)
 	@command -v chromium >/dev/null || { echo "the screenshots need Debian's chromium: apt-get install chromium"; exit 1; }
 	CONSOLE_SCREENSHOTS=docs $(BIN)/python -m pytest tests/test_console.py -k docs_screenshots -q -p no:cacheprovider
+
+# PACK=name checks one pack (default: every folder of packs/); the routes run on a scratch database on
+# TEST_DATABASE_URL's server, else an embedded PostgreSQL. STORY_CHECK_EVERY_DAY=1 reads all 366 days.
+story-check: $(VENV)/.test-deps  ## check story packs without a deployment: schema, the story's rules on every day of a year, the routes and the number guard
+	$(BIN)/python -m tools.story_check $(PACK)
 
 openapi: $(VENV)/.run-deps  ## regenerate docs/openapi.json from the functions' models
 	$(BIN)/python -m tools.openapi

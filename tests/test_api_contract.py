@@ -52,7 +52,7 @@ def normalized(value: Any) -> Any:
 
 def test_the_contract_has_an_example_for_every_documented_route() -> None:
     documented = set(re.findall(r"^### (GET|POST|PUT|DELETE) (\S+)", CONTRACT, re.M))
-    assert len(documented) == 16
+    assert len(documented) == 17
     assert {
         (e["method"], re.sub(r"/api/demo/sandboxes/\S+", "/api/demo/sandboxes/{name}", e["path"])) for e in EXAMPLES
     } >= {
@@ -60,6 +60,7 @@ def test_the_contract_has_an_example_for_every_documented_route() -> None:
         ("GET", "/api/demo/sandboxes"),
         ("DELETE", "/api/demo/sandboxes/{name}"),
         ("POST", "/api/demo/preflight"),
+        ("GET", "/api/demo/stories"),
     }
     assert len(EXAMPLES) >= 31
     assert len(EXAMPLES) == CONTRACT.count("<!-- example "), "an example the replay cannot read is never checked"

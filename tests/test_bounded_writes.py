@@ -90,7 +90,7 @@ def test_a_too_large_step_is_refused_before_its_session_is_looked_at(story: Dict
 
 
 def test_every_step_the_demo_saves_fits_the_cap_twenty_times_over(story: DictConnection) -> None:
-    # The steps the checkpoints write, as the front end saves them (db/seed/checkpoints), and the step of
+    # The steps the checkpoints write, as the front end saves them (the pack's checkpoints.json), and the step of
     # the API contract's first example
     demo.reset(story, DEMO_DAY, "act1-planned")
     steps = one(story, "SELECT data FROM demo_workflow_state WHERE completed")["data"]

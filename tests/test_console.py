@@ -145,12 +145,17 @@ def test_the_sign_in_settings_reach_the_page_escaped(monkeypatch) -> None:
     assert 'data-scopes="openid email"' in body
 
 
-def test_the_checkpoints_offered_are_the_domains(monkeypatch) -> None:
+def test_the_checkpoints_offered_are_every_storys_each_naming_its_story(monkeypatch) -> None:
+    from squelch.domain import packs
     from squelch.domain.demo import CHECKPOINTS
 
     body = page_of(monkeypatch, **COGNITO_ENVIRONMENT)["body"]
     select = re.search(r'<select id="new-checkpoint"[^>]*>(.*?)</select>', body, re.S)
-    assert select and re.findall(r'<option value="([^"]+)"', select.group(1)) == list(CHECKPOINTS)
+    assert select
+    offered = re.findall(r'<option value="([^"]+)" data-story="([^"]+)"', select.group(1))
+    assert offered == [(c, name) for name in packs.names() for c in packs.load(name).checkpoint_names]
+    assert [c for c, _ in offered[: len(CHECKPOINTS)]] == list(CHECKPOINTS), "Act 1's first"
+    assert len({c for c, _ in offered}) == len(offered), "a checkpoint's name says its story"
 
 
 @pytest.mark.parametrize(("asset", "content_type"), [("console.js", "text/javascript"), ("console.css", "text/css")])

@@ -20,7 +20,7 @@ def get(ref: str) -> dict:
 def test_profile_by_slug_is_the_storys_obsidian_black(story: DictConnection) -> None:
     # Given the story seeded on the demo day, when the sample event asks for "aco"
     response = invoke(FUNCTION, load_event("customer_get.json"))
-    # Then it answers Obsidian Black's profile as the seed writes it (db/seed/obsidian_black.sql, docs/STORY.md)
+    # Then it answers Obsidian Black's profile as the seed writes it (packs/act1-obsidian-black/, docs/STORY.md)
     assert response["statusCode"] == 200
     assert response["headers"]["Content-Type"] == "application/json"
     body = body_of(response)

@@ -167,7 +167,16 @@ def test_the_directory_gives_the_listings_columns_and_no_more(story: DictConnect
         cursor = conn.execute(SPANNING["demo_sandbox_directory()"])
         columns = [column.name for column in cursor.description or []]
         names = [row[0] for row in cursor.fetchall()]
-    assert columns == ["name", "checkpoint", "anchor_date", "created_at", "last_activity_at", "owner", "sandbox_key"]
+    assert columns == [
+        "name",
+        "checkpoint",
+        "anchor_date",
+        "created_at",
+        "last_activity_at",
+        "owner",
+        "sandbox_key",
+        "story",
+    ]
     assert names == ["default", "alpha"]
 
 

@@ -67,6 +67,9 @@ def test_reset_restores_the_story_and_removes_sessions(story: DictConnection) ->
         "message": "Demo data reset successfully",
         "customer_id": "aco-001",
         "sandbox": "default",
+        "story": "act1-obsidian-black",
+        "csm_name": "Sarah Chen",
+        "account_name": "Obsidian Black",
         "checkpoint": "act1-start",
         "created": False,
         "anchor_date": DEMO_DAY.isoformat(),
@@ -201,7 +204,13 @@ def resets_logged(conn: DictConnection) -> int:
 def test_reset_failing_midway_keeps_the_old_data(story: DictConnection, monkeypatch) -> None:
     add_session(story)
     before, logged = snapshot(story), resets_logged(story)
-    monkeypatch.setattr(demo, "story_sql", lambda: demo._seed_sql("obsidian_black.sql") + "\nSELECT 1 / 0;")
+    seed_story = demo.seed_story
+
+    def breaking(conn: Any, *args: Any) -> None:  # the whole story written, then a failure
+        seed_story(conn, *args)
+        conn.execute("SELECT 1 / 0")
+
+    monkeypatch.setattr(demo, "seed_story", breaking)
     response = invoke("DemoResetFunction", reset_event())
     assert response["statusCode"] == 500 and "Traceback" not in response["body"]
     # in the error shape, with the code API-CONTRACT.md gives a bug on our side, in a sentence that says so

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from time import tzset
+from typing import Any
 
 import psycopg
 import pytest
@@ -299,7 +300,13 @@ def test_a_reset_that_fails_midway_leaves_the_old_data(story: DictConnection, mo
         "VALUES ('wf-keep', 'aco-001', 'strategic_planning', 5)"
     )
     before = snapshot(story)
-    monkeypatch.setattr(demo, "story_sql", lambda: demo._seed_sql("obsidian_black.sql") + "\nSELECT 1 / 0;")
+    seed_story = demo.seed_story
+
+    def breaking(conn: Any, *args: Any) -> None:  # the whole story written, then a failure
+        seed_story(conn, *args)
+        conn.execute("SELECT 1 / 0")
+
+    monkeypatch.setattr(demo, "seed_story", breaking)
     # When the reset runs, it fails
     with pytest.raises(psycopg.errors.DivisionByZero):
         demo.reset(story, DEMO_DAY + timedelta(days=1))

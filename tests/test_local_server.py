@@ -30,7 +30,7 @@ from squelch import db
 def test_serves_every_route_declared_in_the_template(server: str, caplog: pytest.LogCaptureFixture) -> None:
     # Each route of template.yaml, asked over HTTP, reaches the function the template names for it
     routes = [(r.method, r.path, f.logical_id) for f in template.load().values() for r in f.routes]
-    assert len(routes) == 17
+    assert len(routes) == 18
     for method, path, function in routes:
         url = server + path.replace("{customer_ref}", "aco").replace("{session_id}", "wf-unknown").replace(
             "{name}", "gone"

@@ -391,7 +391,7 @@ def test_only_presenters_list_and_delete(story: DictConnection, function: str) -
     assert invoke(function, event)["statusCode"] == 403
 
 
-PRESENTER_FUNCTIONS = ("DemoResetFunction", "SandboxesListFunction", "SandboxDeleteFunction")
+PRESENTER_FUNCTIONS = ("DemoResetFunction", "SandboxesListFunction", "StoriesListFunction", "SandboxDeleteFunction")
 
 
 def as_member_of(function: str, groups: object) -> dict[str, Any]:
@@ -399,6 +399,7 @@ def as_member_of(function: str, groups: object) -> dict[str, Any]:
     event = {
         "DemoResetFunction": reset_event,
         "SandboxesListFunction": lambda: load_event("sandboxes_list.json"),
+        "StoriesListFunction": lambda: load_event("stories_list.json"),
         "SandboxDeleteFunction": lambda: delete_event("alpha"),
     }[function]()
     # the sample events' presenter, who created the sandbox the delete removes

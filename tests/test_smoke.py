@@ -67,7 +67,7 @@ def test_without_a_token_the_presenters_steps_are_skipped_saying_so(server: str)
     # Then the smoke passes, each presenter's route skipped on a line that says why, and still refused
     assert status == 0, "\n".join(lines)
     skipped = [line for line in lines if line.startswith("SKIP")]
-    assert len(skipped) == 5 and all("no TOKEN" in line for line in skipped)
+    assert len(skipped) == 6 and all("no TOKEN" in line for line in skipped)
     assert any(line.startswith("ok") and "POST /api/demo/reset without a token -> 401" in line for line in lines)
 
 

@@ -137,4 +137,4 @@ def test_the_listing_counts_to_the_renewal_the_seed_writes(story: DictConnection
     from squelch.domain import demo
 
     [row] = story.execute("SELECT renewal_date FROM demo_customers WHERE sandbox = 'default'").fetchall()
-    assert row["renewal_date"] == DEMO_DAY + timedelta(days=demo.RENEWAL_DAYS)
+    assert row["renewal_date"] == demo.ACT1.renewal(DEMO_DAY)

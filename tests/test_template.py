@@ -18,8 +18,8 @@ FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless
 ROUTE_FUNCTIONS = {k: v for k, v in FUNCTIONS.items() if v["Properties"].get("Events")}
 
 
-def test_seventeen_routes_the_migrate_function_the_refresh_and_the_deploy_hook() -> None:
-    assert len(ROUTE_FUNCTIONS) == 17
+def test_eighteen_routes_the_migrate_function_the_refresh_and_the_deploy_hook() -> None:
+    assert len(ROUTE_FUNCTIONS) == 18
     assert set(FUNCTIONS) - set(ROUTE_FUNCTIONS) == {
         "DatabaseMigrateFunction",
         "StoryRefreshFunction",
@@ -127,7 +127,13 @@ def test_presenter_routes_always_need_the_authorizer_and_the_others_follow_requi
     }
     for name, function in ROUTE_FUNCTIONS.items():
         [event] = function["Properties"]["Events"].values()
-        if name in ("DemoResetFunction", "SandboxesListFunction", "SandboxDeleteFunction", "DemoPreflightFunction"):
+        if name in (
+            "DemoResetFunction",
+            "SandboxesListFunction",
+            "StoriesListFunction",
+            "SandboxDeleteFunction",
+            "DemoPreflightFunction",
+        ):
             expected: object = "DemoJwt"
         elif name == "ConsoleGetFunction":
             expected = "NONE"  # the page holds no data, and signing in starts there

@@ -54,6 +54,7 @@ def stack_clients(monkeypatch: pytest.MonkeyPatch) -> None:
 PRESENTER_ROUTES = {
     "DemoResetFunction": "demo_reset.json",
     "SandboxesListFunction": "sandboxes_list.json",
+    "StoriesListFunction": "stories_list.json",
     "SandboxDeleteFunction": "sandbox_delete.json",
 }
 

@@ -197,6 +197,7 @@ def run(smoke: Smoke) -> int:
             "GET /api/demo/sandboxes",
             "DELETE /api/demo/sandboxes/{name}",
             "POST /api/demo/preflight",
+            "GET /api/demo/stories",
         ):
             smoke.write(f"SKIP {route:64} no TOKEN: give a presenter's access token (locally `make demo-token`)")
         smoke.write(f"SKIP {'workflow start, step and context in a sandbox':64} no TOKEN: no sandbox to write in")
@@ -353,6 +354,7 @@ def error_contract(smoke: Smoke) -> None:
         ("GET", "/api/demo/sandboxes", "/api/demo/sandboxes"),
         ("DELETE", "/api/demo/sandboxes/{name}", "/api/demo/sandboxes/smoke-nothing"),
         ("POST", "/api/demo/preflight", "/api/demo/preflight"),
+        ("GET", "/api/demo/stories", "/api/demo/stories"),
     ]:
         with smoke.check(f"{method} {route} without a token -> 401") as notes:
             body = {"confirm": True} if route == "/api/demo/reset" else None
@@ -371,6 +373,7 @@ def presenter_routes(smoke: Smoke) -> None:
     sandbox = f"smoke-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
     in_sandbox = {"X-Demo-Sandbox": sandbox}
     default_before = listed_default(smoke, "GET /api/demo/sandboxes (before)")
+    stories(smoke)
     created = False
     try:
         with smoke.check(f"POST /api/demo/reset [{sandbox}] creates") as notes:
@@ -435,6 +438,21 @@ def presenter_routes(smoke: Smoke) -> None:
     finally:
         if created:  # a check failed half-way: leave no sandbox behind
             smoke.call("DELETE", "/api/demo/sandboxes/{name}", f"/api/demo/sandboxes/{sandbox}")
+
+
+def stories(smoke: Smoke) -> None:
+    """The stories a presenter may create a sandbox from: the default first, each with its checkpoints, and the
+    default one has the checkpoint the smoke resets its sandbox to."""
+    with smoke.check("GET /api/demo/stories") as notes:
+        answer = smoke.call("GET", "/api/demo/stories", "/api/demo/stories")
+        notes.append(answer)
+        data = smoke.expect(answer, "GET", "/api/demo/stories", 200)
+        told = data["stories"]
+        if not told or not told[0]["default"] or any(not story["checkpoints"] for story in told):
+            raise Failed(f"not the default story first, each with its checkpoints: {told}")
+        if "act1-mid-planning" not in {checkpoint["name"] for checkpoint in told[0]["checkpoints"]}:
+            raise Failed(f"the default story has no act1-mid-planning: {told[0]['checkpoints']}")
+        notes.append(", ".join(story["name"] for story in told))
 
 
 def readiness(smoke: Smoke, in_sandbox: dict[str, str]) -> None:

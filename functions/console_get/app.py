@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from squelch.domain.demo import CHECKPOINTS
+from squelch.domain.demo import stories
 from squelch.errors import NotFound
 from squelch.http import create_api
 from squelch.observability import observed
@@ -63,9 +63,23 @@ def sign_in(settings: Settings) -> dict[str, str]:
     }
 
 
+def checkpoint_options() -> str:
+    """Every story's checkpoints, a group per story (the default first), each option naming its story: a
+    checkpoint's name is unique across the stories, so choosing one chooses its story."""
+    groups = []
+    for story in stories().stories:
+        name = html.escape(story.name)
+        options = "".join(
+            f'<option value="{html.escape(c.name)}" data-story="{name}">{html.escape(c.name)}</option>'
+            for c in story.checkpoints
+        )
+        groups.append(f'<optgroup label="{html.escape(story.title)}">{options}</optgroup>')
+    return "".join(groups)
+
+
 def page(settings: Settings) -> str:
     attributes = " ".join(f'data-{name}="{html.escape(value)}"' for name, value in sign_in(settings).items())
-    options = "".join(f'<option value="{html.escape(name)}">{html.escape(name)}</option>' for name in CHECKPOINTS)
+    options = checkpoint_options()
     return PAGE.substitute(
         sign_in=attributes,
         checkpoint_options=options,

@@ -80,6 +80,8 @@
     sandbox_owned_by_another: "That sandbox belongs to another presenter: only they, or an administrator, may reset or delete it. Create a sandbox of your own.",
     default_sandbox_is_public: "The default sandbox cannot be private: it is what front ends without the X-Demo-Sandbox header show.",
     unknown_checkpoint: "That checkpoint is not one this deployment knows. Reload the console to get its current list.",
+    unknown_story: "That story is not one this deployment knows. Reload the console to get its current list.",
+    default_sandbox_tells_act1: "The default sandbox tells Act 1 as written. Create a sandbox of your own for another story or your own names.",
     invalid_sandbox: "Sandbox names are 1–40 characters: lower-case letters, digits and dashes, starting with a letter or digit.",
     database_unavailable: "The database is busy or out of reach right now. Wait a moment and try again.",
     database_not_configured: "The API has no database configured. Tell the deployment's administrator.",
@@ -318,7 +320,7 @@
           span("sub", isDefault ? "what front ends without the header show" : `X-Demo-Sandbox: ${sandbox.name}`),
           span("sub owner", ownership(sandbox)),
         ),
-        cell("Checkpoint", span("checkpoint", sandbox.checkpoint)),
+        cell("Checkpoint", span("checkpoint", sandbox.checkpoint), span("sub story", sandbox.story)),
         cell("Story", ageBadge(sandbox.story_age_days, sandbox.story_state), span("sub", `seeded around ${sandbox.anchor_date}`)),
         cell("Last activity", span("activity", since(sandbox.last_activity_at)), span("sub", new Date(sandbox.last_activity_at).toLocaleString("en-GB"))),
         actions,
@@ -410,10 +412,17 @@
   // ---- what a presenter does
 
   // private: true or false sets it; null leaves the sandbox as it is (and the default one is always public).
-  async function reset(name, checkpoint, privately = null) {
-    const body = { confirm: true, checkpoint };
+  // The story is the chosen checkpoint's (its option's data-story); the names are sent only when given.
+  async function reset(name, checkpoint, privately = null, names = {}) {
+    const body = { confirm: true, checkpoint, story: storyOf(checkpoint) };
     if (privately !== null) body.private = privately;
+    for (const [field, value] of Object.entries(names)) if (value) body[field] = value;
     return api("POST", "api/demo/reset", { sandbox: name, body });
+  }
+
+  function storyOf(checkpoint) {
+    const option = [...$("new-checkpoint").options].find((o) => o.value === checkpoint);
+    return option ? option.dataset.story : undefined;
   }
 
   function privacyText(done) {
@@ -437,7 +446,8 @@
       });
       if (!answer.ok) return;
     }
-    const done = await reset(name, checkpoint, privately);
+    const names = { csm_name: $("new-csm-name").value.trim(), account_name: $("new-account-name").value.trim() };
+    const done = await reset(name, checkpoint, privately, names);
     $("new-name").value = "";
     selected = name;
     await load();

@@ -17,7 +17,8 @@ app = create_api()
 
 @app.post(
     "/api/demo/reset",
-    summary="Reset (or create) the sandbox to a checkpoint of the story (demo group; its owner or the admin group).",
+    summary="Reset (or create) the sandbox to a checkpoint of a story, with the presenter's names if given (demo "
+    "group; its owner or the admin group).",
     tags=["demo"],
     security=[{"DemoJwt": []}],
     responses={
@@ -33,7 +34,14 @@ def reset_demo(request: Annotated[ResetRequest | None, Body()] = None) -> ResetR
     caller = demo_user(app.current_event.raw_event)
     asked = request or ResetRequest()
     return demo.reset_demo(
-        asked.confirm, asked.checkpoint, caller.username, caller.source_ip, admin=caller.admin, private=asked.private
+        asked.confirm,
+        asked.checkpoint,
+        caller.username,
+        caller.source_ip,
+        admin=caller.admin,
+        private=asked.private,
+        story=asked.story,
+        display=demo.Display(asked.csm_name, asked.account_name),
     )
 
 

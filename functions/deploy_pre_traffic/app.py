@@ -14,7 +14,7 @@ from squelch.observability import observed
 @cache
 def clients() -> tuple[Any, Any]:
     """CodeDeploy's and Lambda's clients, made at the first deployment (boto3 is the runtime's). Throttling is
-    retried: a deploy that changes the layer runs seventeen of these hooks at once. The read timeout is longer
+    retried: a deploy that changes the layer runs eighteen of these hooks at once. The read timeout is longer
     than a route function's cold start and timeout together."""
     import boto3
     from botocore.config import Config

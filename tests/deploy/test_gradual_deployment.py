@@ -50,7 +50,7 @@ def test_each_route_functions_alias_moves_through_codedeploy_after_the_hook(stra
     groups = stack.of_type("AWS::CodeDeploy::DeploymentGroup")
     aliases = stack.of_type("AWS::Lambda::Alias")
     routes = route_functions(stack)
-    assert len(routes) == 17 and len(groups) == len(routes)
+    assert len(routes) == 18 and len(groups) == len(routes)
     for route, target in stack.route_targets().items():
         function = stack.function_of_route()[route]
         # The route invokes the alias live, whatever SnapStart says...

@@ -313,7 +313,7 @@ def test_every_route_is_mounted_with_its_method_as_in_aws(case: dict[str, str]) 
     }
     # Then it mounts each of them, with its method, on the same function
     assert mounted == in_aws
-    assert len(mounted) == 17  # the API's 16 routes and the presenter console
+    assert len(mounted) == 18  # the API's 17 routes and the presenter console
 
 
 @pytest.mark.parametrize("case", CASES, ids=label)

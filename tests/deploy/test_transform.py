@@ -15,6 +15,7 @@ MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
 PRESENTER_ROUTES = {
     "POST /api/demo/reset",
     "GET /api/demo/sandboxes",
+    "GET /api/demo/stories",
     "DELETE /api/demo/sandboxes/{name}",
     "POST /api/demo/preflight",
 }

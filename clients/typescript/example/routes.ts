@@ -48,6 +48,12 @@ export const steps = {
     return data.sandboxes.map((s) => `${s.name} (${s.checkpoint}, ${s.story_age_days} days old)`).join("; ");
   },
 
+  // Presenters only, too: the stories a reset's `story` may name, each with its checkpoints.
+  "GET /api/demo/stories": async (api) => {
+    const data = await unwrap(api.GET("/api/demo/stories"));
+    return data.stories.map((s) => `${s.name} (${s.checkpoints.map((c) => c.name).join(", ")})`).join("; ");
+  },
+
   // Presenters only; deletes the sandbox the reset made (the default one cannot be deleted: 409). A 204 has no
   // body: `unwrap` answers null.
   "DELETE /api/demo/sandboxes/{name}": async (api, run) => {

@@ -183,7 +183,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reset (or create) the sandbox to a checkpoint of the story (demo group; its owner or the admin group). */
+        /** Reset (or create) the sandbox to a checkpoint of a story, with the presenter's names if given (demo group; its owner or the admin group). */
         post: operations["reset_demo"];
         delete?: never;
         options?: never;
@@ -220,6 +220,23 @@ export interface paths {
         post?: never;
         /** Delete a sandbox with everything in it (its owner or the admin group; not the default one). */
         delete: operations["delete_sandbox"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/demo/stories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The stories a sandbox can tell, the default first (demo group only). */
+        get: operations["list_stories"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -551,7 +568,7 @@ export interface components {
             purpose?: string;
             /**
              * Customer Id
-             * @description Customer id or slug; the demo customer when absent.
+             * @description Customer id or slug; absent, the account of the sandbox's story (aco-001 in Act 1).
              */
             customer_id?: string | null;
         };
@@ -844,10 +861,28 @@ export interface components {
             confirm?: unknown;
             /**
              * Checkpoint
-             * @description The point of the story to start from: act1-start (default), act1-mid-planning or act1-planned.
+             * @description The point of the story to start from: one of the story's checkpoints (GET /api/demo/stories), its first by default; Act 1's are act1-start, act1-mid-planning and act1-planned.
              * @example act1-start
              */
             checkpoint?: string | null;
+            /**
+             * Story
+             * @description The story pack the sandbox tells (GET /api/demo/stories lists them): act1-obsidian-black by default. The default sandbox always tells Act 1.
+             * @example nocturne-expansion
+             */
+            story?: string | null;
+            /**
+             * Csm Name
+             * @description The CSM's name every route and text shows in this sandbox instead of the story's; absent: the story's own. 2 to 60 characters: letters, spaces and . ' & - (no digits). Not for the default sandbox.
+             * @example Dana Whitfield
+             */
+            csm_name?: string | null;
+            /**
+             * Account Name
+             * @description The account's display name every route and text shows instead of the story's; absent: the story's own. 2 to 80 characters, as csm_name. Not for the default sandbox.
+             * @example Acme Shadow Works
+             */
+            account_name?: string | null;
             /**
              * Private
              * @description true: the sandbox becomes private (it keeps its key, or gets one): starting or saving a workflow in it then needs its key in X-Demo-Sandbox-Key. false: public, anyone who knows its name may. Absent: as it was (a new sandbox is public). The default sandbox is always public.
@@ -868,6 +903,21 @@ export interface components {
              * @description The sandbox reset (X-Demo-Sandbox; default without the header).
              */
             sandbox: string;
+            /**
+             * Story
+             * @description The story pack it tells now.
+             */
+            story: string;
+            /**
+             * Csm Name
+             * @description The CSM's name it shows: the presenter's, else the story's own.
+             */
+            csm_name: string;
+            /**
+             * Account Name
+             * @description The account's name it shows: the presenter's, else the story's own.
+             */
+            account_name: string;
             /**
              * Checkpoint
              * @description The point of the story it starts from now.
@@ -976,6 +1026,11 @@ export interface components {
         SandboxInfo: {
             /** Name */
             name: string;
+            /**
+             * Story
+             * @description The story pack it tells.
+             */
+            story: string;
             /**
              * Checkpoint
              * @description The point of the story its last reset started from.
@@ -1137,6 +1192,59 @@ export interface components {
              */
             created_at: string;
             context: components["schemas"]["CustomerContext"];
+        };
+        /** StoryAccount */
+        StoryAccount: {
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Slug
+             * @description The short reference the routes take, as aco in /api/customers/aco.
+             */
+            slug: string;
+            /** Name */
+            name: string;
+            /** Csm Name */
+            csm_name: string;
+        };
+        /** StoryCheckpoint */
+        StoryCheckpoint: {
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+        };
+        /** StoryInfo */
+        StoryInfo: {
+            /**
+             * Name
+             * @description What the reset's story field takes.
+             */
+            name: string;
+            /** Title */
+            title: string;
+            /** Summary */
+            summary: string;
+            /**
+             * Default
+             * @description The story a reset tells without a story field, and the default sandbox's.
+             */
+            default: boolean;
+            /** Accounts */
+            accounts: components["schemas"]["StoryAccount"][];
+            /**
+             * Checkpoints
+             * @description The first is the story before the first click.
+             */
+            checkpoints: components["schemas"]["StoryCheckpoint"][];
+        };
+        /** StoryList */
+        StoryList: {
+            /**
+             * Stories
+             * @description The default story first.
+             */
+            stories: components["schemas"]["StoryInfo"][];
         };
         /** StrategicPlan */
         StrategicPlan: {
@@ -2832,6 +2940,114 @@ export interface operations {
             };
             /** @description The default sandbox cannot be deleted. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request body (any method's) is over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A body was sent that is not declared as JSON (Content-Type must be application/json). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A field is missing or invalid; details lists each problem. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected server error; it is logged with the request id. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached (database_unavailable), has no free connection (database_busy), or rolled the change back in a conflict with another (database_conflict: nothing was applied); retry shortly. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with database_busy and database_conflict. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_stories: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The presenter's sandbox (named copy of the story) to work in; without it, the default one. A malformed name is a 400 invalid_sandbox, an unknown one a 404 sandbox_not_found. */
+                "X-Demo-Sandbox"?: components["parameters"]["DemoSandbox"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    Vary: components["headers"]["Vary"];
+                    "Content-Encoding": components["headers"]["Content-Encoding"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoryList"];
+                };
+            };
+            /** @description Malformed request: the body is not valid JSON, a required confirmation is missing, or the X-Demo-Sandbox header is not a sandbox name. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Signed in, but not allowed. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such customer, session, sandbox or other named thing. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -40,7 +40,9 @@ def opportunity_insight(
     if not key_requirement:
         return f"{whose} has no single deciding requirement on record. Address {threat} to {expansion}."
     requirement = wording.mid_sentence(key_requirement)
+    # No competitor on record: nothing to neutralize, the commitment unlocks the expansion alone.
+    outcome = f"you neutralize {threat} and {expansion}" if competitors else f"you {expansion}"
     return (
         f"{whose} is driven by ONE feature: {requirement}. If Squelch commits to "
-        f"{wording.quarter_after(today)} delivery, you neutralize {threat} and {expansion}."
+        f"{wording.quarter_after(today)} delivery, {outcome}."
     )

@@ -103,6 +103,8 @@ def _priority(f: AccountFacts, sources: list[Source]) -> str:
             },
         )
     )
+    if f.knows(contact):  # the CSM is in touch already: keep it up rather than start one
+        return f"Priority: keep {contact.name} close this week: {wording.joined(reasons)}."
     return f"Priority: establish a relationship with {contact.name} this week: {wording.joined(reasons)}."
 
 
@@ -142,8 +144,9 @@ def opportunity_text(f: AccountFacts) -> tuple[OpportunityText, list[AnalyzedOpp
     insight = opportunity_insight(top.sponsor, top.key_requirement, top.competitors_evaluating, top.value, f.today)
     sponsor = next((c for c in f.contacts if c.contact_id == top.sponsor_contact_id), None)
     if sponsor:
+        opening = "Follow up with" if f.knows(sponsor) else "Introduce yourself to"
         recommendation = (
-            f"Introduce yourself to {wording.first_name(sponsor.name)} first "
+            f"{opening} {wording.first_name(sponsor.name)} first "
             f"({_contact_standing(f, sponsor)}). "
             "Position Squelch as a strategic partner, not a vendor."
         )
@@ -167,8 +170,9 @@ SIGNATURE_ROLE = "Customer Success Manager, Squelch"
 
 
 def email_text(f: AccountFacts, contact: Contact) -> tuple[EmailText, list[Source]]:
-    """Marcus-like contacts (the angry primary) get ownership and a call request; Elena-like contacts
-    (evaluating competitors or sponsoring an initiative) an introduction and a discovery call."""
+    """Unhappy contacts (Act 1's Marcus) get ownership and a call request; contacts evaluating competitors
+    or sponsoring an initiative (Elena) an introduction and a discovery call; others a check-in. What
+    the letter owns, and whether its sender is new, come from the data."""
     sender = f.customer.csm_name or "Your Customer Success Manager"
     sources = [
         _customer_source(f, csm_name=f.customer.csm_name),
@@ -188,7 +192,7 @@ def email_text(f: AccountFacts, contact: Contact) -> tuple[EmailText, list[Sourc
     opportunity = f.sponsored(contact.contact_id)
     if contact.is_evaluating_competitors or opportunity:
         body, subject = _introduction(f, opportunity, sender, sources)
-    elif contact.is_primary or contact.satisfaction == "low":
+    elif contact.satisfaction == "low" or (contact.is_primary and (f.most_costly_failure() or f.communication_gap())):
         body, subject = _ownership(f, sources)
     else:
         subject = f"Checking in from Squelch: {f.name}"
@@ -245,7 +249,10 @@ def _ownership(f: AccountFacts, sources: list[Source]) -> tuple[str, str]:
 def _introduction(
     f: AccountFacts, opportunity: Opportunity | None, sender: str, sources: list[Source]
 ) -> tuple[str, str]:
-    intro = f"I'm {sender}, the new Customer Success Manager for {f.name} at Squelch."
+    role = "the new Customer Success Manager" if f.csm_is_new() else "your Customer Success Manager"
+    intro = f"I'm {sender}, {role} for {f.name} at Squelch."
+    if not f.csm_is_new():
+        sources.append(_customer_source(f, csm_assigned_on=f.customer.csm_assigned_on))
     if opportunity and opportunity.key_requirement:
         requirement = wording.mid_sentence(opportunity.key_requirement)
         quarter = wording.quarter_after(f.today)

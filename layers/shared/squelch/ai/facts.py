@@ -20,6 +20,9 @@ from squelch.queries.customers import CustomerProfile
 from squelch.queries.operations import Operation
 from squelch.queries.opportunities import Opportunity
 
+# A CSM who took the account over within this many days introduces themselves as its new CSM.
+NEW_CSM_DAYS = 90
+
 
 @dataclass(frozen=True)
 class CommunicationGap:
@@ -93,6 +96,16 @@ class AccountFacts:
         if evaluating:
             return max(evaluating, key=lambda c: (c.initiative_value or 0, c.last_contact is None))
         return next((c for c in self.contacts if c.is_primary), None)
+
+    def csm_is_new(self) -> bool:
+        """Whether the CSM took the account over recently enough to introduce themselves."""
+        takeover = self.customer.csm_assigned_on
+        return takeover is None or (self.today - takeover).days <= NEW_CSM_DAYS
+
+    def knows(self, contact: Contact) -> bool:
+        """Whether the current CSM has been in touch with the contact: a last contact since the takeover."""
+        takeover = self.customer.csm_assigned_on
+        return contact.last_contact is not None and (takeover is None or contact.last_contact >= takeover)
 
     def contract_year(self) -> int:
         """Which year of the relationship this is: 1 in the first twelve months."""

@@ -5,29 +5,38 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
-from functools import cache
-from importlib import resources
+from datetime import date
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from squelch import clock, db
 from squelch.db import Connection, credentials, migrations, roles, sandbox
 from squelch.db.connection import sandbox_not_found
-from squelch.domain.customers import DEMO_CUSTOMER_ID, story_holds
+from squelch.domain import packs
+from squelch.domain.customers import story_holds
 from squelch.errors import BadRequest, Conflict, DomainError, Forbidden, Invalid, Unavailable
 from squelch.models.common import from_row
-from squelch.models.demo import ResetResponse, SandboxInfo, SandboxList, StoryState
+from squelch.models.demo import (
+    ResetResponse,
+    SandboxInfo,
+    SandboxList,
+    StoryAccount,
+    StoryCheckpoint,
+    StoryInfo,
+    StoryList,
+    StoryState,
+)
 from squelch.observability import logger, metrics
 from squelch.queries import demo as queries
+from squelch.queries import seed
 from squelch.settings import get_settings
 
-START = "act1-start"
+# The default story: the pack the default sandbox and a reset without a story tell.
+ACT1 = packs.load(packs.DEFAULT_PACK)
+START = ACT1.start
 # The points of the story a sandbox can start from: the story alone, or the story with the
-# presenter's work up to a point of the demo (db/seed/checkpoints/<name>.sql).
-CHECKPOINTS = (START, "act1-mid-planning", "act1-planned")
-# The story's renewal is D+143 (db/seed/obsidian_black.sql; a test holds the two equal).
-RENEWAL_DAYS = 143
+# presenter's work up to a point of the demo (the pack's checkpoints.json).
+CHECKPOINTS = ACT1.checkpoint_names
 
 
 @dataclass(frozen=True)
@@ -66,31 +75,64 @@ def owned_by_another(name: str, owner: str | None) -> Forbidden:
     )
 
 
+@dataclass(frozen=True)
+class Display:
+    """The names a presenter shows in their sandbox instead of the pack's own; None keeps the pack's."""
+
+    csm_name: str | None = None
+    account_name: str | None = None
+
+
+def pack_named(story: str | None) -> packs.Pack:
+    """The shipped pack of that name (Act 1 when None); 422 unknown_story naming the others."""
+    if story is None:
+        return ACT1
+    try:
+        return packs.load(story)
+    except KeyError:
+        known = ", ".join(packs.names())
+        raise Invalid(
+            "unknown_story",
+            f"Unknown story {story!r}; known stories: {known} (GET /api/demo/stories lists them).",
+            [{"loc": ["story"], "msg": f"must be one of: {known}", "type": "enum"}],
+        ) from None
+
+
 def new_sandbox_key() -> str:
     return secrets.token_urlsafe(24)  # 32 URL-safe characters, 192 random bits
 
 
-@cache
-def _seed_sql(name: str) -> str:
-    return (resources.files("squelch") / "sql" / "seed" / name).read_text()
+def seed_story(
+    conn: Connection, anchor: date, checkpoint: str = START, pack: packs.Pack = ACT1, display: Display = Display()
+) -> None:
+    """Write the pack's story around D into the transaction's sandbox, then what the checkpoint adds. The
+    presenter's names replace the pack's in the rows, so every route and every text reads them alike."""
+    point = pack.checkpoint(checkpoint)
+    if point is None:
+        raise unknown_checkpoint(checkpoint, pack)
+    placed = packs.place(pack, anchor)
+    customer = dict(placed.customer)
+    if display.csm_name is not None:
+        customer["csm_name"] = display.csm_name
+    if display.account_name is not None:
+        customer["name"] = display.account_name
+    seed.insert_story(
+        conn,
+        customer,
+        placed.contacts,
+        placed.operations,
+        placed.tickets,
+        placed.contracts,
+        placed.plan,
+        placed.opportunities,
+        placed.health,
+    )
+    sessions = packs.checkpoint_sessions(point, placed, anchor)
+    seed.insert_checkpoint(conn, pack.customer_id, sessions, bool(point.get("complete_plan")))
 
 
-def story_sql() -> str:
-    return _seed_sql("obsidian_black.sql")
-
-
-def delete_sql() -> str:
-    return _seed_sql("delete_demo_data.sql")
-
-
-def checkpoint_sql(checkpoint: str) -> str:
-    if checkpoint not in CHECKPOINTS:
-        raise unknown_checkpoint(checkpoint)
-    return "" if checkpoint == START else _seed_sql(f"checkpoints/{checkpoint}.sql")
-
-
-def unknown_checkpoint(checkpoint: str) -> Invalid:
-    known = ", ".join(CHECKPOINTS)
+def unknown_checkpoint(checkpoint: str, pack: packs.Pack = ACT1) -> Invalid:
+    known = ", ".join(pack.checkpoint_names)
     return Invalid(
         "unknown_checkpoint",
         f"Unknown checkpoint {checkpoint!r}; known checkpoints: {known}.",
@@ -104,29 +146,34 @@ def seed_if_absent(conn: Connection, anchor: date) -> bool:
     with conn.transaction():
         queries.enter(conn, sandbox.DEFAULT, anchor)
         queries.lock_story_for_reset(conn, sandbox.DEFAULT)
-        if queries.customer_exists(conn, DEMO_CUSTOMER_ID):
+        if queries.customer_exists(conn, ACT1.customer_id):
             return False
-        queries.record_reset(conn, sandbox.DEFAULT, START, anchor)
-        conn.execute(story_sql())
+        queries.record_reset(conn, sandbox.DEFAULT, START, anchor, story=ACT1.name)
+        seed_story(conn, anchor)
         return True
 
 
 def reset(
     conn: Connection,
     anchor: date,
-    checkpoint: str = START,
+    checkpoint: str | None = None,
     name: str = sandbox.DEFAULT,
     *,
     activity: bool = True,
     owner: str | None = None,
     private: bool | None = None,
+    pack: packs.Pack = ACT1,
+    display: Display = Display(),
 ) -> ResetResult:
     """Delete the sandbox's demo data and seed the story again from the checkpoint, in one
     transaction: all of it or none of it. Creates the sandbox when it does not exist, owned by owner
     (the default sandbox is no one's). A reset is a presenter's activity in the sandbox unless
-    activity=False (the daily refresh). private: see queries.record_reset."""
+    activity=False (the daily refresh). private: see queries.record_reset. The story is the pack's (Act 1
+    unless another is named; its first checkpoint unless one is), with the presenter's display names if any."""
     started = time.perf_counter()
-    checkpoint_story = checkpoint_sql(checkpoint)
+    checkpoint = checkpoint or pack.start
+    if pack.checkpoint(checkpoint) is None:
+        raise unknown_checkpoint(checkpoint, pack)
     if name == sandbox.DEFAULT:
         owner, private = None, None
     with conn.transaction():
@@ -142,14 +189,15 @@ def reset(
             owner=owner,
             private=private,
             key=new_sandbox_key() if private else None,
+            story=pack.name,
+            csm_name=display.csm_name,
+            account_name=display.account_name,
         )
-        conn.execute(delete_sql())
-        conn.execute(story_sql())
-        if checkpoint_story:
-            conn.execute(checkpoint_story)
+        seed.delete_demo_data(conn)
+        seed_story(conn, anchor, checkpoint, pack, display)
     elapsed = round((time.perf_counter() - started) * 1000, 1)
     return ResetResult(
-        DEMO_CUSTOMER_ID, name, checkpoint, anchor, elapsed, created, recorded.owner, recorded.sandbox_key
+        pack.customer_id, name, checkpoint, anchor, elapsed, created, recorded.owner, recorded.sandbox_key
     )
 
 
@@ -161,16 +209,27 @@ def reset_demo(
     *,
     admin: bool = False,
     private: bool | None = None,
+    story: str | None = None,
+    display: Display = Display(),
 ) -> ResetResponse:
     """The presenters' reset of the request's sandbox (created when new, within the limit, after
     removing idle ones, owned by requested_by): refused unless confirm is true, and unless the
     presenter may manage the sandbox (may_manage); recorded with who asked and how long it took."""
     if confirm is not True:
         raise BadRequest("confirmation_required", 'Send {"confirm": true} to reset the demo; nothing was deleted.')
-    checkpoint = checkpoint or START
-    if checkpoint not in CHECKPOINTS:
-        raise unknown_checkpoint(checkpoint)
+    pack = pack_named(story)
+    checkpoint = checkpoint or pack.start
+    if pack.checkpoint(checkpoint) is None:
+        raise unknown_checkpoint(checkpoint, pack)
     anchor, name, settings = clock.demo_anchor(), sandbox.current(), get_settings()
+    if name == sandbox.DEFAULT and (pack is not ACT1 or display != Display()):
+        field = "story" if pack is not ACT1 else "csm_name" if display.csm_name is not None else "account_name"
+        raise Invalid(
+            "default_sandbox_tells_act1",
+            "The default sandbox tells Act 1 as written: it is what front ends without the X-Demo-Sandbox header "
+            "show. Choose another story or your own names in a sandbox of your own.",
+            [{"loc": [field], "msg": "must be absent for the default sandbox", "type": "default_sandbox"}],
+        )
     if private and name == sandbox.DEFAULT:
         raise Invalid(
             "default_sandbox_is_public",
@@ -196,7 +255,7 @@ def reset_demo(
                 )
         elif not may_manage(name, held.owner, presenter):
             raise owned_by_another(name, held.owner)
-        result = reset(conn, anchor, checkpoint, name, owner=requested_by, private=private)
+        result = reset(conn, anchor, checkpoint, name, owner=requested_by, private=private, pack=pack, display=display)
         record = queries.ResetRecord(requested_by, anchor, result.duration_ms, source_ip, name, checkpoint)
         reset_id = queries.log_reset(conn, record)
         return result, reset_id, removed
@@ -216,6 +275,8 @@ def reset_demo(
             "requested_by": requested_by,
             "sandbox": name,
             "checkpoint": checkpoint,
+            "story": pack.name,
+            "personalised": display != Display(),
             "sandbox_created": result.created,
             "sandbox_owner": result.owner,
             "as_admin": admin,
@@ -232,6 +293,9 @@ def reset_demo(
         message="Demo data reset successfully",
         customer_id=result.customer_id,
         sandbox=name,
+        story=pack.name,
+        csm_name=display.csm_name or pack.account["csm_name"],
+        account_name=display.account_name or pack.account["name"],
         checkpoint=checkpoint,
         created=result.created,
         anchor_date=anchor,
@@ -258,7 +322,7 @@ def sandboxes(presenter: Presenter) -> SandboxList:
             SandboxInfo,
             row,
             story_age_days=(today - row.anchor_date).days,
-            story_state=story_state(row.anchor_date, today),
+            story_state=story_state(row.anchor_date, today, row.story),
             private=row.sandbox_key is not None,
             can_manage=manage,
             sandbox_key=row.sandbox_key if manage else None,
@@ -267,9 +331,13 @@ def sandboxes(presenter: Presenter) -> SandboxList:
     return SandboxList(sandboxes=listed)
 
 
-def story_state(anchor: date, today: date) -> StoryState:
+def story_state(anchor: date, today: date, story: str = packs.DEFAULT_PACK) -> StoryState:
     """How a story seeded around anchor reads today (SandboxInfo.story_state)."""
-    if not story_holds(anchor + timedelta(days=RENEWAL_DAYS), today):
+    try:
+        renewal = packs.load(story).renewal(anchor)
+    except KeyError:  # a pack no longer shipped: told no more until reset to one that is
+        return "out_of_range"
+    if not story_holds(renewal, today):
         return "out_of_range"
     return "current" if anchor == today else "stale" if anchor < today else "ahead"
 
@@ -332,3 +400,29 @@ def prepare_database(wait_seconds: float = 0) -> PrepareResult:
         return PrepareResult(applied, seed_if_absent(conn, anchor), anchor, login)
 
     return db.run_idempotent(prepare)
+
+
+def stories() -> StoryList:
+    """Every story pack a sandbox can tell, the default first, with its account and checkpoints."""
+    listed = []
+    for name in packs.names():
+        pack = packs.load(name)
+        account = pack.account
+        listed.append(
+            StoryInfo(
+                name=name,
+                title=pack.story["title"],
+                summary=pack.story["summary"],
+                default=pack is ACT1,
+                accounts=[
+                    StoryAccount(
+                        customer_id=account["customer_id"],
+                        slug=account["slug"],
+                        name=account["name"],
+                        csm_name=account["csm_name"],
+                    )
+                ],
+                checkpoints=[StoryCheckpoint(name=c["name"], description=c["description"]) for c in pack.checkpoints],
+            )
+        )
+    return StoryList(stories=listed)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
-from squelch import clock, warmup
+from squelch import clock, db, warmup
 from squelch.ai import drafts
 from squelch.ai.facts import AccountFacts
 from squelch.db import Connection
@@ -18,6 +18,7 @@ from squelch.errors import Conflict, NotFound
 from squelch.models.ai import EmailDraft, OpportunityAnalysis, Provider, Recipient, RiskAnalysis, Source
 from squelch.observability import logger, metrics
 from squelch.queries import contacts as contact_queries
+from squelch.queries import customers as customer_queries
 from squelch.queries import operations as operation_queries
 from squelch.queries import opportunities as opportunity_queries
 from squelch.queries.contacts import Contact
@@ -151,8 +152,14 @@ def _listed(contacts: list[Contact]) -> str:
     return ", ".join(f"{c.name} ({c.contact_id})" for c in contacts)
 
 
+def story_customer() -> str:
+    """The customer a request that names none means: its sandbox's story's account (Act 1's when the sandbox
+    holds none, so the answer is the usual 404 naming it)."""
+    return db.run(customer_queries.sandbox_demo_customer, read_only=True) or DEMO_CUSTOMER_ID
+
+
 def email_draft(recipient: str, context: str, purpose: str, customer_ref: str | None) -> EmailDraft:
-    f = gather(customer_ref or DEMO_CUSTOMER_ID)
+    f = gather(customer_ref or story_customer())
     contact = _recipient(f, recipient)
     canned, sources = drafts.email_text(f, contact)
     text, provider, reason = _written(

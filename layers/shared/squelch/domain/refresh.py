@@ -94,7 +94,10 @@ def _refresh(name: str, anchor: date) -> Outcome:
             return "current"
         if state.busy and state.days_off <= BUSY_SKIPPED_DAYS:
             return "busy"
-        result = demo.reset(conn, anchor, state.checkpoint, name, activity=False)
+        # The same pack and the same names, told around today.
+        display = demo.Display(state.csm_name, state.account_name)
+        pack = demo.pack_named(state.story)
+        result = demo.reset(conn, anchor, state.checkpoint, name, activity=False, pack=pack, display=display)
         record = queries.ResetRecord(
             REQUESTED_BY, anchor, result.duration_ms, None, name, state.checkpoint, source="daily_refresh"
         )

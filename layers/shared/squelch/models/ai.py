@@ -82,7 +82,10 @@ class EmailDraftRequest(BaseModel):
     context: Text = Field("", max_length=2000, examples=["responding to proving ground email"])
     purpose: Text = Field("", max_length=2000, examples=["acknowledge concerns and request call"])
     customer_id: Text | None = Field(
-        None, min_length=1, max_length=128, description="Customer id or slug; the demo customer when absent."
+        None,
+        min_length=1,
+        max_length=128,
+        description="Customer id or slug; absent, the account of the sandbox's story (aco-001 in Act 1).",
     )
 
 

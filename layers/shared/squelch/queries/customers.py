@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from psycopg.rows import class_row
+from psycopg.rows import class_row, scalar_row
 
 from squelch.db import Connection
 
@@ -15,6 +15,13 @@ RESOLVE = """
 SELECT c.customer_id, c.name, c.health_score, c.arr, c.renewal_date, c.is_demo
 FROM demo_customers c
 WHERE c.customer_id = %(ref)s OR c.slug = %(ref)s
+"""
+
+# The demo customer of the transaction's sandbox: its story's account (one a story; the first by id otherwise).
+SANDBOX_DEMO_CUSTOMER = """
+SELECT customer_id FROM demo_customers
+WHERE is_demo AND sandbox = current_setting('squelch.sandbox')
+ORDER BY customer_id LIMIT 1
 """
 
 PROFILE = """
@@ -109,3 +116,9 @@ def resolve(conn: Connection, ref: str) -> Customer | None:
 
 def fetch_profile(conn: Connection, ref: str) -> CustomerProfile | None:
     return conn.cursor(row_factory=class_row(CustomerProfile)).execute(PROFILE, {"ref": ref}).fetchone()
+
+
+def sandbox_demo_customer(conn: Connection) -> str | None:
+    """The id of the sandbox's demo customer; None when it holds none."""
+    row = conn.cursor(row_factory=scalar_row).execute(SANDBOX_DEMO_CUSTOMER).fetchone()
+    return str(row) if row is not None else None

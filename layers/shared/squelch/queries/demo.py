@@ -1,5 +1,5 @@
 """SQL of the demo's bookkeeping: sandboxes, the story's locks and the reset log (the story itself
-is db/seed/*.sql).
+is a pack of packs/, written by queries/seed.py).
 
 The API functions' login sees only its own sandbox's row of demo_sandboxes (row-level security on the
 transaction's squelch.sandbox) and may add to the reset log, not read it; what spans every sandbox goes
@@ -36,10 +36,12 @@ SANDBOX_KEY = "SELECT sandbox_key FROM demo_sandboxes WHERE name = %(name)s"
 # The first presenter to reset a sandbox without an owner becomes its owner (owner NULL: the default
 # sandbox, the refresh). private: true keeps its key or gives it one (key), false drops it, NULL leaves it.
 RECORD_RESET = """
-INSERT INTO demo_sandboxes (name, checkpoint, anchor_date, owner, sandbox_key)
-VALUES (%(name)s, %(checkpoint)s, %(anchor)s, %(owner)s, CASE WHEN %(private)s THEN %(key)s END)
+INSERT INTO demo_sandboxes (name, checkpoint, anchor_date, owner, sandbox_key, story, csm_name, account_name)
+VALUES (%(name)s, %(checkpoint)s, %(anchor)s, %(owner)s, CASE WHEN %(private)s THEN %(key)s END, %(story)s,
+        %(csm_name)s, %(account_name)s)
 ON CONFLICT (name) DO UPDATE
-SET checkpoint = excluded.checkpoint, anchor_date = excluded.anchor_date,
+SET checkpoint = excluded.checkpoint, anchor_date = excluded.anchor_date, story = excluded.story,
+    csm_name = excluded.csm_name, account_name = excluded.account_name,
     last_activity_at = CASE WHEN %(activity)s THEN now() ELSE demo_sandboxes.last_activity_at END,
     owner = coalesce(demo_sandboxes.owner, excluded.owner),
     sandbox_key = CASE %(private)s::boolean
@@ -55,7 +57,8 @@ STALE_SANDBOXES = "SELECT demo_stale_sandboxes(%(anchor)s)"
 # Read under the sandbox's reset lock: a presenter may have reset it, or been at work in it, since
 # the list of stale sandboxes was taken.
 REFRESH_STATE = """
-SELECT checkpoint, anchor_date <> %(anchor)s AS stale, last_activity_at > now() - %(quiet)s AS busy,
+SELECT checkpoint, story, csm_name, account_name,
+       anchor_date <> %(anchor)s AS stale, last_activity_at > now() - %(quiet)s AS busy,
        abs(anchor_date - %(anchor)s::date) AS days_off
 FROM demo_sandboxes WHERE name = %(name)s
 """
@@ -70,7 +73,7 @@ DELETE_SANDBOX = "DELETE FROM demo_sandboxes WHERE name = %(name)s RETURNING nam
 
 # The default first, then the most recently active (the function's order).
 LIST_SANDBOXES = """
-SELECT name, checkpoint, anchor_date, created_at, last_activity_at, owner, sandbox_key
+SELECT name, checkpoint, anchor_date, created_at, last_activity_at, owner, sandbox_key, story
 FROM demo_sandbox_directory()
 """
 
@@ -90,6 +93,9 @@ LOGGED_RESET_ID = "SELECT currval(pg_get_serial_sequence('demo_reset_log', 'rese
 @dataclass(frozen=True)
 class RefreshState:
     checkpoint: str
+    story: str  # the pack it holds
+    csm_name: str | None  # the presenter's names, None for the pack's own
+    account_name: str | None
     stale: bool  # seeded around another day than the refresh's
     busy: bool  # reset or written to within the quiet period
     days_off: int  # days between the day it was seeded around and the refresh's
@@ -104,6 +110,7 @@ class Sandbox:
     last_activity_at: datetime
     owner: str | None  # None: the default sandbox, or one made before owners were recorded
     sandbox_key: str | None  # None: public
+    story: str
 
 
 @dataclass(frozen=True)
@@ -154,10 +161,14 @@ def record_reset(
     owner: str | None = None,
     private: bool | None = None,
     key: str | None = None,
+    story: str,
+    csm_name: str | None = None,
+    account_name: str | None = None,
 ) -> Recorded:
     """Create the sandbox (owned by owner), or note the checkpoint and demo day it was reset to (and,
     for a presenter's reset, that the sandbox is in use; an owner-less one becomes owner's). private
-    True makes it private with key unless it has a key already, False public, None leaves it."""
+    True makes it private with key unless it has a key already, False public, None leaves it. story: the pack it
+    now holds; csm_name and account_name the presenter's display names (None: the pack's own)."""
     params = {
         "name": name,
         "checkpoint": checkpoint,
@@ -166,6 +177,9 @@ def record_reset(
         "owner": owner,
         "private": private,
         "key": key,
+        "story": story,
+        "csm_name": csm_name,
+        "account_name": account_name,
     }
     recorded = conn.cursor(row_factory=class_row(Recorded)).execute(RECORD_RESET, params).fetchone()
     if recorded is None:
