@@ -10,7 +10,7 @@ import pytest
 from stack import REGION, Stack, deploy, source
 
 EXTENSION = f"arn:aws:lambda:{REGION}:015030872274:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:12"
-ROUTES = 17  # the API's 16 and the presenter console
+ROUTES = 18  # the API's 17 and the presenter console
 
 
 def ref(name: str) -> dict[str, str]:

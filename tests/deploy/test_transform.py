@@ -21,7 +21,7 @@ PRESENTER_ROUTES = {
 }
 AI_ROUTES = {"POST /api/ai/risk-analysis", "POST /api/ai/opportunity-analysis", "POST /api/ai/email-draft"}
 CONSOLE_ROUTE = "GET /console"
-ROUTES = 17
+ROUTES = 18
 # Functions that neither use the database nor run the layer: the console's page and the custom
 # resource that gives the console's app client its sign-in settings.
 CONSOLE_FUNCTIONS = {"ConsoleGetFunction", "ConsoleClientSettingsFunction"}
