@@ -54,6 +54,14 @@ export const steps = {
     return data.stories.map((s) => `${s.name} (${s.checkpoints.map((c) => c.name).join(", ")})`).join("; ");
   },
 
+  // Presenters only, too: Get ready for the sandbox the reset made (every function warmed, the story checked).
+  "POST /api/demo/preflight": async (api, run) => {
+    const data = await unwrap(api.POST("/api/demo/preflight", {
+      params: { header: { "X-Demo-Sandbox": run.sandbox } },
+    }));
+    return `${data.verdict}: ${data.functions.length} functions in ${data.duration_ms} ms, story of ${data.sandbox.anchor_date}`;
+  },
+
   // Presenters only; deletes the sandbox the reset made (the default one cannot be deleted: 409). A 204 has no
   // body: `unwrap` answers null.
   "DELETE /api/demo/sandboxes/{name}": async (api, run) => {
