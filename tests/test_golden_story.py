@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import DictConnection, invoke, load_event
+from test_timeline_invariants import AI_ROUTES, GET_ROUTES
 
 from squelch.domain import demo
 from squelch.settings import get_settings
@@ -33,20 +34,6 @@ ANCHOR_DAYS = [
 ]
 CHECKPOINTS = ("act1-start", "act1-mid-planning", "act1-planned")
 SANDBOX = "golden"
-GET_ROUTES = {
-    "profile": ("CustomerGetFunction", "customer_get.json"),
-    "contacts": ("ContactsListFunction", "contacts_list.json"),
-    "operations": ("OperationsListFunction", "operations_list.json"),
-    "health": ("HealthGetFunction", "health_get.json"),
-    "tickets": ("TicketsListFunction", "tickets_list.json"),
-    "opportunities": ("OpportunitiesListFunction", "opportunities_list.json"),
-}
-AI_ROUTES = {
-    "risk": ("RiskAnalysisCreateFunction", "risk_analysis_create.json", {"customer_id": "aco-001"}),
-    "opportunity": ("OpportunityAnalysisCreateFunction", "opportunity_analysis_create.json", {"customer_id": "aco"}),
-    "email_marcus": ("EmailDraftCreateFunction", "email_draft_create.json", {"recipient": "Marcus Castellan"}),
-    "email_elena": ("EmailDraftCreateFunction", "email_draft_create.json", {"recipient": "Dr. Elena Voss"}),
-}
 
 
 def on_day(monkeypatch: pytest.MonkeyPatch, day: date) -> None:

@@ -22,17 +22,10 @@ from conftest import DictConnection, body_of, invoke, load_event
 
 from squelch.domain import demo
 from squelch.settings import get_settings
+from tools.story_check import GET_ROUTES
 
 FIRST_DAY = date(2027, 7, 1)
 YEAR = [FIRST_DAY + timedelta(days=n) for n in range(366)]  # through 2028-06-30
-GET_ROUTES = {
-    "profile": ("CustomerGetFunction", "customer_get.json"),
-    "contacts": ("ContactsListFunction", "contacts_list.json"),
-    "operations": ("OperationsListFunction", "operations_list.json"),
-    "health": ("HealthGetFunction", "health_get.json"),
-    "tickets": ("TicketsListFunction", "tickets_list.json"),
-    "opportunities": ("OpportunitiesListFunction", "opportunities_list.json"),
-}
 AI_ROUTES = {
     "risk": ("RiskAnalysisCreateFunction", "risk_analysis_create.json", {"customer_id": "aco-001"}),
     "opportunity": ("OpportunityAnalysisCreateFunction", "opportunity_analysis_create.json", {"customer_id": "aco"}),
