@@ -86,7 +86,7 @@ PY312 ?= $(shell for p in $$(command -v -a python3.12 2>/dev/null) $(HOME)/.pyen
 # downloads the layer's arm64 wheels by name==version, outside the hashed -r file, so PIP_CONSTRAINT
 # hands the lock's hashes to those downloads too and PIP_REQUIRE_HASHES refuses any file without one.
 BUILD_BIN := .venv-build/bin
-# SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS: SAM CLI expands Fn::ForEach (the alarms) only when asked (samconfig.toml asks too).
+# SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS: SAM CLI expands Fn::ForEach (the log groups and alarms) only when asked (samconfig.toml asks too).
 SAM = PATH="$(CURDIR)/$(BUILD_BIN):$$PATH" SAM_CLI_TELEMETRY=0 SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS=1 \
 	PIP_CONSTRAINT="$(CURDIR)/layers/shared/requirements.txt" PIP_REQUIRE_HASHES=1 $(DEPLOY_BIN)/sam
 

@@ -86,7 +86,7 @@ def load(template: Path = TEMPLATE) -> dict[str, Function]:
     shared = doc.get("Globals", {}).get("Function", {})
     functions = {}
     for logical_id, resource in doc["Resources"].items():
-        # An Fn::ForEach::<name> entry (the alarms) is a list, not a resource
+        # An Fn::ForEach::<name> entry (the log groups and alarms) is a list, not a resource
         if not isinstance(resource, dict) or resource["Type"] != "AWS::Serverless::Function":
             continue
         props = resource["Properties"]

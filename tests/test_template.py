@@ -3,6 +3,7 @@ in `make check-deploy`; these checks are the project's own rules about the templ
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -12,8 +13,24 @@ from conftest import EVENTS, ROOT
 from localdev.template import _CloudFormationLoader
 
 TEMPLATE: dict[str, Any] = yaml.load((ROOT / "template.yaml").read_text(), Loader=_CloudFormationLoader)  # noqa: S506
-# Resources written out; the Fn::ForEach::<name> entries (the alarms) are proven in tests/deploy
-RESOURCES = {k: v for k, v in TEMPLATE["Resources"].items() if not k.startswith("Fn::ForEach::")}
+
+
+def _expanded(resources: dict[str, Any]) -> dict[str, Any]:
+    """The resources with each Fn::ForEach (the functions' log groups and alarms) written out, its
+    identifier replaced in keys and strings; tests/deploy proves the same with AWS::LanguageExtensions' code."""
+    out: dict[str, Any] = {}
+    for key, value in resources.items():
+        if not key.startswith("Fn::ForEach::"):
+            out[key] = value
+            continue
+        identifier, collection, fragment = value
+        for item in collection:
+            text = json.dumps(fragment).replace(f"${{{identifier}}}", item).replace(f"&{{{identifier}}}", item)
+            out |= json.loads(text)
+    return out
+
+
+RESOURCES = _expanded(TEMPLATE["Resources"])
 FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
 ROUTE_FUNCTIONS = {k: v for k, v in FUNCTIONS.items() if v["Properties"].get("Events")}
 

@@ -112,7 +112,7 @@ def env_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def stacks(parameters: dict[str, str], language_extensions: bool = True) -> list[Stack]:
     """What InvokeContext reads the template into, for `--parameter-overrides` of these values (with
-    AWS::LanguageExtensions on, as samconfig.toml sets for sam local: the alarms are Fn::ForEach)."""
+    AWS::LanguageExtensions on, as samconfig.toml sets for sam local: the log groups and alarms are Fn::ForEach)."""
     found, _ = SamLocalStackProvider.get_stacks(
         str(ROOT / "template.yaml"), parameter_overrides=parameters, language_extensions_enabled=language_extensions
     )
@@ -169,7 +169,7 @@ def test_samconfig_names_the_build_make_build_host_writes() -> None:
 def test_the_documented_start_api_runs_the_host_build_with_the_local_settings() -> None:
     for arguments in documented("start-api"):
         options = command_line(arguments, start_api)
-        # The build `make build-host` writes, with AWS::LanguageExtensions (the alarms are Fn::ForEach)
+        # The build `make build-host` writes, with AWS::LanguageExtensions (the log groups and alarms are Fn::ForEach)
         assert options["template"] == str(Path.cwd() / HOST_BUILD), arguments
         assert options["language_extensions"] is True, arguments
         # The file `make sam-env` / `make sam-db` writes, which holds the database and the token key
