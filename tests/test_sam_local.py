@@ -446,6 +446,17 @@ def test_the_committed_file_is_make_sam_dbs_on_its_default_ports() -> None:
     assert source[samlocal.PREFLIGHT_FUNCTION]["LAMBDA_ENDPOINT_URL"] == samlocal.lambda_endpoint(samlocal.LAMBDA_PORT)
 
 
+def test_under_sam_local_the_preflight_warms_every_route_function_it_warms_in_aws() -> None:
+    # Given the functions the committed file names for the preflight's container (by logical id: sam local
+    # start-lambda knows no aliases) and the route functions make run's preflight warms
+    from localdev.template import routes
+
+    named = json.loads(samlocal.SOURCE.read_text())[samlocal.PREFLIGHT_FUNCTION]["WARM_FUNCTIONS"].split(",")
+    route_functions = {function.logical_id for _, function in routes()} - {samlocal.PREFLIGHT_FUNCTION}
+    # Then they are the same, each once: Get ready under sam local reports on every route function
+    assert sorted(named) == sorted(route_functions)
+
+
 def test_the_migrate_function_migrates_with_its_part_of_the_file(
     story: DictConnection, app_database: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
