@@ -73,7 +73,8 @@ sam-db: $(VENV)/.run-deps  ## serve the embedded database and the console's sign
 		--lambda-port $(SAM_LAMBDA_PORT)
 
 # docs/LOCAL.md's commands as written (read from its sh blocks), with real Docker: every route against `make run`'s
-# answers, the console's sign-in, the documented invokes, SAM CLI's differences from API Gateway, cold starts.
+# answers, the console's sign-in, the documented invokes, Get ready through start-lambda, SAM CLI's differences from
+# API Gateway, cold starts.
 # Other ports: SAM_LOCAL_PORT (the document's 3001), SAM_LAMBDA_PORT (3003), SAM_DB_PORT, SAM_SIGN_IN_PORT. Resets the local default story,
 # as LOCAL.md's curl line does. A Lambda image without a registry digest (a local stand-in) is not pulled.
 sam-local-check: $(VENV)/.test-deps  ## run docs/LOCAL.md's sam local commands against Docker and compare every route with make run
