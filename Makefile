@@ -62,17 +62,20 @@ smoke: $(VENV)/.test-deps  ## call every route of a running stack as the front e
 SAM_DB_HOST ?= 127.0.0.1
 SAM_DB_PORT ?= 5433
 SAM_SIGN_IN_PORT ?= 3002
+SAM_LAMBDA_PORT ?= 3003
 
 sam-env: $(VENV)/.run-deps  ## write .data/sam-local-env.json for sam local (SAM_DATABASE_URL=... names your own database)
 	$(BIN)/python -m localdev sam-env $(if $(SAM_DATABASE_URL),--database-url '$(SAM_DATABASE_URL)') \
-		$(if $(SAM_MIGRATE_DATABASE_URL),--migrate-database-url '$(SAM_MIGRATE_DATABASE_URL)')
+		$(if $(SAM_MIGRATE_DATABASE_URL),--migrate-database-url '$(SAM_MIGRATE_DATABASE_URL)') --lambda-port $(SAM_LAMBDA_PORT)
 
 sam-db: $(VENV)/.run-deps  ## serve the embedded database and the console's sign-in to sam local (Linux Docker Engine: SAM_DB_HOST=172.17.0.1)
-	exec $(BIN)/python -m localdev sam-db --host $(SAM_DB_HOST) --port $(SAM_DB_PORT) --sign-in-port $(SAM_SIGN_IN_PORT)
+	exec $(BIN)/python -m localdev sam-db --host $(SAM_DB_HOST) --port $(SAM_DB_PORT) --sign-in-port $(SAM_SIGN_IN_PORT) \
+		--lambda-port $(SAM_LAMBDA_PORT)
 
 # docs/LOCAL.md's commands as written (read from its sh blocks), with real Docker: every route against `make run`'s
-# answers, the console's sign-in, the documented invokes, SAM CLI's differences from API Gateway, cold starts.
-# Other ports: SAM_LOCAL_PORT (the document's 3001), SAM_DB_PORT, SAM_SIGN_IN_PORT. Resets the local default story,
+# answers, the console's sign-in, the documented invokes, Get ready through start-lambda, SAM CLI's differences from
+# API Gateway, cold starts.
+# Other ports: SAM_LOCAL_PORT (the document's 3001), SAM_LAMBDA_PORT (3003), SAM_DB_PORT, SAM_SIGN_IN_PORT. Resets the local default story,
 # as LOCAL.md's curl line does. A Lambda image without a registry digest (a local stand-in) is not pulled.
 sam-local-check: $(VENV)/.test-deps  ## run docs/LOCAL.md's sam local commands against Docker and compare every route with make run
 	$(BIN)/python -m tools.sam_local_check

@@ -86,7 +86,7 @@ def refresh() -> None:
     print(json.dumps(_invoke("StoryRefreshFunction", scheduled), indent=2))
 
 
-def sam_environment_on_your_database() -> None:
+def sam_environment_on_your_database(lambda_port: int) -> None:
     """`DATABASE_URL=<your server, as its owner> make sam-env`: the database made if missing, migrated,
     the API functions' login provisioned (as make run does), and the env-vars file pointing sam local's
     containers at that server, as host.docker.internal when it is on this machine."""
@@ -102,11 +102,12 @@ def sam_environment_on_your_database() -> None:
     written = samlocal.write_env_file(
         samlocal.as_containers_reach_it(os.environ["DATABASE_URL"]),
         migrate_database_url=samlocal.as_containers_reach_it(owner_url),
+        lambda_port=lambda_port,
     )
     print(f"wrote {written}: the functions log in as {RUNTIME_LOGIN}, the migrate function as the owner", flush=True)
 
 
-def sam_database(host: str, port: int, sign_in_port: int) -> None:
+def sam_database(host: str, port: int, sign_in_port: int, lambda_port: int) -> None:
     """The embedded database, migrated and with the API functions' login, for sam local's containers
     (through a relay: the server listens on a Unix socket only); the env-vars file points them at it,
     and the console at the local sign-in served beside it."""
@@ -123,7 +124,7 @@ def sam_database(host: str, port: int, sign_in_port: int) -> None:
     summary = _invoke("DatabaseMigrateFunction", {})
     _serve_as_runtime_login()
     print(f"database ready: {json.dumps(summary)}", flush=True)
-    written = samlocal.write_relay_env_file(port, owner_url, sign_in_port)
+    written = samlocal.write_relay_env_file(port, owner_url, sign_in_port, lambda_port=lambda_port)
     print(f"containers reach it as host.docker.internal:{port} (relay on {host}:{port}); wrote {written}", flush=True)
     print(f"the console signs in at {sign_in.origin} (the local sign-in, for sam local's console)", flush=True)
     print("now run sam local start-api or sam local invoke; Ctrl-C stops the relay", flush=True)
@@ -155,10 +156,12 @@ def main() -> None:
     env_cmd = commands.add_parser("sam-env", help="write the env-vars file of sam local (samconfig.toml names it)")
     env_cmd.add_argument("--database-url", help="the database as sam local's containers reach it")
     env_cmd.add_argument("--migrate-database-url", help="the same as the schema's owner, for the migrate function")
+    env_cmd.add_argument("--lambda-port", type=int, default=3003, help="sam local start-lambda's, for the preflight")
     db_cmd = commands.add_parser("sam-db", help="serve the embedded database to sam local's containers")
     db_cmd.add_argument("--host", default="127.0.0.1", help="where containers reach this machine (Linux: 172.17.0.1)")
     db_cmd.add_argument("--port", type=int, default=5433)
     db_cmd.add_argument("--sign-in-port", type=int, default=3002, help="the console's local sign-in, on 127.0.0.1")
+    db_cmd.add_argument("--lambda-port", type=int, default=3003, help="sam local start-lambda's, for the preflight")
     args = parser.parse_args()
     if args.command == "token":
         from localdev.auth import issue_token
@@ -168,7 +171,9 @@ def main() -> None:
     if args.command == "sam-env" and (args.database_url or not os.environ.get("DATABASE_URL")):
         from localdev.samlocal import write_env_file
 
-        written = write_env_file(args.database_url, migrate_database_url=args.migrate_database_url)
+        written = write_env_file(
+            args.database_url, migrate_database_url=args.migrate_database_url, lambda_port=args.lambda_port
+        )
         print(f"wrote {written}: DATABASE_URL {json.loads(written.read_text())['Parameters']['DATABASE_URL']}")
         return
 
@@ -215,9 +220,9 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "refresh":
         refresh()
     elif args.command == "sam-db":
-        sam_database(args.host, args.port, args.sign_in_port)
+        sam_database(args.host, args.port, args.sign_in_port, args.lambda_port)
     elif args.command == "sam-env":
-        sam_environment_on_your_database()
+        sam_environment_on_your_database(args.lambda_port)
     else:
         print(json.dumps(_invoke_as_in_aws(args.function, json.loads(args.event.read_text())), indent=2))
 

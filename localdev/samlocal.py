@@ -5,7 +5,8 @@
   itself under sam local (SAM CLI skips JWT authorizers). The key stays out of the repository. SAM CLI
   gives a function the file's "Parameters", then its own section: the migrate function's names the
   schema's owner and no runtime secret (the template's exists in AWS only), the console's the local
-  sign-in below.
+  sign-in below, the preflight's the functions it warms and `sam local start-lambda` (Lambda's Invoke
+  API for its warm-ups) as its container reaches this machine.
 - A way for containers to reach the embedded PostgreSQL, which listens on a Unix socket only: a TCP
   relay on an address the containers reach as host.docker.internal (127.0.0.1 for Docker Desktop,
   the docker0 bridge, 172.17.0.1 by default, for Linux Docker Engine).
@@ -38,7 +39,9 @@ SOURCE = ROOT / "events" / "local-env.json"
 ENV_FILE = ROOT / ".data" / "sam-local-env.json"
 RELAY_HOST, RELAY_PORT = "127.0.0.1", 5433
 SIGN_IN_HOST, SIGN_IN_PORT = "127.0.0.1", 3002
+LAMBDA_PORT = 3003  # sam local start-lambda's, as docs/LOCAL.md runs it
 MIGRATE_FUNCTION, CONSOLE_FUNCTION = "DatabaseMigrateFunction", "ConsoleGetFunction"
+PREFLIGHT_FUNCTION = "DemoPreflightFunction"
 STYLESHEET = ROOT / "functions" / "console_get" / "console.css"
 MAX_FORM_BYTES = 64 * 1024
 log = logging.getLogger("localdev")
@@ -48,6 +51,11 @@ def container_url(port: int, login: str = RUNTIME_LOGIN) -> str:
     """The embedded database as a container reaches the relay: as the API functions' login, as in AWS
     (or as the schema's owner, the migrate function's)."""
     return f"postgresql://{login}@host.docker.internal:{port}/squelch?sslmode=disable"
+
+
+def lambda_endpoint(port: int) -> str:
+    """`sam local start-lambda --port <port>` as the preflight's container reaches it."""
+    return f"http://host.docker.internal:{port}"
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -82,11 +90,12 @@ def write_env_file(
     *,
     migrate_database_url: str | None = None,
     sign_in_port: int | None = None,
+    lambda_port: int | None = None,
 ) -> Path:
     """events/local-env.json plus the local token key, with what is given in place of its defaults: the
     API functions' database, the migrate function's (the owner's; with your own database and no owner's
-    URL it takes the API functions'), the local sign-in's port. Readable by its owner only, since the
-    key signs tokens the local servers accept."""
+    URL it takes the API functions'), the local sign-in's port, sam local start-lambda's port. Readable
+    by its owner only, since the key signs tokens the local servers accept."""
     values: dict[str, Any] = json.loads(SOURCE.read_text())
     parameters = values["Parameters"]
     if database_url:
@@ -96,6 +105,8 @@ def write_env_file(
         values[MIGRATE_FUNCTION]["DATABASE_URL"] = migrate_database_url
     if sign_in_port:
         values[CONSOLE_FUNCTION] = console_environment(sign_in_port)
+    if lambda_port:
+        values[PREFLIGHT_FUNCTION]["LAMBDA_ENDPOINT_URL"] = lambda_endpoint(lambda_port)
     parameters["SAM_LOCAL_AUTH_KEY"] = signing_key().decode()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
@@ -103,15 +114,19 @@ def write_env_file(
     return path
 
 
-def write_relay_env_file(relay_port: int, owner_url: str, sign_in_port: int, path: Path = ENV_FILE) -> Path:
+def write_relay_env_file(
+    relay_port: int, owner_url: str, sign_in_port: int, path: Path = ENV_FILE, *, lambda_port: int = LAMBDA_PORT
+) -> Path:
     """`make sam-db`'s file: the relay as the API functions' login and, for the migrate function, as the
-    owner of owner_url (the embedded server's); the console's sign-in on sign_in_port."""
+    owner of owner_url (the embedded server's); the console's sign-in on sign_in_port; the preflight's
+    warm-ups to start-lambda on lambda_port."""
     owner = str(conninfo_to_dict(owner_url).get("user") or "postgres")
     return write_env_file(
         container_url(relay_port),
         path,
         migrate_database_url=container_url(relay_port, owner),
         sign_in_port=sign_in_port,
+        lambda_port=lambda_port,
     )
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -253,6 +255,54 @@ def test_in_aws_a_refused_invocation_is_reported(lambda_stub: Stubber) -> None:
     )
     report = preflight()
     assert report["functions"][1]["problem"] == "invoke_failed:AccessDeniedException"
+
+
+class SlowWarmer:
+    """Lambda's API when one function is still starting (sam local start-lambda creates one container at a
+    time): its warm-up answers only when the test lets it."""
+
+    def __init__(self) -> None:
+        self.released = threading.Event()
+
+    def targets(self) -> dict[str, str]:
+        return {"CustomerGetFunction": "CustomerGetFunction", "HealthGetFunction": "HealthGetFunction"}
+
+    def invoke(self, target: str, event: dict[str, Any]) -> Any:
+        if target == "HealthGetFunction":
+            self.released.wait(30)
+        return WARM
+
+
+def test_a_warm_up_still_starting_when_the_time_is_up_is_reported_not_waited_for(
+    story: DictConnection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given one function that answers at once and one still starting, and the warm-ups' time (normally
+    # what API Gateway's 30 s and the function's Timeout leave) set short
+    slow = SlowWarmer()
+    monkeypatch.setattr(readiness, "warmer", lambda: slow)
+    monkeypatch.setattr(readiness, "WARM_UP_SECONDS", 0.5)
+    try:
+        # When the preflight runs
+        started = time.monotonic()
+        report = preflight()
+        waited = time.monotonic() - started
+    finally:
+        slow.released.set()
+    # Then it answers when the time is up, with a report (not a timeout of its own, which would be a 502)
+    assert waited < 5
+    customer, health = report["functions"]
+    assert customer["state"] == "warm" and customer["was_cold"]
+    assert health == {
+        "function": "HealthGetFunction",
+        "state": "failed",
+        "was_cold": False,
+        "instances": [],
+        "problem": readiness.TIMED_OUT,
+    }
+    # And says what to do: press Get ready again (the function goes on starting meanwhile)
+    assert report["verdict"] == "not_ready"
+    again = readiness.FUNCTION_FAILED.format(function="HealthGetFunction", problem=readiness.TIMED_OUT)
+    assert again in report["actions"]
 
 
 # ---- the demo-hours schedule ----

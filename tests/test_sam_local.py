@@ -404,7 +404,7 @@ def test_the_env_vars_file_holds_the_local_key_and_the_database(tmp_path: Path) 
 def test_make_sam_db_writes_the_relay_and_the_sign_in_it_serves(tmp_path: Path) -> None:
     # When `make sam-db` writes the file for a relay on port 5533 to the embedded server, and the sign-in on 3302
     embedded = "postgresql://postgres@/squelch?host=/tmp/pg&port=5432&sslmode=disable"
-    written = samlocal.write_relay_env_file(5533, embedded, 3302, tmp_path / "env.json")
+    written = samlocal.write_relay_env_file(5533, embedded, 3302, tmp_path / "env.json", lambda_port=3303)
     values = json.loads(written.read_text())
     # Then the API's functions reach the relay as their login, the migrate function as the owner,
     # without a runtime secret (the template's exists in AWS only; `make sam-db` made the login)
@@ -424,6 +424,18 @@ def test_make_sam_db_writes_the_relay_and_the_sign_in_it_serves(tmp_path: Path) 
         "CONSOLE_CLIENT_ID": console_sign_in.CLIENT_ID,
         "CONSOLE_SCOPES": console_sign_in.ENVIRONMENT["CONSOLE_SCOPES"],
     }
+    # And the preflight's warm-ups reach `sam local start-lambda` on the port given (SAM_LAMBDA_PORT),
+    # as its container reaches this machine
+    assert values[samlocal.PREFLIGHT_FUNCTION]["LAMBDA_ENDPOINT_URL"] == "http://host.docker.internal:3303"
+
+
+def test_make_sam_env_points_the_preflight_at_the_start_lambda_port_given(tmp_path: Path) -> None:
+    source = json.loads(samlocal.SOURCE.read_text())
+    written = samlocal.write_env_file(path=tmp_path / "env.json", lambda_port=3313)
+    preflight = json.loads(written.read_text())[samlocal.PREFLIGHT_FUNCTION]
+    assert preflight == source[samlocal.PREFLIGHT_FUNCTION] | {
+        "LAMBDA_ENDPOINT_URL": "http://host.docker.internal:3313"
+    }
 
 
 def test_the_committed_file_is_make_sam_dbs_on_its_default_ports() -> None:
@@ -431,6 +443,18 @@ def test_the_committed_file_is_make_sam_dbs_on_its_default_ports() -> None:
     assert source["Parameters"]["DATABASE_URL"] == samlocal.container_url(samlocal.RELAY_PORT)
     assert source[samlocal.MIGRATE_FUNCTION]["DATABASE_URL"] == samlocal.container_url(samlocal.RELAY_PORT, "postgres")
     assert source[samlocal.CONSOLE_FUNCTION] == samlocal.console_environment(samlocal.SIGN_IN_PORT)
+    assert source[samlocal.PREFLIGHT_FUNCTION]["LAMBDA_ENDPOINT_URL"] == samlocal.lambda_endpoint(samlocal.LAMBDA_PORT)
+
+
+def test_under_sam_local_the_preflight_warms_every_route_function_it_warms_in_aws() -> None:
+    # Given the functions the committed file names for the preflight's container (by logical id: sam local
+    # start-lambda knows no aliases) and the route functions make run's preflight warms
+    from localdev.template import routes
+
+    named = json.loads(samlocal.SOURCE.read_text())[samlocal.PREFLIGHT_FUNCTION]["WARM_FUNCTIONS"].split(",")
+    route_functions = {function.logical_id for _, function in routes()} - {samlocal.PREFLIGHT_FUNCTION}
+    # Then they are the same, each once: Get ready under sam local reports on every route function
+    assert sorted(named) == sorted(route_functions)
 
 
 def test_the_migrate_function_migrates_with_its_part_of_the_file(

@@ -3,16 +3,21 @@ against the real SAM CLI and Docker. Every route is called through them and thro
 requests, in the same order, on the same embedded database) and the answers compared; the console's local
 sign-in is walked through (in chromium too, when it is installed); the documented `sam local invoke` lines
 run and are compared with `make invoke`; SAM CLI's differences from API Gateway that LOCAL.md states are
-observed; each function's cold start under Docker is measured. One line per check; exit status 1 if any
+observed; each function's cold start under Docker is measured. Get ready: LOCAL.md's `sam local
+start-lambda` runs beside start-api, and the preflight's report through sam local (every route function
+warmed through it, cold then warm) is compared with make run's. One line per check; exit status 1 if any
 failed.
 
-- Ports: the document's (sam local 3001; `make sam-db` 5433 and 3002), unless SAM_LOCAL_PORT, SAM_DB_PORT or
-  SAM_SIGN_IN_PORT name others: then only those numbers change in the commands (SAM_DB_PORT and
-  SAM_SIGN_IN_PORT are the Makefile's own variables). `make run` gets a free port.
+- Ports: the document's (sam local 3001, start-lambda 3003; `make sam-db` 5433 and 3002), unless
+  SAM_LOCAL_PORT, SAM_LAMBDA_PORT, SAM_DB_PORT or SAM_SIGN_IN_PORT name others: then only those numbers
+  change in the commands (SAM_LAMBDA_PORT, SAM_DB_PORT and SAM_SIGN_IN_PORT are the Makefile's own variables:
+  `make sam-db` writes the start-lambda URL the preflight's container calls). `make run` gets a free port,
+  or SAM_RUN_PORT's.
 - The Lambda image: SAM CLI pulls AWS's, unless the one on this machine has no registry digest (a local
   stand-in built under AWS's name where the registry cannot be reached): then SAM_SKIP_PULL_IMAGE=1, SAM
   CLI's own switch for --skip-pull-image.
-- `make sam-db`'s Linux line (SAM_DB_HOST=...) when this machine has a docker0 bridge, the other otherwise.
+- `make sam-db`'s and `sam local start-lambda`'s Linux lines (SAM_DB_HOST=..., --host ...) when this machine
+  has a docker0 bridge, the others otherwise.
 - LOCAL.md's commands reset the default story (its curl line does); the routes are called in a sandbox of
   their own, deleted at the end. Logs: .data/sam-local-check/.
 
@@ -122,6 +127,26 @@ class Served:
                 self.process.wait()
 
 
+def forget_dead_build_locks() -> list[Path]:
+    """SAM CLI's image-build locks (in the temporary directory, shared by every sam local on this machine)
+    whose process is gone: a sam local stopped while it built an image leaves one, and every other then
+    waits for it for five minutes. A lock of a process still running is left alone."""
+    import tempfile
+
+    removed = []
+    for lock in Path(tempfile.gettempdir()).glob("samcli_*.building.lock"):
+        try:
+            pid = int(lock.read_text().split()[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            lock.unlink(missing_ok=True)
+            lock.with_suffix(".status").unlink(missing_ok=True)
+            removed.append(lock)
+        except (OSError, ValueError, IndexError):
+            continue
+    return removed
+
+
 def start(name: str, command: str, env: dict[str, str]) -> Served:
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / f"{name}.log"
@@ -143,10 +168,10 @@ def wait_until(served: Served, ready: Callable[[], bool], seconds: float) -> boo
     return False
 
 
-def port_open(port: int) -> bool:
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+        return probe.connect_ex((host, port)) == 0
 
 
 def free_port() -> int:
@@ -193,6 +218,8 @@ def call(url: str, method: str = "GET", body: bytes | None = None, headers: dict
             status, got, content = answer.status, answer.headers, answer.read()
     except urllib.error.HTTPError as error:
         status, got, content = error.code, error.headers, error.read()
+    except (TimeoutError, urllib.error.URLError) as error:  # no answer: status 0, a line that fails, not a crash
+        status, got, content = 0, {}, f"no answer: {error}".encode()
     return Answer(status, {k.lower(): v for k, v in got.items()}, content, time.perf_counter() - started)
 
 
@@ -217,6 +244,7 @@ class Step:
 STEPS = [
     Step("POST /api/demo/reset", "/api/demo/reset", {"confirm": True, "checkpoint": "act1-start"}, presenter=True),
     Step("GET /api/demo/sandboxes", "/api/demo/sandboxes", presenter=True),
+    Step("GET /api/demo/stories", "/api/demo/stories", presenter=True),
     Step("GET /api/customers/{customer_ref}", "/api/customers/aco"),
     Step("GET /api/customers/{customer_ref}/contacts", "/api/customers/aco/contacts"),
     Step("GET /api/customers/{customer_ref}/operations", "/api/customers/aco/operations"),
@@ -471,6 +499,155 @@ def gateway_differences(sam: str, reference: str) -> Iterator[tuple[bool, str, s
     )
 
 
+# ---- Get ready: the preflight, whose warm-ups reach `sam local start-lambda`
+
+PREFLIGHT = "/api/demo/preflight"
+ENV_FILE = ROOT / ".data" / "sam-local-env.json"
+
+
+def call_preflight(base: str, token: str) -> Answer:
+    """Get ready as the console asks for it: the default sandbox, no body."""
+    return call(f"{base}{PREFLIGHT}", "POST", None, {"Authorization": f"Bearer {token}", "Origin": FRONT_END})
+
+
+def preflight_shape(report: Any) -> Any:
+    """What two servers' readiness reports must share: every key, the verdict and actions, each function's
+    state, problem and its instances' keys and database, the checks; not timings, nor who started cold
+    (make run's functions are loaded already)."""
+    if not isinstance(report, dict):
+        return report
+    functions = {
+        f.get("function"): {
+            "keys": sorted(f),
+            "state": f.get("state"),
+            "problem": f.get("problem"),
+            "instances": [{"keys": sorted(i), "database": i.get("database")} for i in f.get("instances", [])],
+        }
+        for f in report.get("functions", [])
+    }
+    database = report.get("database") or {}
+    return {
+        "keys": sorted(report),
+        "verdict": report.get("verdict"),
+        "actions": report.get("actions"),
+        "instances_per_function": report.get("instances_per_function"),
+        "functions": functions,
+        "database": {"keys": sorted(database), "state": database.get("state")},
+        "sandbox": report.get("sandbox"),
+        "ai": report.get("ai"),
+    }
+
+
+def warm_functions_named(path: Path = ENV_FILE) -> list[str]:
+    """The functions the env-vars file tells the preflight's container to warm (WARM_FUNCTIONS' names)."""
+    named = json.loads(path.read_text()).get("DemoPreflightFunction", {}).get("WARM_FUNCTIONS", "")
+    return [item.split("=")[0].strip() for item in named.split(",") if item.strip()]
+
+
+TIMED_OUT = "warm_up_timed_out"  # squelch.domain.readiness's: a warm-up still starting when the time was up
+PRESSES = 10  # Get ready pressed again while functions are still starting, as a presenter would, at most
+
+
+def functions_of(answer: Answer) -> dict[str, dict[str, Any]]:
+    return {f["function"]: f for f in (answer.json() or {}).get("functions", [])}
+
+
+def warmed(answer: Answer, named: list[str], *, starting: bool = False, cold: bool | None = None) -> tuple[bool, str]:
+    """Every function named answered warm (or, with starting, was still starting: its container being
+    created); with cold, each warm one cold (its first invocation) or each not."""
+    functions = functions_of(answer)
+    if answer.status != 200 or sorted(functions) != sorted(named):
+        return False, f"{answer.status}: reported {sorted(functions)}, WARM_FUNCTIONS {sorted(named)}"
+    warm = {name: f for name, f in functions.items() if f["state"] == "warm"}
+    failed = [f"{name}: {f['problem']}" for name, f in functions.items() if name not in warm]
+    if [problem for problem in failed if not (starting and problem.endswith(TIMED_OUT))]:
+        return False, f"{len(failed)} failed: {'; '.join(failed)[:300]}"
+    wrong = [name for name, f in warm.items() if cold is not None and f["was_cold"] != cold]
+    if wrong:
+        return False, f"{'not cold' if cold else 'cold again'}: {', '.join(wrong)}"
+    still = f", {len(failed)} still starting ({TIMED_OUT})" if failed else ""
+    kind = {True: " (cold: each one's first invocation)", False: ", none cold", None: ""}[cold]
+    return True, f"{len(warm)} warm{kind}{still}, {answer.seconds:.1f} s"
+
+
+def get_ready(report: Report, sam: str, reference: str, token: str) -> list[Answer] | None:
+    """Get ready through sam local as a presenter presses it: again while functions are still starting
+    (start-lambda creates their containers one at a time), until every one answers warm, then once more;
+    the last all-warm report compared with make run's. Every answer through sam local, for the figures."""
+    named = warm_functions_named()
+    first, reference_answer = call_preflight(sam, token), call_preflight(reference, token)
+    if not report.line(
+        first.status == reference_answer.status == 200,
+        f"POST {PREFLIGHT}",
+        f"sam local {first.status} in {first.seconds:.1f} s, make run {reference_answer.status}"
+        + ("" if first.status == 200 else f": {first.body[:200]!r}"),
+    ):
+        return None
+    passed, detail = warmed(first, named, starting=True, cold=True)
+    report.line(passed, "  first: each warm and cold, or starting", detail)
+    presses = [first]
+    while len(presses) < PRESSES and any(f["state"] != "warm" for f in functions_of(presses[-1]).values()):
+        presses.append(call_preflight(sam, token))
+    ready = presses[-1]
+    passed, detail = warmed(ready, named)
+    report.line(passed, f"  press {len(presses)}: every function warm", detail)
+    ours, theirs = preflight_shape(ready.json()), preflight_shape(reference_answer.json())
+    report.line(
+        ours == theirs,
+        "  the report, as make run's",
+        "same keys, verdict, functions and checks" if ours == theirs else first_difference(ours, theirs),
+    )
+    body = ready.json() or {}
+    report.line(
+        body.get("verdict") == "ready" and (body.get("database") or {}).get("state") == "ok",
+        "  ready, the database ok",
+        f"verdict {body.get('verdict')}, database {(body.get('database') or {}).get('state')}; "
+        f"actions {body.get('actions')}",
+    )
+    again = call_preflight(sam, token)
+    passed, detail = warmed(again, named, cold=False)
+    report.line(passed, "  again: every function warm", detail)
+    return [*presses, again]
+
+
+def get_ready_table(presses: list[Answer]) -> str:
+    """Each function's warm-up under sam local: the press it first answered warm in, its round trip then
+    (its container's creation, when it was still starting, included) and its init, and warm (the last press)."""
+    lines = [
+        "| function | first warm in press | was cold | round trip then (s) | init (ms) | warm round trip (ms) |",
+        "| --- | ---: | --- | ---: | ---: | ---: |",
+    ]
+    last = functions_of(presses[-1])
+    for name in sorted(last):
+        found = next(
+            ((n, functions_of(a)[name]) for n, a in enumerate(presses, 1) if functions_of(a)[name]["state"] == "warm"),
+            None,
+        )
+        if found is None:
+            lines.append(f"| {name} | never | | | | |")
+            continue
+        press, function = found
+        [instance, *_] = function["instances"]
+        [warm, *_] = last[name]["instances"] or [{}]
+        cells = [
+            name,
+            str(press),
+            "yes" if function["was_cold"] else "no",
+            f"{instance['round_trip_ms'] / 1000:.1f}",
+            f"{instance.get('init_ms') or 0:.0f}",
+            f"{warm.get('round_trip_ms') or 0:.0f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    for number, answer in enumerate(presses, 1):
+        body = answer.json() or {}
+        warm = sum(f["state"] == "warm" for f in body.get("functions", []))
+        lines.append(
+            f"press {number}: {answer.status}, {warm} of {len(body.get('functions', []))} warm, "
+            f"{body.get('duration_ms', 0) / 1000:.1f} s by its clock, {answer.seconds:.1f} s the request"
+        )
+    return "\n".join(lines)
+
+
 # ---- the run
 
 
@@ -481,10 +658,14 @@ class Machine:
     db_port: int
     sign_in_port: int
     doc_sam_port: int
+    lambda_port: int = 3003
+    doc_lambda_port: int = 3003
 
     def command(self, text: str) -> str:
-        """A documented command with this run's sam local port (the others are the Makefile's variables)."""
-        return re.sub(rf"\b{self.doc_sam_port}\b", str(self.sam_port), text)
+        """A documented command with this run's start-api and start-lambda ports (the others are the
+        Makefile's variables)."""
+        text = re.sub(rf"\b{self.doc_sam_port}\b", str(self.sam_port), text)
+        return re.sub(rf"\b{self.doc_lambda_port}\b", str(self.lambda_port), text)
 
 
 def lambda_image() -> str:
@@ -603,24 +784,33 @@ def main() -> int:
     commands = documented_commands()
     start_apis = [c for c in commands if words(c)[:3] == [SAM, "local", "start-api"]]
     invokes = [c for c in commands if words(c)[:3] == [SAM, "local", "invoke"]]
+    start_lambdas = [c for c in commands if words(c)[:3] == [SAM, "local", "start-lambda"]]
     curls = [c for c in commands if words(c)[:1] == ["curl"]]
     [build] = [c for c in commands if words(c) == ["make", "build-host"]]
     sam_dbs = [c for c in commands if words(c)[:2] == ["make", "sam-db"]]
-    others = [c for c in commands if c not in {*start_apis, *invokes, *curls, build, *sam_dbs}]
+    others = [c for c in commands if c not in {*start_apis, *invokes, *curls, build, *sam_dbs, *start_lambdas}]
     doc_port = int(words(start_apis[0])[words(start_apis[0]).index("--port") + 1])
+    doc_lambda_port = int(words(start_lambdas[0])[words(start_lambdas[0]).index("--port") + 1])
     machine = Machine(
         env=dict(os.environ, SAM_CLI_TELEMETRY="0"),
         sam_port=int(os.environ.get("SAM_LOCAL_PORT") or doc_port),
         db_port=int(os.environ.get("SAM_DB_PORT") or 5433),
         sign_in_port=int(os.environ.get("SAM_SIGN_IN_PORT") or 3002),
         doc_sam_port=doc_port,
+        lambda_port=int(os.environ.get("SAM_LAMBDA_PORT") or doc_lambda_port),
+        doc_lambda_port=doc_lambda_port,
     )
-    run_port = free_port()
-    machine.env |= {"SAM_DB_PORT": str(machine.db_port), "SAM_SIGN_IN_PORT": str(machine.sign_in_port)}
+    run_port = int(os.environ.get("SAM_RUN_PORT") or free_port())
+    machine.env |= {
+        "SAM_DB_PORT": str(machine.db_port),
+        "SAM_SIGN_IN_PORT": str(machine.sign_in_port),
+        "SAM_LAMBDA_PORT": str(machine.lambda_port),
+    }
     sam, reference = f"http://127.0.0.1:{machine.sam_port}", f"http://127.0.0.1:{run_port}"
     sign_in = f"http://127.0.0.1:{machine.sign_in_port}"
     print(
         f"docs/LOCAL.md: {len(commands)} commands; sam local on {machine.sam_port} (the document's {doc_port}), "
+        f"start-lambda on {machine.lambda_port} (the document's {doc_lambda_port}), "
         f"make sam-db on {machine.db_port} and {machine.sign_in_port}, make run on {run_port}",
         flush=True,
     )
@@ -632,9 +822,14 @@ def main() -> int:
         if subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
             report.line(False, "docker info", "Docker does not answer")
             return 1
-        busy = [p for p in (machine.sam_port, machine.sign_in_port, machine.db_port) if port_open(p)]
+        ports = (machine.sam_port, machine.lambda_port, machine.sign_in_port, machine.db_port)
+        busy = [p for p in ports if port_open(p)]
         if busy:
-            report.line(False, "ports", f"in use: {busy} (SAM_LOCAL_PORT, SAM_SIGN_IN_PORT, SAM_DB_PORT pick others)")
+            report.line(
+                False,
+                "ports",
+                f"in use: {busy} (SAM_LOCAL_PORT, SAM_LAMBDA_PORT, SAM_SIGN_IN_PORT, SAM_DB_PORT pick others)",
+            )
             return 1
         machine.env |= skip_pull(report)
         status, out, err, seconds = run(build, machine.env, 1800)
@@ -683,7 +878,21 @@ def main() -> int:
         report.section("terminal 3: LOCAL.md's curl and sam local invoke lines")
         documented_curls(report, machine, curls)
         migrate = documented_invokes(report, machine, invokes)
+
+        linux_lambda = [c for c in start_lambdas if "--host" in words(c)]
+        start_lambda = linux_lambda[0].replace("172.17.0.1", bridge) if bridge and linux_lambda else start_lambdas[0]
+        argv = words(start_lambda)
+        lambda_host = argv[argv.index("--host") + 1] if "--host" in argv else "127.0.0.1"
+        report.section(f"Get ready: {machine.command(start_lambda)} (terminal 4), the preflight through it")
+        servers.append(invoke_api := start("start-lambda", machine.command(start_lambda), machine.env))
+        ready = wait_until(invoke_api, lambda: port_open(machine.lambda_port, lambda_host), 600)
+        ready_answers = None
+        where = f"{lambda_host}:{machine.lambda_port}"
+        if report.line(ready, "sam local start-lambda", where if ready else "\n" + invoke_api.tail()):
+            ready_answers = get_ready(report, sam, reference, token)
+        invoke_api.stop()
         api.stop()
+        forget_dead_build_locks()
         report.line(api.process.returncode is not None, "sam local start-api stopped (SIGTERM)", "")
 
         answers: dict[str, list[Answer]] = {}
@@ -698,9 +907,13 @@ def main() -> int:
         if answers:
             report.section("cold starts under Docker (the second start-api: SAM CLI's image already built)")
             print(cold_start_table(answers, route_functions(), migrate), flush=True)
+        if ready_answers:
+            report.section("Get ready under sam local: each function's warm-up through start-lambda")
+            print(get_ready_table(ready_answers), flush=True)
     finally:
         for served in reversed(servers):
             served.stop()
+        forget_dead_build_locks()
     print(f"--- {'all passed' if not report.failed else f'{len(report.failed)} failed: ' + ', '.join(report.failed)}")
     return 1 if report.failed else 0
 

@@ -35,6 +35,7 @@ from samcli.commands.local.cli_common.invoke_context import InvokeContext
 from samcli.commands.local.invoke import cli as local_invoke
 from samcli.commands.local.lib.local_lambda import LocalLambdaRunner
 from samcli.commands.local.start_api import cli as start_api
+from samcli.commands.local.start_lambda import cli as start_lambda
 from samcli.lib.providers.api_collector import ApiCollector
 from samcli.lib.providers.api_provider import ApiProvider
 from samcli.lib.providers.provider import Stack
@@ -161,7 +162,7 @@ def settings(options: dict[str, Any]) -> dict[str, Any]:
 
 def test_samconfig_names_the_build_make_build_host_writes() -> None:
     local = tomllib.loads((ROOT / "samconfig.toml").read_text())["default"]
-    for command in ("local_start_api", "local_invoke"):
+    for command in ("local_start_api", "local_invoke", "local_start_lambda"):
         assert local[command]["parameters"]["template"] == HOST_BUILD
     assert f"--build-dir {Path(HOST_BUILD).parent}" in (ROOT / "Makefile").read_text()
 
@@ -180,6 +181,23 @@ def test_the_documented_start_api_runs_the_host_build_with_the_local_settings() 
         assert options["add_host"] == {"host.docker.internal": "host-gateway"}, arguments
         # No authorizer is switched off: SAM CLI has none to emulate here, and the layer does the JWT part
         assert options["disable_authorizer"] is False, arguments
+
+
+def test_the_documented_start_lambda_serves_the_preflights_warm_ups_with_the_local_settings() -> None:
+    # Given the URL the env-vars file gives the preflight's container for Lambda's Invoke API
+    endpoint = urlsplit(json.loads(LOCAL_ENV.read_text())["DemoPreflightFunction"]["LAMBDA_ENDPOINT_URL"])
+    for arguments in documented("start-lambda"):
+        options = command_line(arguments, start_lambda)
+        # Then LOCAL.md's start-lambda runs the build, the file and the settings start-api runs with
+        assert options["template"] == str(Path.cwd() / HOST_BUILD), arguments
+        assert options["language_extensions"] is True, arguments
+        assert options["env_vars"] == ".data/sam-local-env.json", arguments
+        assert options["warm_containers"] == "LAZY", arguments
+        assert options["add_host"] == {"host.docker.internal": "host-gateway"}, arguments
+        # On the port that URL names, where a container reaches it (the default host, 127.0.0.1, is
+        # host.docker.internal on Docker Desktop only; Linux Docker Engine's is the docker0 bridge)
+        assert (endpoint.hostname, options["port"]) == ("host.docker.internal", endpoint.port), arguments
+    assert any("--host" in arguments for arguments in documented("start-lambda"))
 
 
 def test_the_documented_invokes_run_the_host_build_with_the_local_settings() -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Protocol
@@ -37,6 +37,11 @@ from squelch.settings import get_settings
 # The non-HTTP event the demo-hours schedule sends the preflight: warm every function, check nothing else.
 WARM_ALL_KEY = "squelch_warm_all"
 MAX_CONCURRENT = 64
+# How long the warm-ups may take: what API Gateway's 30 s (and the function's Timeout, 30 s) leave the report.
+# A warm-up still starting then is reported (TIMED_OUT), not waited for: waiting would end the preflight itself
+# (a 502, no report). Under sam local start-lambda creates one function's container at a time, a few seconds each.
+WARM_UP_SECONDS = 24.0
+TIMED_OUT = "warm_up_timed_out"
 
 
 class Warmer(Protocol):
@@ -145,8 +150,11 @@ def warm_functions(reason: warmup.Reason) -> list[FunctionReadiness]:
     instances = get_settings().warm_instances
     event = warmup.event(reason)
     jobs = [(label, target) for label, target in targets.items() for _ in range(instances)]
-    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT, len(jobs) or 1), thread_name_prefix="warm") as pool:
-        results = list(pool.map(lambda job: _warm_one(warming, job[1], event), jobs))
+    pool = ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT, len(jobs) or 1), thread_name_prefix="warm")
+    futures = [pool.submit(_warm_one, warming, target, event) for _, target in jobs]
+    done, _ = wait(futures, timeout=WARM_UP_SECONDS)
+    pool.shutdown(wait=False, cancel_futures=True)  # those still starting go on, unwaited for
+    results: list[WarmedInstance | str] = [future.result() if future in done else TIMED_OUT for future in futures]
     report = []
     for label in sorted(targets):
         answers = [result for (name, _), result in zip(jobs, results, strict=True) if name == label]
