@@ -241,6 +241,13 @@ def test_a_statement_is_planned_as_psycopg_sends_it() -> None:
     # PostgreSQL 15 has no GENERIC_PLAN: the catalog alone
     assert warm_up_sql(150000) == WARM_CATALOG
     assert warm_up_sql(160000).count("; EXPLAIN (GENERIC_PLAN) SELECT ") == len(queries.PLANNED)
+    # A read registered again (its module loaded again) is planned once
+    assert queries.planned(queries.PLANNED[0]) is queries.PLANNED[0] and len(set(queries.PLANNED)) == len(
+        queries.PLANNED
+    )
+    before = len(queries.PLANNED)
+    queries.planned(queries.PLANNED[-1])
+    assert len(queries.PLANNED) == before
 
 
 # The routes a front end reads a customer's and a workflow's story through (the demo's bookkeeping aside).

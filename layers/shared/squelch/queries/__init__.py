@@ -39,8 +39,10 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def planned(statement: str) -> str:
-    """Register one of the routes' reads for the warm-up to plan ahead, and return it unchanged."""
-    PLANNED.append(statement)
+    """Register one of the routes' reads for the warm-up to plan ahead (once, if a module is loaded again), and
+    return it unchanged."""
+    if statement not in PLANNED:
+        PLANNED.append(statement)
     return statement
 
 
