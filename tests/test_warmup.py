@@ -1,12 +1,14 @@
 """The warm-up event: every function of template.yaml answers {"squelch_warmup": {...}} by opening and
-checking what a first request would (its database connection, with SELECT 1 and nothing else), and says
-whether it was cold and how long each part took; it reads and writes no story data. Through the HTTP API
+checking what a first request would (its database connection with SELECT 1, then the story tables' catalog
+in a read-only transaction that enters a sandbox no sandbox can be named), and says whether it was cold and
+how long each part took; it reads and writes no story data. Through the HTTP API
 the same words are an ordinary request, so no caller can send it."""
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -14,8 +16,10 @@ import pytest
 from conftest import DictConnection, body_of, http_request, invoke, load_event, use_environment
 
 from localdev import runtime, template
-from squelch import warmup
-from squelch.queries import WARM_CATALOG
+from squelch import db, queries, warmup
+from squelch.db import sandbox
+from squelch.db.connection import ENTER_SANDBOX, NO_SANDBOX
+from squelch.queries import WARM_CATALOG, numbered, warm_up_sql
 
 FUNCTIONS = sorted(template.load())
 WITHOUT_DATABASE = {"ConsoleGetFunction"}  # the console's page: no secret, no connection
@@ -42,24 +46,40 @@ def one_value(conn: DictConnection, query: str) -> Any:
     return row["n"]
 
 
+@dataclass
+class Sent:
+    statements: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (statement, the server's error's name)
+
+
 @pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
     """Every SQL statement the functions send through psycopg while the test runs (a connection's execute
-    goes through a cursor's)."""
-    sent: list[str] = []
+    goes through a cursor's), and those the server answered with an error."""
+    log = Sent()
     original = psycopg.Cursor.execute
 
     def recording(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.append(query if isinstance(query, str) else repr(query))
-        return original(self, query, *args, **kwargs)
+        text = query if isinstance(query, str) else repr(query)
+        log.statements.append(text)
+        try:
+            return original(self, query, *args, **kwargs)
+        except psycopg.Error as error:
+            log.failures.append((text, type(error).__name__))
+            raise
 
     monkeypatch.setattr(psycopg.Cursor, "execute", recording)
-    return sent
+    return log
+
+
+@pytest.fixture
+def statements(sent: Sent) -> list[str]:
+    return sent.statements
 
 
 @pytest.mark.parametrize("function_id", FUNCTIONS)
 def test_every_function_answers_the_warm_up_without_touching_story_data(
-    story: DictConnection, statements: list[str], function_id: str
+    story: DictConnection, sent: Sent, statements: list[str], function_id: str
 ) -> None:
     # Given new containers of the function, and the story's rows as they stand
     runtime.unload_all()
@@ -80,10 +100,19 @@ def test_every_function_answers_the_warm_up_without_touching_story_data(
     else:
         assert first["database"] == second["database"] == "ok"
         assert isinstance(first["timings_ms"]["connect"], float)
-        # And the database saw SELECT 1, then the story's tables opened with LIMIT 0 (their catalog loaded, no
-        # row read), once a warm-up
-        assert statements == ["SELECT 1", WARM_CATALOG, "SELECT 1", WARM_CATALOG]
+        # And the database saw SELECT 1, then, in a read-only transaction rolled back, a sandbox entered that no
+        # sandbox can be named, the story's tables opened with LIMIT 0 (their catalog loaded, no row read) and,
+        # on PostgreSQL 16 and later, the routes' reads planned with EXPLAIN (GENERIC_PLAN), never run; once a
+        # warm-up, and none of it refused
+        sql = warm_up_sql(story.info.server_version)
+        warm_up = ["SELECT 1", ENTER_SANDBOX, sql]
+        assert statements == warm_up + warm_up and sent.failures == []
+        assert sql.startswith(WARM_CATALOG)
         assert all(re.fullmatch(r"SELECT FROM demo_\w+ LIMIT 0", part) for part in WARM_CATALOG.split("; "))
+        plans = sql.removeprefix(WARM_CATALOG).split("; EXPLAIN (GENERIC_PLAN) ")[1:]
+        assert len(plans) == (len(queries.PLANNED) if story.info.server_version >= 160000 else 0)
+        assert all(plan.startswith("SELECT ") and "EXPLAIN" not in plan for plan in plans)  # reads, planned only
+        assert not sandbox.NAME.fullmatch(NO_SANDBOX)  # a name no sandbox can have
     # And no row, story version or sandbox activity changed
     assert table_counts(story) == before
     json.dumps(first)  # what lambda:InvokeFunction hands back: JSON as it is
@@ -180,3 +209,69 @@ def test_the_warm_up_builds_what_its_routes_first_request_would_and_only_its_own
     # And another function's, loaded but never warmed, are not
     other = runtime.load_module(template.load()["HealthGetFunction"]).app
     assert all(route._dependant is None for route in other._static_routes + other._dynamic_routes)
+
+
+@pytest.mark.parametrize("function_id", ["CustomerGetFunction", "WorkflowStepSaveFunction", "DatabaseMigrateFunction"])
+def test_the_story_tables_are_opened_as_the_functions_login_under_row_level_security(
+    story: DictConnection, sent: Sent, function_id: str
+) -> None:
+    # Given new containers, connecting as the API functions' login, whose reads row-level security filters by
+    # the sandbox a transaction enters (planning a story table's read without one raises 42704)
+    runtime.unload_all()
+    # When a function is warmed
+    answer = invoke(function_id, EVENT)
+    # Then every statement of its warm-up succeeded, the story tables' catalog among them
+    assert answer["database"] == "ok"
+    assert any(statement.startswith(WARM_CATALOG) for statement in sent.statements) and sent.failures == []
+    # And its connection is left idle, outside any transaction, in no sandbox, with the transaction settings it
+    # had (the migration runner's transactions, which set none, must not begin read-only)
+    conn = db.connection()  # the container's: invoke runs the function on this thread
+    assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    assert (conn.read_only, conn.isolation_level) == (None, None)
+    assert conn.execute("SELECT current_setting('squelch.sandbox', true) AS name").fetchone() in (
+        {"name": None},
+        {"name": ""},
+    )
+
+
+def test_a_statement_is_planned_as_psycopg_sends_it() -> None:
+    # Placeholders numbered in the order each name first appears, a name used twice one parameter, %% a %
+    statement = "SELECT %(b)s, %(a)s WHERE x = %(b)s AND y LIKE 'a%%'"
+    assert numbered(statement) == "SELECT $1, $2 WHERE x = $1 AND y LIKE 'a%'"
+    # PostgreSQL 15 has no GENERIC_PLAN: the catalog alone
+    assert warm_up_sql(150000) == WARM_CATALOG
+    assert warm_up_sql(160000).count("; EXPLAIN (GENERIC_PLAN) SELECT ") == len(queries.PLANNED)
+    # A read registered again (its module loaded again) is planned once
+    assert queries.planned(queries.PLANNED[0]) is queries.PLANNED[0] and len(set(queries.PLANNED)) == len(
+        queries.PLANNED
+    )
+    before = len(queries.PLANNED)
+    queries.planned(queries.PLANNED[-1])
+    assert len(queries.PLANNED) == before
+
+
+# The routes a front end reads a customer's and a workflow's story through (the demo's bookkeeping aside).
+STORY_READS = [
+    ("CustomerGetFunction", "customer_get.json"),
+    ("ContactsListFunction", "contacts_list.json"),
+    ("OperationsListFunction", "operations_list.json"),
+    ("HealthGetFunction", "health_get.json"),
+    ("TicketsListFunction", "tickets_list.json"),
+    ("OpportunitiesListFunction", "opportunities_list.json"),
+    ("WorkflowContextGetFunction", "workflow_context_get.json"),
+]
+
+
+@pytest.mark.parametrize(("function_id", "event_file"), STORY_READS)
+def test_every_statement_a_story_read_sends_is_one_the_warm_up_sends_or_plans(
+    story: DictConnection, sent: Sent, function_id: str, event_file: str
+) -> None:
+    # Given a warmed function
+    runtime.unload_all()
+    invoke(function_id, EVENT)
+    sent.statements.clear()
+    # When its route answers a request
+    response = invoke(function_id, load_event(event_file))
+    # Then each statement it sent was entered (the sandbox) or planned by the warm-up (the rest)
+    assert response["statusCode"] in (200, 404)
+    assert sent.statements and set(sent.statements) <= {ENTER_SANDBOX, *queries.PLANNED}

@@ -325,6 +325,29 @@ FROM (SELECT set_config('squelch.sandbox', %(name)s, true) AS name) AS entered
 """
 
 
+# A name no sandbox can have (sandbox.NAME, and the sandboxes' CHECK, want 1-40 characters): a transaction that
+# enters it is shown no story row by row-level security, whatever it reads.
+NO_SANDBOX = ""
+
+
+def outside_every_sandbox(work: Callable[[Connection], T]) -> T:
+    """Run work(conn) on the container's connection in a transaction begun as a route's read begins (READ ONLY,
+    REPEATABLE READ, then ENTER_SANDBOX) but in NO_SANDBOX, and rolled back: for the warm-up, which sends what a
+    first request sends and must not see a story row. Row-level security plans a story table's read with the
+    sandbox the transaction entered (without one, PostgreSQL raises 42704 planning it). The connection's
+    transaction settings are put back after (the migration runner's transactions take them as they are)."""
+    conn = connection()
+    settings = conn.read_only, conn.isolation_level
+    conn.read_only, conn.isolation_level = True, IsolationLevel.REPEATABLE_READ
+    try:
+        with conn.transaction(force_rollback=True):
+            conn.cursor(row_factory=tuple_row).execute(ENTER_SANDBOX, {"name": NO_SANDBOX}).fetchone()
+            return work(conn)
+    finally:
+        if not conn.broken:
+            conn.read_only, conn.isolation_level = settings
+
+
 def _enter_sandbox(conn: Connection, name: str, creates_sandbox: bool) -> int | None:
     """Enter the sandbox; its story version, or None when it does not exist (a 404 unless the work creates it)."""
     row = conn.cursor(row_factory=tuple_row).execute(ENTER_SANDBOX, {"name": name}).fetchone()

@@ -9,16 +9,17 @@ from decimal import Decimal
 from psycopg.rows import class_row
 
 from squelch.db import Connection
+from squelch.queries import planned
 
 # As of today: a last contact dated after today has not happened yet.
-LIST = """
+LIST = planned("""
 SELECT contact_id, customer_id, name, title, villain_designation, engagement_level, satisfaction,
        CASE WHEN last_contact <= %(today)s THEN last_contact END AS last_contact,
        is_evaluating_competitors, initiative_value, is_primary
 FROM demo_contacts
 WHERE customer_id = %(customer_id)s
 ORDER BY is_primary DESC, name, contact_id
-"""
+""")
 
 
 @dataclass(frozen=True)

@@ -9,22 +9,23 @@ from decimal import Decimal
 from psycopg.rows import class_row, scalar_row
 
 from squelch.db import Connection
+from squelch.queries import planned
 
 # A reference is an id (aco-001) or a slug (aco); migration 0004 makes sure it names one customer.
-RESOLVE = """
+RESOLVE = planned("""
 SELECT c.customer_id, c.name, c.health_score, c.arr, c.renewal_date, c.is_demo
 FROM demo_customers c
 WHERE c.customer_id = %(ref)s OR c.slug = %(ref)s
-"""
+""")
 
 # The demo customer of the transaction's sandbox: its story's account (one a story; the first by id otherwise).
-SANDBOX_DEMO_CUSTOMER = """
+SANDBOX_DEMO_CUSTOMER = planned("""
 SELECT customer_id FROM demo_customers
 WHERE is_demo AND sandbox = current_setting('squelch.sandbox')
 ORDER BY customer_id LIMIT 1
-"""
+""")
 
-PROFILE = """
+PROFILE = planned("""
 SELECT c.customer_id, c.name, c.health_score, c.arr, c.renewal_date, c.is_demo,
        c.slug, c.industry, c.operatives, c.facilities, c.opportunity_score, c.csm_name, c.csm_assigned_on,
        c.customer_since, c.created_at,
@@ -43,7 +44,7 @@ LEFT JOIN LATERAL (
     LIMIT 1
 ) k ON true
 WHERE c.customer_id = %(ref)s OR c.slug = %(ref)s
-"""
+""")
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,22 @@ from decimal import Decimal
 from psycopg.rows import class_row, scalar_row
 
 from squelch.db import Connection
+from squelch.queries import planned
 
-COMPONENTS = """
+COMPONENTS = planned("""
 SELECT component, score, weight
 FROM demo_health_components
 WHERE customer_id = %(customer_id)s
 ORDER BY score * weight DESC, component
-"""
+""")
 
 # A critical ticket is a service failure (docs/DECISIONS.md).
-CRITICAL_FAILURES_BETWEEN = """
+CRITICAL_FAILURES_BETWEEN = planned("""
 SELECT count(*)
 FROM demo_support_tickets
 WHERE customer_id = %(customer_id)s AND priority = 'critical' AND created_at >= %(since)s
   AND created_at < %(until)s
-"""
+""")
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ from decimal import Decimal
 from psycopg.rows import class_row
 
 from squelch.db import Connection
+from squelch.queries import planned
 
-LIST = """
+LIST = planned("""
 SELECT operation_id, name, status, failure_reason, cost_impact, quarter, date
 FROM demo_operations
 WHERE customer_id = %(customer_id)s AND date <= %(today)s
 ORDER BY date DESC, operation_id
-"""
+""")
 
 
 @dataclass(frozen=True)

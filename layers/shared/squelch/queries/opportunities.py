@@ -8,15 +8,16 @@ from decimal import Decimal
 from psycopg.rows import class_row
 
 from squelch.db import Connection
+from squelch.queries import planned
 
-LIST = """
+LIST = planned("""
 SELECT o.opportunity_id, o.name, s.name AS sponsor, o.sponsor_contact_id, o.value, o.status,
        o.key_requirement, o.competitors AS competitors_evaluating, o.urgency, o.probability
 FROM demo_opportunities o
 LEFT JOIN demo_contacts s ON s.contact_id = o.sponsor_contact_id
 WHERE o.customer_id = %(customer_id)s
 ORDER BY o.value DESC, o.opportunity_id
-"""
+""")
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,20 @@ from datetime import datetime
 from psycopg.rows import class_row, scalar_row
 
 from squelch.db import Connection
+from squelch.queries import planned
 
-IN_PERIOD = """
+IN_PERIOD = planned("""
 SELECT ticket_id, subject, category, priority, sentiment, created_at AS filed_at, resolution_time_hours
 FROM demo_support_tickets
 WHERE customer_id = %(customer_id)s AND created_at >= %(start)s AND created_at < %(end)s
 ORDER BY created_at DESC, ticket_id DESC
-"""
+""")
 
-COUNT_IN_PERIOD = """
+COUNT_IN_PERIOD = planned("""
 SELECT count(*)
 FROM demo_support_tickets
 WHERE customer_id = %(customer_id)s AND created_at >= %(start)s AND created_at < %(end)s
-"""
+""")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from psycopg.rows import class_row, scalar_row
 from psycopg.types.json import Jsonb
 
 from squelch.db import Connection
+from squelch.queries import planned
 
 # The partial unique index demo_workflow_state_one_open_idx makes a duplicate start a no-op.
 INSERT_SESSION = """
@@ -21,17 +22,17 @@ ON CONFLICT (sandbox, customer_id, workflow_type) WHERE NOT completed DO NOTHING
 RETURNING session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
 """
 
-OPEN_SESSION = """
+OPEN_SESSION = planned("""
 SELECT session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
 FROM demo_workflow_state
 WHERE customer_id = %(customer_id)s AND workflow_type = %(workflow_type)s AND NOT completed
-"""
+""")
 
-SESSION = """
+SESSION = planned("""
 SELECT session_id, customer_id, workflow_type, current_step, total_steps, completed, data, created_at, updated_at
 FROM demo_workflow_state
 WHERE session_id = %(session_id)s
-"""
+""")
 
 # One statement: the row lock serializes concurrent saves, each merging its own step_<n> key into
 # the data the previous one left. Refused (no row) when the data takes more than most_bytes stored,
@@ -69,13 +70,13 @@ WHERE sandbox = current_setting('squelch.sandbox') AND completed AND session_id 
 # The same function the act1-planned checkpoint calls (migration 0005).
 COMPLETE_LATEST_PLAN = "SELECT demo_complete_plan(%(customer_id)s)"
 
-LATEST_PLAN = """
+LATEST_PLAN = planned("""
 SELECT plan_id, phase_1_tasks, phase_2_tasks, phase_3_tasks, success_probability, completed
 FROM demo_strategic_plans
 WHERE customer_id = %(customer_id)s
 ORDER BY created_at DESC, plan_id DESC
 LIMIT 1
-"""
+""")
 
 
 @dataclass(frozen=True)
