@@ -167,18 +167,22 @@ def test_samconfig_names_the_build_make_build_host_writes() -> None:
     assert f"--build-dir {Path(HOST_BUILD).parent}" in (ROOT / "Makefile").read_text()
 
 
+def assert_the_local_settings(options: dict[str, Any], arguments: list[str]) -> None:
+    # The build `make build-host` writes, with AWS::LanguageExtensions (the log groups and alarms are Fn::ForEach)
+    assert options["template"] == str(Path.cwd() / HOST_BUILD), arguments
+    assert options["language_extensions"] is True, arguments
+    # The file `make sam-env` / `make sam-db` writes, which holds the database and the token key
+    assert options["env_vars"] == ".data/sam-local-env.json", arguments
+    # Containers start on first use, not all of them before the first answer
+    assert options["warm_containers"] == "LAZY", arguments
+    # host.docker.internal is this machine on Linux Docker Engine as on Docker Desktop
+    assert options["add_host"] == {"host.docker.internal": "host-gateway"}, arguments
+
+
 def test_the_documented_start_api_runs_the_host_build_with_the_local_settings() -> None:
     for arguments in documented("start-api"):
         options = command_line(arguments, start_api)
-        # The build `make build-host` writes, with AWS::LanguageExtensions (the log groups and alarms are Fn::ForEach)
-        assert options["template"] == str(Path.cwd() / HOST_BUILD), arguments
-        assert options["language_extensions"] is True, arguments
-        # The file `make sam-env` / `make sam-db` writes, which holds the database and the token key
-        assert options["env_vars"] == ".data/sam-local-env.json", arguments
-        # Containers start on first use, not all fourteen before the first answer
-        assert options["warm_containers"] == "LAZY", arguments
-        # host.docker.internal is this machine on Linux Docker Engine as on Docker Desktop
-        assert options["add_host"] == {"host.docker.internal": "host-gateway"}, arguments
+        assert_the_local_settings(options, arguments)
         # No authorizer is switched off: SAM CLI has none to emulate here, and the layer does the JWT part
         assert options["disable_authorizer"] is False, arguments
 
@@ -189,11 +193,7 @@ def test_the_documented_start_lambda_serves_the_preflights_warm_ups_with_the_loc
     for arguments in documented("start-lambda"):
         options = command_line(arguments, start_lambda)
         # Then LOCAL.md's start-lambda runs the build, the file and the settings start-api runs with
-        assert options["template"] == str(Path.cwd() / HOST_BUILD), arguments
-        assert options["language_extensions"] is True, arguments
-        assert options["env_vars"] == ".data/sam-local-env.json", arguments
-        assert options["warm_containers"] == "LAZY", arguments
-        assert options["add_host"] == {"host.docker.internal": "host-gateway"}, arguments
+        assert_the_local_settings(options, arguments)
         # On the port that URL names, where a container reaches it (the default host, 127.0.0.1, is
         # host.docker.internal on Docker Desktop only; Linux Docker Engine's is the docker0 bridge)
         assert (endpoint.hostname, options["port"]) == ("host.docker.internal", endpoint.port), arguments
