@@ -239,7 +239,7 @@ def nothing_left(command: Command, timeout: float = 30) -> None:
 def leftovers(command: Command) -> list[str]:
     """What of the command still runs. A process whose main thread is gone (a zombie) may keep its
     sockets a moment longer, while its other threads end: hence the port is asked too."""
-    left = [" ".join(_cmdline(p)) or p.name() for p in command.session()]
+    left = [name for p in command.session() if (name := _described(p))]
     left += [f"postgres {p.pid}" for p in servers_of(command.data)]
     if command.port and listens(command.port):
         left.append(f"a listener on port {command.port}")
@@ -251,6 +251,16 @@ def _cmdline(process: psutil.Process) -> list[str]:
         return process.cmdline()
     except psutil.Error:
         return []
+
+
+def _described(process: psutil.Process) -> str:
+    """Its command line, or its name; nothing when it ended since it was listed (it is not left)."""
+    try:
+        return " ".join(process.cmdline()) or process.name()
+    except psutil.NoSuchProcess:
+        return ""
+    except psutil.Error:
+        return f"process {process.pid}"
 
 
 def next_run_serves(data: Path) -> None:
