@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -263,6 +262,7 @@ class SlowWarmer:
 
     def __init__(self) -> None:
         self.released = threading.Event()
+        self.answered = threading.Event()
 
     def targets(self) -> dict[str, str]:
         return {"CustomerGetFunction": "CustomerGetFunction", "HealthGetFunction": "HealthGetFunction"}
@@ -270,6 +270,7 @@ class SlowWarmer:
     def invoke(self, target: str, event: dict[str, Any]) -> Any:
         if target == "HealthGetFunction":
             self.released.wait(30)
+            self.answered.set()
         return WARM
 
 
@@ -283,13 +284,12 @@ def test_a_warm_up_still_starting_when_the_time_is_up_is_reported_not_waited_for
     monkeypatch.setattr(readiness, "WARM_UP_SECONDS", 0.5)
     try:
         # When the preflight runs
-        started = time.monotonic()
         report = preflight()
-        waited = time.monotonic() - started
+        # Then it answers when the time is up, before the function still starting has answered (not a
+        # timeout of its own, which would be a 502), with a report
+        assert not slow.answered.is_set()
     finally:
         slow.released.set()
-    # Then it answers when the time is up, with a report (not a timeout of its own, which would be a 502)
-    assert waited < 5
     customer, health = report["functions"]
     assert customer["state"] == "warm" and customer["was_cold"]
     assert health == {
