@@ -294,6 +294,14 @@ def test_a_stopped_make_run_leaves_nothing(data: Path, stop: Callable[[Command],
     next_run_serves(data)
 
 
+def _a_terminals_shell() -> None:
+    """The child as a terminal starts its shell: the terminal is its session's, and a hang-up has its default
+    action (a runner under `nohup` ignores SIGHUP, which its children would inherit: the shell would outlive
+    the terminal, and make and python would never get the hang-up)."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def test_closing_the_terminal_of_make_run_leaves_nothing(data: Path) -> None:
     # Given `make run` serving in a terminal, typed at a shell
     leader, terminal = pty.openpty()
@@ -307,7 +315,7 @@ def test_closing_the_terminal_of_make_run_leaves_nothing(data: Path) -> None:
         stdout=terminal,
         stderr=terminal,
         start_new_session=True,
-        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),  # the terminal is the session's
+        preexec_fn=_a_terminals_shell,
     )
     os.close(terminal)
     run = started(Command(shell, data, port))
