@@ -299,9 +299,13 @@ def _broken() -> bool:
     return conn is None or conn.broken
 
 
+# How a read begins (BEGIN itself says REPEATABLE READ READ ONLY: no statement of its own), and a write.
+READ = (True, IsolationLevel.REPEATABLE_READ)
+WRITE = (False, None)
+
+
 def _in_transaction(conn: Connection, work: Callable[[Connection], T], read_only: bool, creates_sandbox: bool) -> T:
-    # BEGIN itself says REPEATABLE READ READ ONLY for reads: no statement of its own.
-    conn.read_only, conn.isolation_level = (True, IsolationLevel.REPEATABLE_READ) if read_only else (False, None)
+    conn.read_only, conn.isolation_level = READ if read_only else WRITE
     begun = False
     try:
         with conn.transaction():
@@ -338,7 +342,7 @@ def outside_every_sandbox(work: Callable[[Connection], T]) -> T:
     transaction settings are put back after (the migration runner's transactions take them as they are)."""
     conn = connection()
     settings = conn.read_only, conn.isolation_level
-    conn.read_only, conn.isolation_level = True, IsolationLevel.REPEATABLE_READ
+    conn.read_only, conn.isolation_level = READ
     try:
         with conn.transaction(force_rollback=True):
             conn.cursor(row_factory=tuple_row).execute(ENTER_SANDBOX, {"name": NO_SANDBOX}).fetchone()
